@@ -1,0 +1,124 @@
+//! Endpoints: codes, URLs and outbound credentials.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::FieldError;
+
+/// Checks an endpoint code (unique within a scope): 1 to 128 of `[A-Za-z0-9._:-]`.
+pub fn validate_code(code: &str) -> Result<(), FieldError> {
+    let ok = !code.is_empty()
+        && code.len() <= 128
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "code",
+            format!("invalid endpoint code {code:?}: use 1 to 128 characters of A-Z a-z 0-9 . _ : -"),
+        ))
+    }
+}
+
+/// Parses an endpoint URL: `http` or `https`, with a host, no credentials in it.
+pub fn parse_url(raw: &str) -> Result<Url, FieldError> {
+    let url = Url::parse(raw).map_err(|e| FieldError::new("url", format!("invalid URL {raw:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FieldError::new(
+            "url",
+            format!("URL scheme must be http or https, not {:?}", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(FieldError::new("url", "URL must have a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(FieldError::new(
+            "url",
+            "URL must not carry credentials; use the endpoint's auth instead",
+        ));
+    }
+    Ok(url)
+}
+
+/// Credentials Hookrelay sends with every delivery to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OutboundAuth {
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token.
+        token: String,
+    },
+    /// `Authorization: Basic base64(username:password)`.
+    Basic {
+        /// The user name.
+        username: String,
+        /// The password.
+        password: String,
+    },
+}
+
+/// Header names an endpoint may not override: Hookrelay sets them itself.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "content-type",
+    "content-length",
+    "host",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "authorization",
+    "connection",
+    "transfer-encoding",
+];
+
+/// Checks custom header names and values.
+pub fn validate_headers(
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<(), FieldError> {
+    for (name, value) in headers {
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid_name {
+            return Err(FieldError::new("headers", format!("invalid header name {name:?}")));
+        }
+        if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(FieldError::new(
+                "headers",
+                format!("header {name:?} is set by Hookrelay and cannot be overridden"),
+            ));
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(FieldError::new("headers", format!("invalid value for header {name:?}")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(parse_url("https://example.com/hook").is_ok());
+        assert!(parse_url("http://example.com:8080").is_ok());
+        assert_eq!(parse_url("ftp://example.com").unwrap_err().field, "url");
+        assert_eq!(parse_url("not a url").unwrap_err().field, "url");
+        assert_eq!(parse_url("https://u:p@example.com").unwrap_err().field, "url");
+    }
+
+    #[test]
+    fn reserved_headers_are_refused() {
+        let mut h = std::collections::BTreeMap::new();
+        h.insert("X-Team".to_owned(), "a".to_owned());
+        assert!(validate_headers(&h).is_ok());
+        h.insert("Webhook-Id".to_owned(), "a".to_owned());
+        assert!(validate_headers(&h).is_err());
+    }
+}

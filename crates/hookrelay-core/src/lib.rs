@@ -1,0 +1,42 @@
+//! The Hookrelay domain, free of I/O.
+//!
+//! # Layout
+//! - [`ids`]: typed, prefixed identifiers (`evt_…`, `dlv_…`, `ep_…`).
+//! - [`scope`]: the owner of endpoints (`biz:biz1`, `tenant-42`).
+//! - [`event_type`]: event type codes and their registry entries.
+//! - [`endpoint`]: endpoint codes, URLs, outbound auth.
+//! - [`subscription`]: which event types an endpoint receives.
+//! - [`retry`]: the retry schedule, jitter and `Retry-After`.
+//! - [`envelope`]: the JSON body every delivery carries.
+//! - [`clock`]: millisecond timestamps and their RFC 3339 form.
+
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod endpoint;
+pub mod envelope;
+pub mod event_type;
+pub mod ids;
+pub mod retry;
+pub mod scope;
+pub mod subscription;
+
+/// A rejected value, with the field it came from, for 422 answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    /// The request field that holds the bad value, e.g. `url` or `type`.
+    pub field: String,
+    /// What is wrong with it, for a person.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds an error for `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What a response means for a delivery: success, retry (and when), or give up.
+
+use std::time::Duration;
+
+use hookrelay_core::retry::RetrySchedule;
+use hookrelay_store::model::NextStep;
+
+/// How an attempt ended, as far as the retry policy cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// The receiver answered with this status.
+    Status(u16),
+    /// No answer: connection error or time-out.
+    NoAnswer,
+}
+
+/// The decision after attempt number `attempt_n` (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub next: NextStep,
+    /// Disable the endpoint with this reason.
+    pub disable: Option<String>,
+}
+
+/// Statuses whose `Retry-After` is honoured.
+fn honours_retry_after(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// Parses `Retry-After` as delay seconds or an HTTP date.
+pub(crate) fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+pub(crate) fn decide(
+    ending: Ending,
+    attempt_n: u32,
+    retry_after: Option<Duration>,
+    schedule: &RetrySchedule,
+    now_ms: i64,
+) -> Decision {
+    let retry = |honour: bool| {
+        let ra = if honour { retry_after } else { None };
+        match schedule.next_delay(attempt_n, ra) {
+            Some(d) => NextStep::RetryAt(now_ms + d.as_millis() as i64),
+            None => NextStep::Failed,
+        }
+    };
+    match ending {
+        Ending::Status(s) if (200..300).contains(&s) => Decision {
+            next: NextStep::Succeeded,
+            disable: None,
+        },
+        Ending::Status(410) => Decision {
+            next: NextStep::Failed,
+            disable: Some("gone (410)".to_owned()),
+        },
+        Ending::Status(s) => Decision {
+            next: retry(honours_retry_after(s)),
+            disable: None,
+        },
+        Ending::NoAnswer => Decision {
+            next: retry(false),
+            disable: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule() -> RetrySchedule {
+        RetrySchedule::parse("1s,2s").unwrap()
+    }
+
+    #[test]
+    fn success_gone_and_retries() {
+        let s = schedule();
+        assert_eq!(decide(Ending::Status(204), 1, None, &s, 0).next, NextStep::Succeeded);
+        let gone = decide(Ending::Status(410), 1, None, &s, 0);
+        assert_eq!(gone.next, NextStep::Failed);
+        assert_eq!(gone.disable.as_deref(), Some("gone (410)"));
+        assert!(matches!(decide(Ending::Status(500), 1, None, &s, 0).next, NextStep::RetryAt(t) if (800..=1200).contains(&t)));
+        assert!(matches!(decide(Ending::Status(302), 2, None, &s, 0).next, NextStep::RetryAt(_)));
+        assert_eq!(decide(Ending::Status(500), 3, None, &s, 0).next, NextStep::Failed);
+        assert!(matches!(decide(Ending::NoAnswer, 1, None, &s, 0).next, NextStep::RetryAt(_)));
+    }
+
+    #[test]
+    fn retry_after_counts_for_throttling_statuses_only() {
+        let s = schedule();
+        let ra = Some(Duration::from_secs(60));
+        assert_eq!(decide(Ending::Status(429), 1, ra, &s, 0).next, NextStep::RetryAt(60_000));
+        assert_eq!(decide(Ending::Status(503), 1, ra, &s, 0).next, NextStep::RetryAt(60_000));
+        assert!(matches!(decide(Ending::Status(500), 1, ra, &s, 0).next, NextStep::RetryAt(t) if t <= 1200));
+    }
+
+    #[test]
+    fn parses_both_retry_after_forms() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

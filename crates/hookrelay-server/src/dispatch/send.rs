@@ -1,0 +1,114 @@
+//! One HTTP attempt: send, read at most 64 KiB of the answer, time it.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+use hookrelay_store::model::AttemptRecord;
+
+use super::classify::{Ending, parse_retry_after};
+use super::sign::SignedRequest;
+
+/// How much of a response body an attempt keeps.
+pub(crate) const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// What came back.
+pub(crate) struct Sent {
+    pub record: AttemptRecord,
+    pub ending: Ending,
+    pub retry_after: Option<Duration>,
+}
+
+pub(crate) async fn send(client: &reqwest::Client, url: &str, req: SignedRequest, timeout: Duration, at_ms: i64) -> Sent {
+    let started = Instant::now();
+    let mut builder = client.post(url).timeout(timeout).body(req.body);
+    for (name, value) in &req.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let mut record = AttemptRecord {
+        n: 0,
+        at: at_ms,
+        url: url.to_owned(),
+        status_code: None,
+        duration_ms: 0,
+        error: None,
+        request_headers: req.recorded,
+        response_headers: BTreeMap::new(),
+        response_body: None,
+    };
+    let (ending, retry_after) = match builder.send().await {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            record.status_code = Some(status);
+            for (name, value) in response.headers() {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                record
+                    .response_headers
+                    .entry(name.as_str().to_owned())
+                    .and_modify(|v| {
+                        v.push_str(", ");
+                        v.push_str(&value);
+                    })
+                    .or_insert(value);
+            }
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            let mut body = Vec::new();
+            loop {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => {
+                        let room = MAX_RESPONSE_BODY - body.len();
+                        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        if body.len() >= MAX_RESPONSE_BODY {
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        record.error = Some(format!("reading the response body failed: {}", describe(&e)));
+                        break;
+                    }
+                }
+            }
+            record.response_body = Some(String::from_utf8_lossy(&body).into_owned());
+            if !(200..300).contains(&status) && record.error.is_none() {
+                record.error = Some(match status {
+                    300..=399 => format!("receiver answered {status} (redirects are not followed)"),
+                    _ => format!("receiver answered {status}"),
+                });
+            }
+            (Ending::Status(status), retry_after)
+        }
+        Err(e) => {
+            record.error = Some(if e.is_timeout() {
+                format!("timed out after {} ms", timeout.as_millis())
+            } else {
+                describe(&e)
+            });
+            (Ending::NoAnswer, None)
+        }
+    };
+    record.duration_ms = started.elapsed().as_millis() as u64;
+    Sent {
+        record,
+        ending,
+        retry_after,
+    }
+}
+
+/// The error and its causes on one line ("error sending request: connection refused").
+fn describe(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}

@@ -1,0 +1,122 @@
+//! Where a delivery is signed: the exact headers and body of one attempt
+//! (Standard Webhooks wire format).
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hookrelay_core::clock::to_rfc3339;
+use hookrelay_core::endpoint::OutboundAuth;
+use hookrelay_core::envelope;
+use hookrelay_signature::{Secret, SecretError, sign};
+use hookrelay_store::model::{DeliveryJob, EndpointTarget};
+use serde_json::value::RawValue;
+
+/// What stands in for a credential in recorded headers.
+pub(crate) const REDACTED: &str = "[redacted]";
+
+/// One attempt's request, ready to send.
+pub(crate) struct SignedRequest {
+    pub body: Vec<u8>,
+    /// Headers to send, in order.
+    pub headers: Vec<(String, String)>,
+    /// The same headers with credentials redacted, for the attempt record.
+    pub recorded: BTreeMap<String, String>,
+}
+
+/// Builds the body and headers of an attempt made at `timestamp` (unix seconds).
+pub(crate) fn build(job: &DeliveryJob, endpoint: &EndpointTarget, timestamp: i64) -> Result<SignedRequest, SecretError> {
+    let secret = Secret::parse(&endpoint.secret)?;
+    // Stored data was validated as JSON when published; an unparsable row still goes
+    // out as `null` rather than blocking the queue.
+    let data = RawValue::from_string(job.data.to_string())
+        .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON"));
+    let body = envelope::render(
+        job.event_id.as_str(),
+        &job.event_type,
+        &to_rfc3339(job.event_created_at),
+        &job.scope,
+        &data,
+    );
+    let signature = sign(&secret, job.event_id.as_str(), timestamp, &body);
+
+    let mut headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("user-agent".to_owned(), crate::USER_AGENT.to_owned()),
+        ("webhook-id".to_owned(), job.event_id.to_string()),
+        ("webhook-timestamp".to_owned(), timestamp.to_string()),
+        ("webhook-signature".to_owned(), signature),
+    ];
+    let mut recorded: BTreeMap<String, String> = headers.iter().cloned().collect();
+    for (name, value) in &endpoint.headers {
+        headers.push((name.to_ascii_lowercase(), value.clone()));
+        recorded.insert(name.to_ascii_lowercase(), REDACTED.to_owned());
+    }
+    if let Some(auth) = &endpoint.auth {
+        let value = match auth {
+            OutboundAuth::Bearer { token } => format!("Bearer {token}"),
+            OutboundAuth::Basic { username, password } => {
+                format!("Basic {}", STANDARD.encode(format!("{username}:{password}")))
+            }
+        };
+        headers.push(("authorization".to_owned(), value));
+        recorded.insert("authorization".to_owned(), REDACTED.to_owned());
+    }
+    Ok(SignedRequest { body, headers, recorded })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use hookrelay_core::ids::{DeliveryId, EndpointId, EventId};
+    use hookrelay_signature::verify;
+
+    use super::*;
+
+    fn fixture() -> (DeliveryJob, EndpointTarget) {
+        let endpoint = EndpointTarget {
+            id: EndpointId::generate(),
+            code: "webhook1".into(),
+            url: "https://example.com/hook".into(),
+            secret: Secret::generate().to_text(),
+            headers: [("X-Team".to_owned(), "blue-secret".to_owned())].into(),
+            auth: Some(OutboundAuth::Bearer { token: "tok-123".into() }),
+            timeout_ms: None,
+            rate_limit: None,
+            enabled: true,
+        };
+        let job = DeliveryJob {
+            delivery_id: DeliveryId::generate(),
+            attempts_made: 0,
+            due_at: 0,
+            event_id: EventId::generate(),
+            event_type: "template_update".into(),
+            event_created_at: 1_795_000_000_000,
+            data: Arc::from("{\"id\": 7}"),
+            scope: "biz:biz1".into(),
+            endpoint: None,
+        };
+        (job, endpoint)
+    }
+
+    #[test]
+    fn signs_the_exact_body_and_redacts_credentials() {
+        let (job, endpoint) = fixture();
+        let req = build(&job, &endpoint, 1_795_000_001).unwrap();
+        let h: BTreeMap<_, _> = req.headers.iter().cloned().collect();
+        assert_eq!(h["webhook-id"], job.event_id.as_str());
+        assert_eq!(h["authorization"], "Bearer tok-123");
+        assert_eq!(h["x-team"], "blue-secret");
+        let secret = Secret::parse(&endpoint.secret).unwrap();
+        verify(&[secret], job.event_id.as_str(), 1_795_000_001, &req.body, &h["webhook-signature"], 1_795_000_001, 300)
+            .unwrap();
+        assert_eq!(req.recorded["authorization"], REDACTED);
+        assert_eq!(req.recorded["x-team"], REDACTED);
+        assert_eq!(req.recorded["webhook-id"], job.event_id.as_str());
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
+        assert_eq!(body["scope"], "biz:biz1");
+        assert_eq!(body["data"]["id"], 7);
+        assert_eq!(body["timestamp"], "2025-11-16T06:13:20Z");
+    }
+}

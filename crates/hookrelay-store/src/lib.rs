@@ -1,0 +1,19 @@
+//! Hookrelay's persistence.
+//!
+//! # Layout
+//! - [`store`]: the [`Store`] trait: everything the API and the dispatcher read and write.
+//! - [`model`]: the records that cross it.
+//! - [`sqlite`]: the embedded backend: a read pool, one writer connection, and the
+//!   group-commit writer task that batches publishes and attempt results into shared
+//!   transactions. Its migrations live in `migrations/sqlite/`.
+//! - [`error`]: [`StoreError`].
+
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+pub mod store;
+
+pub use error::{StoreError, StoreResult};
+pub use store::Store;

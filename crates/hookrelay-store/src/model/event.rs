@@ -1,0 +1,114 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hookrelay_core::endpoint::OutboundAuth;
+use hookrelay_core::ids::{DeliveryId, EndpointId, EventId};
+
+/// An event to publish, validated by the API.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Its id, chosen before the write.
+    pub id: EventId,
+    /// The event type code (registered, not archived).
+    pub event_type: String,
+    /// Target scopes, deduplicated.
+    pub scopes: Vec<String>,
+    /// The `data` JSON, as the publisher sent it.
+    pub data: String,
+    /// Makes a repeated publish a no-op.
+    pub idempotency_key: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// What a publish did.
+#[derive(Debug, Clone)]
+pub struct PublishOutcome {
+    /// The event's id: the new one, or the original on a duplicate.
+    pub event_id: EventId,
+    /// True when the idempotency key had been used: nothing was queued.
+    pub duplicate: bool,
+    /// How many deliveries the event has.
+    pub deliveries: usize,
+    /// The new deliveries, ready to send (handed to the job feed, so empty by the time
+    /// the caller sees the outcome).
+    pub jobs: Vec<DeliveryJob>,
+}
+
+/// A stored event.
+#[derive(Debug, Clone)]
+pub struct EventRecord {
+    /// Its id.
+    pub id: EventId,
+    /// Its type code.
+    pub event_type: String,
+    /// Target scopes.
+    pub scopes: Vec<String>,
+    /// The `data` JSON text.
+    pub data: String,
+    /// The idempotency key it was published with.
+    pub idempotency_key: Option<String>,
+    /// Unix ms.
+    pub created_at: i64,
+}
+
+/// Filters of the event log.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    /// Events that targeted this scope.
+    pub scope: Option<String>,
+    /// Events of this type.
+    pub event_type: Option<String>,
+    /// Published at or after (unix ms).
+    pub since: Option<i64>,
+    /// Published before (unix ms).
+    pub until: Option<i64>,
+    /// Only events targeting one of these scopes (a scoped caller).
+    pub allowed_scopes: Option<Vec<String>>,
+}
+
+/// Everything the dispatcher needs to make one attempt, without another query.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    /// The delivery.
+    pub delivery_id: DeliveryId,
+    /// Attempts made before this one.
+    pub attempts_made: u32,
+    /// When this attempt is due (unix ms).
+    pub due_at: i64,
+    /// The event (its id is the `webhook-id`).
+    pub event_id: EventId,
+    /// The event type code.
+    pub event_type: String,
+    /// When the event was published (unix ms).
+    pub event_created_at: i64,
+    /// The event's `data` JSON.
+    pub data: Arc<str>,
+    /// The receiving endpoint's scope.
+    pub scope: String,
+    /// The receiving endpoint; `None` when it was deleted since.
+    pub endpoint: Option<Arc<EndpointTarget>>,
+}
+
+/// The parts of an endpoint a delivery uses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointTarget {
+    /// Its id.
+    pub id: EndpointId,
+    /// Its code.
+    pub code: String,
+    /// Where to send.
+    pub url: String,
+    /// `whsec_…`.
+    pub secret: String,
+    /// Custom headers.
+    pub headers: BTreeMap<String, String>,
+    /// Outbound credentials.
+    pub auth: Option<OutboundAuth>,
+    /// Per-attempt timeout.
+    pub timeout_ms: Option<u32>,
+    /// Deliveries per second.
+    pub rate_limit: Option<u32>,
+    /// Disabled endpoints receive nothing.
+    pub enabled: bool,
+}

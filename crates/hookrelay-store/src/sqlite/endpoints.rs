@@ -1,0 +1,194 @@
+//! Endpoints of a scope: create, read, patch, delete and declarative apply.
+
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::EndpointId;
+use hookrelay_core::scope::Scope;
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+
+use super::rows::{self, endpoint_columns};
+use crate::error::{StoreError, StoreResult};
+use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
+
+const SELECT_ONE: &str = concat!(
+    "SELECT ",
+    endpoint_columns!(),
+    ", s.events AS sub_events FROM endpoints ep LEFT JOIN subscriptions s ON s.endpoint_id = ep.id \
+     WHERE ep.scope = ? AND ep.code = ?"
+);
+
+pub(crate) async fn fetch(conn: &mut SqliteConnection, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
+    sqlx::query(SELECT_ONE)
+        .bind(scope.as_str())
+        .bind(code)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| rows::endpoint(&r))
+        .transpose()
+}
+
+pub(crate) async fn get(pool: &SqlitePool, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
+    let mut conn = pool.acquire().await?;
+    fetch(&mut conn, scope, code).await
+}
+
+pub(crate) async fn list(pool: &SqlitePool, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>> {
+    let mut q = sqlx::QueryBuilder::<Sqlite>::new(concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        ", s.events AS sub_events FROM endpoints ep LEFT JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = "
+    ));
+    q.push_bind(scope.as_str().to_owned());
+    if let Some(cursor) = page.cursor {
+        q.push(" AND ep.code > ").push_bind(cursor);
+    }
+    q.push(" ORDER BY ep.code LIMIT ").push_bind(i64::from(page.limit) + 1);
+    let rows = q.build().fetch_all(pool).await?;
+    let items = rows.iter().map(rows::endpoint).collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page.limit, |e| e.code.clone()))
+}
+
+async fn insert(conn: &mut SqliteConnection, scope: &Scope, input: &EndpointInput, secret: &str, now: i64) -> StoreResult<()> {
+    let result = sqlx::query(
+        "INSERT INTO endpoints (id, scope, code, name, url, enabled, disabled_reason, headers, auth, timeout_ms, \
+         rate_limit, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(EndpointId::generate().as_str())
+    .bind(scope.as_str())
+    .bind(&input.code)
+    .bind(&input.name)
+    .bind(&input.url)
+    .bind(input.enabled)
+    .bind((!input.enabled).then_some("disabled by user"))
+    .bind(rows::to_json(&input.headers))
+    .bind(input.auth.as_ref().map(rows::to_json))
+    .bind(input.timeout_ms.map(i64::from))
+    .bind(input.rate_limit.map(i64::from))
+    .bind(secret)
+    .bind(now)
+    .bind(now)
+    .execute(conn)
+    .await;
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
+            "endpoint {:?} already exists in scope {scope}",
+            input.code
+        ))),
+        other => other.map(drop).map_err(Into::into),
+    }
+}
+
+/// Writes every field of `input` over the stored endpoint `id`.
+async fn overwrite(conn: &mut SqliteConnection, existing: &EndpointRecord, input: &EndpointInput, now: i64) -> StoreResult<()> {
+    let reason = match (input.enabled, existing.enabled) {
+        (true, _) => None,
+        (false, false) => existing.disabled_reason.clone(),
+        (false, true) => Some("disabled by user".to_owned()),
+    };
+    sqlx::query(
+        "UPDATE endpoints SET name = ?, url = ?, enabled = ?, disabled_reason = ?, headers = ?, auth = ?, \
+         timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(&input.name)
+    .bind(&input.url)
+    .bind(input.enabled)
+    .bind(reason)
+    .bind(rows::to_json(&input.headers))
+    .bind(input.auth.as_ref().map(rows::to_json))
+    .bind(input.timeout_ms.map(i64::from))
+    .bind(input.rate_limit.map(i64::from))
+    .bind(input.secret.as_deref().unwrap_or(&existing.secret))
+    .bind(now)
+    .bind(existing.id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn create(pool: &SqlitePool, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
+    insert(&mut tx, scope, &input, secret, now_ms()).await?;
+    let record = fetch(&mut tx, scope, &input.code).await?.ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(crate) async fn update(pool: &SqlitePool, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let existing = fetch(&mut tx, scope, code)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
+    let input = EndpointInput {
+        code: existing.code.clone(),
+        name: patch.name.unwrap_or_else(|| existing.name.clone()),
+        url: patch.url.unwrap_or_else(|| existing.url.clone()),
+        enabled: patch.enabled.unwrap_or(existing.enabled),
+        headers: patch.headers.unwrap_or_else(|| existing.headers.clone()),
+        auth: patch.auth.unwrap_or_else(|| existing.auth.clone()),
+        timeout_ms: patch.timeout_ms.unwrap_or(existing.timeout_ms),
+        rate_limit: patch.rate_limit.unwrap_or(existing.rate_limit),
+        secret: None,
+        generated_secret: String::new(),
+    };
+    overwrite(&mut tx, &existing, &input, now_ms()).await?;
+    let record = fetch(&mut tx, scope, code).await?.ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(crate) async fn delete(pool: &SqlitePool, scope: &Scope, code: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM endpoints WHERE scope = ? AND code = ?")
+        .bind(scope.as_str())
+        .bind(code)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Whether applying `input` would change `existing`.
+fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
+    existing.name != input.name
+        || existing.url != input.url
+        || existing.enabled != input.enabled
+        || existing.headers != input.headers
+        || existing.auth != input.auth
+        || existing.timeout_ms != input.timeout_ms
+        || existing.rate_limit != input.rate_limit
+        || input.secret.as_ref().is_some_and(|s| *s != existing.secret)
+}
+
+pub(crate) async fn apply(pool: &SqlitePool, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let mut report = ApplyReport::default();
+    for input in &inputs {
+        match fetch(&mut tx, scope, &input.code).await? {
+            Some(existing) if differs(&existing, input) => {
+                overwrite(&mut tx, &existing, input, now).await?;
+                report.updated.push(input.code.clone());
+            }
+            Some(_) => report.unchanged.push(input.code.clone()),
+            None => {
+                let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
+                insert(&mut tx, scope, input, secret, now).await?;
+                report.created.push(input.code.clone());
+            }
+        }
+    }
+    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM endpoints WHERE scope = ? ORDER BY code")
+        .bind(scope.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+    for code in codes {
+        if !inputs.iter().any(|i| i.code == code) {
+            sqlx::query("DELETE FROM endpoints WHERE scope = ? AND code = ?")
+                .bind(scope.as_str())
+                .bind(&code)
+                .execute(&mut *tx)
+                .await?;
+            report.deleted.push(code);
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}

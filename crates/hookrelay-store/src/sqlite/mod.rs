@@ -1,0 +1,158 @@
+//! The embedded SQLite backend.
+//!
+//! Reads go to a pool of read-only connections. Writes go to one writer connection:
+//! publishes and attempt results through the group-commit [`writer`] task, the rare
+//! configuration writes (endpoints, types, tokens) straight to that connection in their
+//! own transactions.
+
+mod attempts;
+mod connect;
+mod deliveries;
+mod endpoints;
+mod event_types;
+mod events;
+mod publish;
+mod rows;
+mod subscriptions;
+mod tokens;
+mod writer;
+
+use async_trait::async_trait;
+use hookrelay_core::event_type::EventTypeDef;
+use hookrelay_core::ids::DeliveryId;
+use hookrelay_core::scope::Scope;
+use sqlx::SqlitePool;
+
+use crate::error::StoreResult;
+use crate::model::*;
+use crate::store::Store;
+use writer::WriterHandle;
+
+/// A store on one SQLite file.
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+    handle: WriterHandle,
+    feed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let pools = connect::open(url, 8).await?;
+        let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
+        let handle = WriterHandle::spawn(pools.write.clone(), feed_tx);
+        Ok(Self {
+            read: pools.read,
+            write: pools.write,
+            handle,
+            feed: std::sync::Mutex::new(Some(feed_rx)),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn put_event_type(&self, def: EventTypeDef) -> StoreResult<(EventTypeRecord, bool)> {
+        event_types::put(&self.write, def).await
+    }
+    async fn get_event_type(&self, code: &str) -> StoreResult<Option<EventTypeRecord>> {
+        event_types::get(&self.read, code).await
+    }
+    async fn list_event_types(&self, include_archived: bool, page: PageRequest) -> StoreResult<Page<EventTypeRecord>> {
+        event_types::list(&self.read, include_archived, page).await
+    }
+    async fn archive_event_type(&self, code: &str) -> StoreResult<bool> {
+        event_types::archive(&self.write, code).await
+    }
+    async fn sync_event_types(&self, defs: Vec<EventTypeDef>, dry_run: bool) -> StoreResult<SyncReport> {
+        event_types::sync(&self.write, defs, dry_run).await
+    }
+
+    async fn create_endpoint(&self, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord> {
+        endpoints::create(&self.write, scope, input).await
+    }
+    async fn list_endpoints(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>> {
+        endpoints::list(&self.read, scope, page).await
+    }
+    async fn get_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
+        endpoints::get(&self.read, scope, code).await
+    }
+    async fn update_endpoint(&self, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord> {
+        endpoints::update(&self.write, scope, code, patch).await
+    }
+    async fn delete_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<bool> {
+        endpoints::delete(&self.write, scope, code).await
+    }
+    async fn apply_endpoints(&self, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport> {
+        endpoints::apply(&self.write, scope, inputs).await
+    }
+    async fn apply_subscriptions(&self, scope: &Scope, subs: Vec<SubscriptionRecord>) -> StoreResult<ApplyReport> {
+        subscriptions::apply(&self.write, scope, subs).await
+    }
+    async fn list_subscriptions(&self, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>> {
+        subscriptions::list(&self.read, scope).await
+    }
+
+    async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
+        self.handle.publish(event).await
+    }
+    async fn list_events(&self, filter: EventFilter, page: PageRequest) -> StoreResult<Page<EventRecord>> {
+        events::list(&self.read, filter, page).await
+    }
+    async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
+        events::get(&self.read, id).await
+    }
+
+    async fn list_deliveries(&self, filter: DeliveryFilter, page: PageRequest) -> StoreResult<Page<DeliveryRecord>> {
+        deliveries::list(&self.read, filter, page).await
+    }
+    async fn get_delivery(&self, id: &str) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
+        deliveries::get(&self.read, id).await
+    }
+    async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
+        deliveries::retry(&self.write, id, now).await
+    }
+    async fn recover_endpoint(&self, scope: &Scope, code: &str, since: i64, now: i64) -> StoreResult<Vec<DeliveryId>> {
+        deliveries::recover(&self.write, scope, code, since, now).await
+    }
+
+    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
+        self.handle.record_attempt(result).await
+    }
+    async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
+        self.handle.give_up(id.clone(), reason.to_owned(), now).await
+    }
+    async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
+        deliveries::load_job(&self.read, id).await
+    }
+    async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
+        deliveries::pending(&self.read).await
+    }
+
+    async fn create_token(&self, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord> {
+        tokens::create(&self.write, name, hash, scopes).await
+    }
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
+        tokens::find(&self.read, hash).await
+    }
+    async fn has_admin_token(&self) -> StoreResult<bool> {
+        tokens::has_admin(&self.read).await
+    }
+
+    fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>> {
+        self.feed.lock().ok()?.take()
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        // Callers await each write's commit, so once the dispatcher and the API have
+        // stopped, the writer holds nothing unwritten.
+        self.read.close().await;
+        self.write.close().await;
+    }
+}

@@ -1,0 +1,141 @@
+//! Turning rows into records.
+
+use std::collections::BTreeMap;
+
+use hookrelay_core::ids::{DeliveryId, EndpointId, EventId, TokenId};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::*;
+
+/// The endpoint columns every endpoint query selects from `endpoints ep`, as a literal
+/// so that queries stay `&'static str` (and cached as prepared statements).
+macro_rules! endpoint_columns {
+    () => {
+        "ep.id AS ep_id, ep.scope AS ep_scope, ep.code AS ep_code, ep.name AS ep_name, ep.url AS ep_url, \
+         ep.enabled AS ep_enabled, ep.disabled_reason AS ep_disabled_reason, ep.headers AS ep_headers, \
+         ep.auth AS ep_auth, ep.timeout_ms AS ep_timeout_ms, ep.rate_limit AS ep_rate_limit, \
+         ep.secret AS ep_secret, ep.created_at AS ep_created_at, ep.updated_at AS ep_updated_at"
+    };
+}
+pub(crate) use endpoint_columns;
+
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
+    row: &SqliteRow,
+    col: &str,
+    what: &'static str,
+) -> StoreResult<Option<T>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| serde_json::from_str(&t).map_err(|_| StoreError::Corrupt(what)))
+        .transpose()
+}
+
+pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
+    let subs: Option<String> = row.try_get("sub_events").ok().flatten();
+    let subscriptions = match subs {
+        Some(t) => serde_json::from_str(&t).map_err(|_| StoreError::Corrupt("subscriptions.events"))?,
+        None => Vec::new(),
+    };
+    Ok(EndpointRecord {
+        id: EndpointId::from_stored(row.try_get("ep_id")?),
+        scope: row.try_get("ep_scope")?,
+        code: row.try_get("ep_code")?,
+        name: row.try_get("ep_name")?,
+        url: row.try_get("ep_url")?,
+        enabled: row.try_get("ep_enabled")?,
+        disabled_reason: row.try_get("ep_disabled_reason")?,
+        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?.unwrap_or_default(),
+        auth: json_col(row, "ep_auth", "endpoints.auth")?,
+        timeout_ms: row.try_get::<Option<i64>, _>("ep_timeout_ms")?.map(|v| v as u32),
+        rate_limit: row.try_get::<Option<i64>, _>("ep_rate_limit")?.map(|v| v as u32),
+        secret: row.try_get("ep_secret")?,
+        subscriptions,
+        created_at: row.try_get("ep_created_at")?,
+        updated_at: row.try_get("ep_updated_at")?,
+    })
+}
+
+pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
+    Ok(EndpointTarget {
+        id: EndpointId::from_stored(row.try_get("ep_id")?),
+        code: row.try_get("ep_code")?,
+        url: row.try_get("ep_url")?,
+        secret: row.try_get("ep_secret")?,
+        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?.unwrap_or_default(),
+        auth: json_col(row, "ep_auth", "endpoints.auth")?,
+        timeout_ms: row.try_get::<Option<i64>, _>("ep_timeout_ms")?.map(|v| v as u32),
+        rate_limit: row.try_get::<Option<i64>, _>("ep_rate_limit")?.map(|v| v as u32),
+        enabled: row.try_get("ep_enabled")?,
+    })
+}
+
+pub(crate) fn event_type(row: &SqliteRow) -> StoreResult<EventTypeRecord> {
+    Ok(EventTypeRecord {
+        code: row.try_get("code")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        schema: json_col(row, "schema", "event_types.schema")?,
+        archived: row.try_get("archived")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn event(row: &SqliteRow) -> StoreResult<EventRecord> {
+    Ok(EventRecord {
+        id: EventId::from_stored(row.try_get("id")?),
+        event_type: row.try_get("type")?,
+        scopes: json_col(row, "scopes", "events.scopes")?.unwrap_or_default(),
+        data: row.try_get("data")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn delivery(row: &SqliteRow) -> StoreResult<DeliveryRecord> {
+    let status: String = row.try_get("status")?;
+    Ok(DeliveryRecord {
+        id: DeliveryId::from_stored(row.try_get("id")?),
+        event_id: EventId::from_stored(row.try_get("event_id")?),
+        event_type: row.try_get("event_type")?,
+        scope: row.try_get("scope")?,
+        endpoint: row.try_get("endpoint_code")?,
+        endpoint_id: EndpointId::from_stored(row.try_get("endpoint_id")?),
+        status: DeliveryStatus::parse(&status).ok_or(StoreError::Corrupt("deliveries.status"))?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<AttemptRecord> {
+    Ok(AttemptRecord {
+        n: row.try_get::<i64, _>("n")? as u32,
+        at: row.try_get("at")?,
+        url: row.try_get("url")?,
+        status_code: row.try_get::<Option<i64>, _>("status_code")?.map(|v| v as u16),
+        duration_ms: row.try_get::<i64, _>("duration_ms")? as u64,
+        error: row.try_get("error")?,
+        request_headers: json_col(row, "request_headers", "attempts.request_headers")?.unwrap_or_default(),
+        response_headers: json_col(row, "response_headers", "attempts.response_headers")?.unwrap_or_default(),
+        response_body: row.try_get("response_body")?,
+    })
+}
+
+pub(crate) fn token(row: &SqliteRow) -> StoreResult<TokenRecord> {
+    Ok(TokenRecord {
+        id: TokenId::from_stored(row.try_get("id")?),
+        name: row.try_get("name")?,
+        scopes: json_col(row, "scopes", "tokens.scopes")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Serializes a value for a JSON text column.
+pub(crate) fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    // Serializing maps of strings and plain enums cannot fail.
+    serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned())
+}

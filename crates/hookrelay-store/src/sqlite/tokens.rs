@@ -1,0 +1,43 @@
+//! API tokens (hashes only).
+
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::TokenId;
+use sqlx::SqlitePool;
+
+use super::rows;
+use crate::error::StoreResult;
+use crate::model::TokenRecord;
+
+pub(crate) async fn create(pool: &SqlitePool, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord> {
+    let record = TokenRecord {
+        id: TokenId::generate(),
+        name: name.to_owned(),
+        scopes,
+        created_at: now_ms(),
+    };
+    sqlx::query("INSERT INTO tokens (id, name, hash, scopes, created_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(record.id.as_str())
+        .bind(&record.name)
+        .bind(hash)
+        .bind(record.scopes.as_ref().map(rows::to_json))
+        .bind(record.created_at)
+        .execute(pool)
+        .await?;
+    Ok(record)
+}
+
+pub(crate) async fn find(pool: &SqlitePool, hash: &str) -> StoreResult<Option<TokenRecord>> {
+    sqlx::query("SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL")
+        .bind(hash)
+        .fetch_optional(pool)
+        .await?
+        .map(|r| rows::token(&r))
+        .transpose()
+}
+
+pub(crate) async fn has_admin(pool: &SqlitePool) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tokens WHERE scopes IS NULL AND revoked_at IS NULL")
+        .fetch_one(pool)
+        .await?;
+    Ok(n > 0)
+}

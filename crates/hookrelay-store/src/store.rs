@@ -1,0 +1,99 @@
+//! The one interface the API and the dispatcher use; each backend implements it.
+
+use async_trait::async_trait;
+use hookrelay_core::ids::DeliveryId;
+use hookrelay_core::scope::Scope;
+
+use crate::error::StoreResult;
+use crate::model::*;
+
+/// Persistence for everything Hookrelay keeps.
+///
+/// Calls that take a `Scope` only see rows of that scope, so one tenant can never read
+/// or change another's.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- event type registry ---
+
+    /// Creates or replaces one type (un-archiving it); `true` when it was created.
+    async fn put_event_type(&self, def: hookrelay_core::event_type::EventTypeDef) -> StoreResult<(EventTypeRecord, bool)>;
+    /// One type, archived or not.
+    async fn get_event_type(&self, code: &str) -> StoreResult<Option<EventTypeRecord>>;
+    /// Types ordered by code.
+    async fn list_event_types(&self, include_archived: bool, page: PageRequest) -> StoreResult<Page<EventTypeRecord>>;
+    /// Archives a type; `false` when it did not exist.
+    async fn archive_event_type(&self, code: &str) -> StoreResult<bool>;
+    /// Makes the registry exactly `defs`: creates, updates, archives the rest.
+    async fn sync_event_types(&self, defs: Vec<hookrelay_core::event_type::EventTypeDef>, dry_run: bool) -> StoreResult<SyncReport>;
+
+    // --- endpoints and subscriptions ---
+
+    /// Creates an endpoint; `Conflict` when the code is taken in the scope.
+    async fn create_endpoint(&self, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord>;
+    /// Endpoints of a scope ordered by code.
+    async fn list_endpoints(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>>;
+    /// One endpoint.
+    async fn get_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>>;
+    /// Applies a partial update.
+    async fn update_endpoint(&self, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord>;
+    /// Deletes an endpoint and its subscription; its history stays.
+    async fn delete_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<bool>;
+    /// Makes the scope's endpoints exactly `inputs`.
+    async fn apply_endpoints(&self, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport>;
+    /// Makes the scope's subscriptions exactly `subs` (endpoint code → patterns, filter).
+    async fn apply_subscriptions(&self, scope: &Scope, subs: Vec<SubscriptionRecord>) -> StoreResult<ApplyReport>;
+    /// The scope's subscriptions.
+    async fn list_subscriptions(&self, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>>;
+
+    // --- events ---
+
+    /// Writes the event and one delivery per matching enabled endpoint in one durable
+    /// transaction. A used idempotency key returns the original event and writes nothing.
+    /// The outcome's `jobs` comes back empty: new deliveries go to the job feed
+    /// ([`Store::take_job_feed`]) straight from the commit.
+    async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome>;
+    /// The event log, newest first.
+    async fn list_events(&self, filter: EventFilter, page: PageRequest) -> StoreResult<Page<EventRecord>>;
+    /// One event.
+    async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>>;
+
+    // --- deliveries ---
+
+    /// The delivery log, newest first.
+    async fn list_deliveries(&self, filter: DeliveryFilter, page: PageRequest) -> StoreResult<Page<DeliveryRecord>>;
+    /// One delivery and its attempts in order.
+    async fn get_delivery(&self, id: &str) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>>;
+    /// Makes a delivery pending and due now (a manual resend).
+    async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord>;
+    /// Re-queues an endpoint's failed deliveries created at or after `since`.
+    async fn recover_endpoint(&self, scope: &Scope, code: &str, since: i64, now: i64) -> StoreResult<Vec<DeliveryId>>;
+
+    // --- the dispatcher's side ---
+
+    /// Records attempt outcomes (batched with other writes).
+    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()>;
+    /// Gives up a pending delivery without an attempt (its endpoint is gone or disabled).
+    async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()>;
+    /// Everything needed to attempt a pending delivery; `None` when it is not pending.
+    async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>>;
+    /// Pending deliveries and when each is due, for recovery at start-up.
+    async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>>;
+
+    // --- tokens ---
+
+    /// Stores a token's hash.
+    async fn create_token(&self, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord>;
+    /// Finds a live token by hash.
+    async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
+    /// Whether any live admin token exists.
+    async fn has_admin_token(&self) -> StoreResult<bool>;
+
+    /// New deliveries, sent the moment their publish commits, for a dispatcher in this
+    /// process. Given out once; `None` for a backend where workers claim rows instead.
+    fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Finishes queued writes and closes the connections.
+    async fn close(&self);
+}
