@@ -1,1 +1,26 @@
+//! Hookrelay's server: the HTTP API and the delivery dispatcher.
+//!
+//! # Layout
+//! - [`startup`]: [`Server::build`] opens the store, creates the admin token, binds the
+//!   socket and starts the dispatcher; [`Server::run_until_stopped`] serves until the
+//!   shutdown future resolves, then drains deliveries in flight.
+//! - [`config`]: the settings.
+//! - [`app`]: the handlers' shared state.
+//! - [`auth`]: bearer tokens and the [`auth::Caller`] extractor.
+//! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
+//! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod dispatch;
+pub mod startup;
+
+pub use config::Config;
+pub use startup::Server;
+
+/// The `user-agent` of every delivery.
+pub const USER_AGENT: &str = concat!("Hookrelay/", env!("CARGO_PKG_VERSION"));

@@ -13,7 +13,7 @@ use hookrelay_store::model::{DeliveryJob, EndpointTarget};
 use serde_json::value::RawValue;
 
 /// What stands in for a credential in recorded headers.
-pub(crate) const REDACTED: &str = "[redacted]";
+pub const REDACTED: &str = "[redacted]";
 
 /// One attempt's request, ready to send.
 pub(crate) struct SignedRequest {

@@ -1,0 +1,387 @@
+//! `/api/v1/scopes/{scope}/endpoints`: endpoints, their signing secret and recovery.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
+use hookrelay_core::endpoint::{OutboundAuth, parse_url, validate_code, validate_headers};
+use hookrelay_core::scope::Scope;
+use hookrelay_signature::Secret;
+use hookrelay_store::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+
+use super::error::{ApiError, Detail};
+use super::extract::{ApiJson, ApiQuery, Paging};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::dispatch::REDACTED_VALUE;
+
+/// An endpoint as the API shows it: credentials and header values redacted.
+#[derive(Serialize)]
+pub struct EndpointView {
+    id: String,
+    scope: String,
+    code: String,
+    name: String,
+    url: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    headers: BTreeMap<String, String>,
+    auth: Option<Value>,
+    timeout_ms: Option<u32>,
+    rate_limit: Option<u32>,
+    subscriptions: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<EndpointRecord> for EndpointView {
+    fn from(r: EndpointRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            scope: r.scope,
+            code: r.code,
+            name: r.name,
+            url: r.url,
+            enabled: r.enabled,
+            disabled_reason: r.disabled_reason,
+            headers: r.headers.into_keys().map(|k| (k, REDACTED_VALUE.to_owned())).collect(),
+            auth: r.auth.map(|a| match a {
+                OutboundAuth::Bearer { .. } => json!({ "type": "bearer", "token": REDACTED_VALUE }),
+                OutboundAuth::Basic { username, .. } => {
+                    json!({ "type": "basic", "username": username, "password": REDACTED_VALUE })
+                }
+            }),
+            timeout_ms: r.timeout_ms,
+            rate_limit: r.rate_limit,
+            subscriptions: r.subscriptions,
+            created_at: to_rfc3339(r.created_at),
+            updated_at: to_rfc3339(r.updated_at),
+        }
+    }
+}
+
+/// An endpoint as a client writes it (`POST`, and each item of `PUT`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointBody {
+    code: String,
+    #[serde(default)]
+    name: Option<String>,
+    url: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    auth: Option<OutboundAuth>,
+    #[serde(default)]
+    timeout_ms: Option<u32>,
+    #[serde(default)]
+    rate_limit: Option<u32>,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The longest per-attempt timeout an endpoint may ask for.
+const MAX_TIMEOUT_MS: u32 = 300_000;
+
+fn check_limits(timeout_ms: Option<u32>, rate_limit: Option<u32>, at: &str, details: &mut Vec<Detail>) {
+    if timeout_ms.is_some_and(|t| t == 0 || t > MAX_TIMEOUT_MS) {
+        details.push(Detail {
+            field: format!("{at}timeout_ms"),
+            message: format!("timeout_ms must be between 1 and {MAX_TIMEOUT_MS}"),
+        });
+    }
+    if rate_limit == Some(0) {
+        details.push(Detail {
+            field: format!("{at}rate_limit"),
+            message: "rate_limit must be at least 1 per second (omit it for no limit)".to_owned(),
+        });
+    }
+}
+
+impl EndpointBody {
+    /// Validates into a store input; field errors are prefixed with `at` (`[2].`).
+    fn into_input(self, at: &str, details: &mut Vec<Detail>) -> Option<EndpointInput> {
+        let before = details.len();
+        let mut push = |e: hookrelay_core::FieldError| {
+            details.push(Detail {
+                field: format!("{at}{}", e.field),
+                message: e.message,
+            })
+        };
+        if let Err(e) = validate_code(&self.code) {
+            push(e);
+        }
+        let url = match parse_url(&self.url) {
+            Ok(u) => Some(u.to_string()),
+            Err(e) => {
+                push(e);
+                None
+            }
+        };
+        if let Err(e) = validate_headers(&self.headers) {
+            push(e);
+        }
+        if let Some(secret) = &self.secret
+            && let Err(e) = Secret::parse(secret)
+        {
+            push(hookrelay_core::FieldError::new("secret", e.to_string()));
+        }
+        check_limits(self.timeout_ms, self.rate_limit, at, details);
+        if details.len() > before {
+            return None;
+        }
+        Some(EndpointInput {
+            name: self.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| self.code.clone()),
+            code: self.code,
+            url: url?,
+            enabled: self.enabled,
+            headers: self.headers,
+            auth: self.auth,
+            timeout_ms: self.timeout_ms,
+            rate_limit: self.rate_limit,
+            secret: self.secret,
+            generated_secret: Secret::generate().to_text(),
+        })
+    }
+}
+
+fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
+    let scope = Scope::parse(scope)?;
+    caller.check_scope(&scope)?;
+    Ok(scope)
+}
+
+fn not_found(scope: &Scope, code: &str) -> ApiError {
+    ApiError::not_found(format!("endpoint {code:?} not found in scope {scope}"))
+}
+
+/// `POST /scopes/{scope}/endpoints`: 201, or 409 when the code is taken.
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(scope): Path<String>,
+    ApiJson(body): ApiJson<EndpointBody>,
+) -> Result<(StatusCode, Json<EndpointView>), ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let mut details = Vec::new();
+    let input = body.into_input("", &mut details).ok_or_else(|| ApiError::invalid(details))?;
+    let record = state.store().create_endpoint(&scope, input).await?;
+    tracing::info!(scope = %scope, endpoint = %record.code, "endpoint created");
+    Ok((StatusCode::CREATED, Json(record.into())))
+}
+
+/// `GET /scopes/{scope}/endpoints`.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(scope): Path<String>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<Page<EndpointView>>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let page = state.store().list_endpoints(&scope, paging.page()?).await?;
+    Ok(Json(page.map(EndpointView::from)))
+}
+
+/// `GET /scopes/{scope}/endpoints/{code}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+) -> Result<Json<EndpointView>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let found = state.store().get_endpoint(&scope, &code).await?;
+    found.map(|e| Json(e.into())).ok_or_else(|| not_found(&scope, &code))
+}
+
+/// Present-but-null means "clear"; absent means "leave as it is".
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The body of `PATCH`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    headers: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    auth: Option<Option<OutboundAuth>>,
+    #[serde(default, deserialize_with = "double_option")]
+    timeout_ms: Option<Option<u32>>,
+    #[serde(default, deserialize_with = "double_option")]
+    rate_limit: Option<Option<u32>>,
+}
+
+/// `PATCH /scopes/{scope}/endpoints/{code}`: `{"enabled":false}` disables.
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<EndpointView>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let mut details = Vec::new();
+    let url = match body.url.as_deref().map(parse_url) {
+        Some(Ok(u)) => Some(u.to_string()),
+        Some(Err(e)) => {
+            details.push(Detail {
+                field: e.field,
+                message: e.message,
+            });
+            None
+        }
+        None => None,
+    };
+    if let Some(Err(e)) = body.headers.as_ref().map(validate_headers) {
+        details.push(Detail {
+            field: e.field,
+            message: e.message,
+        });
+    }
+    check_limits(body.timeout_ms.flatten(), body.rate_limit.flatten(), "", &mut details);
+    if body.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        details.push(Detail {
+            field: "name".to_owned(),
+            message: "name must not be empty".to_owned(),
+        });
+    }
+    if !details.is_empty() {
+        return Err(ApiError::invalid(details));
+    }
+    let patch = EndpointPatch {
+        name: body.name,
+        url,
+        enabled: body.enabled,
+        headers: body.headers,
+        auth: body.auth,
+        timeout_ms: body.timeout_ms,
+        rate_limit: body.rate_limit,
+    };
+    let record = state.store().update_endpoint(&scope, &code, patch).await?;
+    Ok(Json(record.into()))
+}
+
+/// `DELETE /scopes/{scope}/endpoints/{code}`: 204; its delivery history stays.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    if state.store().delete_endpoint(&scope, &code).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&scope, &code))
+    }
+}
+
+/// What `PUT /scopes/{scope}/endpoints` answers: what changed, and the result.
+#[derive(Serialize)]
+pub struct ApplyView {
+    #[serde(flatten)]
+    report: ApplyReport,
+    data: Vec<EndpointView>,
+}
+
+/// `PUT /scopes/{scope}/endpoints` with a bare array: the scope's endpoints become
+/// exactly this list.
+pub async fn apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(scope): Path<String>,
+    ApiJson(bodies): ApiJson<Vec<EndpointBody>>,
+) -> Result<Json<ApplyView>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let mut details = Vec::new();
+    let mut inputs = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.into_iter().enumerate() {
+        let at = format!("[{i}].");
+        if let Some(input) = body.into_input(&at, &mut details) {
+            if inputs.iter().any(|x: &EndpointInput| x.code == input.code) {
+                details.push(Detail {
+                    field: format!("{at}code"),
+                    message: format!("{:?} is listed twice", input.code),
+                });
+            }
+            inputs.push(input);
+        }
+    }
+    if !details.is_empty() {
+        return Err(ApiError::invalid(details));
+    }
+    let report = state.store().apply_endpoints(&scope, inputs).await?;
+    let mut data = Vec::new();
+    let mut page = hookrelay_store::model::PageRequest { limit: 1000, cursor: None };
+    loop {
+        let p = state.store().list_endpoints(&scope, page.clone()).await?;
+        data.extend(p.data.into_iter().map(EndpointView::from));
+        match p.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(Json(ApplyView { report, data }))
+}
+
+/// `GET /scopes/{scope}/endpoints/{code}/secret`.
+pub async fn secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let found = state.store().get_endpoint(&scope, &code).await?;
+    let endpoint = found.ok_or_else(|| not_found(&scope, &code))?;
+    Ok(Json(json!({ "secret": endpoint.secret })))
+}
+
+/// The body of `recover`: `since` as RFC 3339 or a duration ago (`2h`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoverBody {
+    since: String,
+}
+
+/// `POST /scopes/{scope}/endpoints/{code}/recover`: re-queues the endpoint's failed
+/// deliveries created since a time.
+pub async fn recover(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+    ApiJson(body): ApiJson<RecoverBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let now = now_ms();
+    let since = parse_rfc3339(&body.since)
+        .or_else(|| humantime_ago(&body.since, now))
+        .ok_or_else(|| ApiError::invalid_field("since", "use an RFC 3339 time or a duration such as \"2h\""))?;
+    let ids = state.store().recover_endpoint(&scope, &code, since, now).await?;
+    let count = ids.len();
+    state.schedule(ids.clone(), now);
+    tracing::info!(scope = %scope, endpoint = %code, count, "failed deliveries re-queued");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "requeued": count, "delivery_ids": ids })),
+    ))
+}
+
+fn humantime_ago(s: &str, now: i64) -> Option<i64> {
+    let d = humantime::parse_duration(s.trim()).ok()?;
+    Some(now - d.as_millis() as i64)
+}

@@ -1,0 +1,193 @@
+//! `/api/v1/events`: publishing and the event log.
+
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
+use hookrelay_core::ids::EventId;
+use hookrelay_core::scope::Scope;
+use hookrelay_store::model::{EventFilter, EventRecord, NewEvent, Page};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use serde_json::value::RawValue;
+
+use super::error::{ApiError, Detail};
+use super::extract::{ApiQuery, Paging, parse_json, read_body};
+use crate::app::AppState;
+use crate::auth::Caller;
+
+/// The longest idempotency key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 256;
+
+/// The body of `POST /events`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    #[serde(rename = "type")]
+    event_type: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    /// One scope, for convenience; merged into `scopes`.
+    #[serde(default)]
+    scope: Option<String>,
+    #[serde(default)]
+    data: Option<Box<RawValue>>,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+/// `POST /events`: 202 `{"id","deliveries"}` once the event and its deliveries are on
+/// disk; 200 with `"duplicate":true` for a used idempotency key.
+pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request) -> Result<Response, ApiError> {
+    let header_key = req
+        .headers()
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map(str::to_owned)
+                .map_err(|_| ApiError::bad_request("the Idempotency-Key header must be ASCII"))
+        })
+        .transpose()?;
+    let bytes = read_body(req, &state).await?;
+    let body: PublishBody = parse_json(&bytes)?;
+
+    let mut details = Vec::new();
+    let mut scopes: Vec<String> = Vec::new();
+    for s in body.scopes.iter().chain(body.scope.iter()) {
+        match Scope::parse(s) {
+            Ok(scope) if !caller.may_see(scope.as_str()) => {
+                return Err(ApiError::forbidden(format!("this token cannot publish to scope {scope}")));
+            }
+            Ok(scope) => {
+                if !scopes.iter().any(|x| x == scope.as_str()) {
+                    scopes.push(scope.as_str().to_owned());
+                }
+            }
+            Err(e) => details.push(Detail {
+                field: "scopes".to_owned(),
+                message: e.message,
+            }),
+        }
+    }
+    if scopes.is_empty() && details.is_empty() {
+        details.push(Detail {
+            field: "scopes".to_owned(),
+            message: "name at least one scope".to_owned(),
+        });
+    }
+    let idempotency_key = header_key.or(body.idempotency_key).filter(|k| !k.is_empty());
+    if idempotency_key.as_ref().is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY) {
+        details.push(Detail {
+            field: "idempotency_key".to_owned(),
+            message: format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
+        });
+    }
+    match state.store().get_event_type(&body.event_type).await? {
+        Some(t) if !t.archived => {}
+        Some(_) => details.push(Detail {
+            field: "type".to_owned(),
+            message: format!("event type {:?} is archived", body.event_type),
+        }),
+        None => details.push(Detail {
+            field: "type".to_owned(),
+            message: format!("unknown event type {:?}; register it with PUT /api/v1/event-types/{{code}}", body.event_type),
+        }),
+    }
+    if !details.is_empty() {
+        return Err(ApiError::invalid(details));
+    }
+
+    let event = NewEvent {
+        id: EventId::generate(),
+        event_type: body.event_type,
+        scopes,
+        data: body.data.map_or_else(|| "{}".to_owned(), |d| d.get().to_owned()),
+        idempotency_key,
+        created_at: now_ms(),
+    };
+    let outcome = state.store().publish(event).await?;
+    let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let mut answer = json!({ "id": outcome.event_id, "deliveries": outcome.deliveries });
+    if outcome.duplicate {
+        answer["duplicate"] = json!(true);
+    }
+    Ok((status, Json(answer)).into_response())
+}
+
+/// An event as the log shows it.
+#[derive(Serialize)]
+pub struct EventView {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    scopes: Vec<String>,
+    data: Box<RawValue>,
+    idempotency_key: Option<String>,
+    timestamp: String,
+}
+
+impl From<EventRecord> for EventView {
+    fn from(r: EventRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            event_type: r.event_type,
+            scopes: r.scopes,
+            data: RawValue::from_string(r.data)
+                .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON")),
+            idempotency_key: r.idempotency_key,
+            timestamp: to_rfc3339(r.created_at),
+        }
+    }
+}
+
+/// Filters of `GET /events`.
+#[derive(Deserialize)]
+pub struct ListQuery {
+    scope: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    #[serde(flatten)]
+    paging: Paging,
+}
+
+fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| parse_rfc3339(v).ok_or_else(|| ApiError::invalid_field(name, "use an RFC 3339 time")))
+        .transpose()
+}
+
+/// `GET /events`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<EventView>>, ApiError> {
+    if let Some(scope) = &q.scope {
+        caller.check_scope(&Scope::parse(scope)?)?;
+    }
+    let filter = EventFilter {
+        scope: q.scope,
+        event_type: q.event_type,
+        since: time_param("since", q.since.as_deref())?,
+        until: time_param("until", q.until.as_deref())?,
+        allowed_scopes: caller.scopes.clone(),
+    };
+    let page = state.store().list_events(filter, q.paging.page()?).await?;
+    Ok(Json(page.map(EventView::from)))
+}
+
+/// `GET /events/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<EventView>, ApiError> {
+    let found = state.store().get_event(&id).await?;
+    match found {
+        Some(e) if e.scopes.iter().any(|s| caller.may_see(s)) => Ok(Json(e.into())),
+        _ => Err(ApiError::not_found(format!("event {id:?} not found"))),
+    }
+}

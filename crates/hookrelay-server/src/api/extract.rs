@@ -1,0 +1,117 @@
+//! Extractors that put request policy in one place: JSON bodies answered with 400 (not
+//! JSON), 413 (too large) or 422 (wrong shape, with the field), and list paging.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use hookrelay_store::model::PageRequest;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::app::AppState;
+
+/// A JSON body of type `T`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Reads the whole body, answering 413 past the configured limit.
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(state.config().max_payload_bytes)
+        } else {
+            ApiError::bad_request(rejection.body_text())
+        }
+    })
+}
+
+/// Parses JSON into `T`: syntax errors are 400, shape errors are 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed_json("the request body is empty; JSON was expected"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                let field = if path == "." { "body".to_owned() } else { path };
+                ApiError::invalid_field(field, inner.to_string())
+            }
+            _ => ApiError::malformed_json(format!("the request body is not valid JSON: {inner}")),
+        }
+    })?;
+    de.end()
+        .map_err(|e| ApiError::malformed_json(format!("the request body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Query parameters of type `T`; a bad one is a 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// `?limit=&cursor=`.
+#[derive(Debug, Deserialize, Default)]
+pub struct Paging {
+    /// 1 to 1000; 50 when absent.
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    /// The page to read.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::invalid_field("limit", "limit must be between 1 and 1000"));
+        }
+        Ok(PageRequest {
+            limit,
+            cursor: self.cursor.clone().filter(|c| !c.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only the parse result is checked")]
+    struct Sample {
+        name: String,
+        n: u32,
+    }
+
+    #[test]
+    fn statuses_follow_the_kind_of_error() {
+        assert_eq!(parse_json::<Sample>(b"{").unwrap_err().status(), 400);
+        assert_eq!(parse_json::<Sample>(b"").unwrap_err().status(), 400);
+        assert_eq!(parse_json::<Sample>(b"{} x").unwrap_err().status(), 400);
+        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":\"x\"}").unwrap_err().status(), 422);
+        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\"}").unwrap_err().status(), 422);
+        assert!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1}").is_ok());
+    }
+}

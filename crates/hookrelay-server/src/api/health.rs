@@ -1,0 +1,14 @@
+//! `GET /health`: is the process up and does the database answer.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use crate::app::AppState;
+
+/// `200 {"status":"ok"}`, or 503 when the database does not answer.
+pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    state.store().ping().await.map_err(ApiError::unavailable)?;
+    Ok(Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })))
+}

@@ -1,0 +1,65 @@
+//! The HTTP API: `/api/v1/…`, `/health`.
+//!
+//! # Layout
+//! One module per resource: [`event_types`], [`endpoints`] (with the signing secret and
+//! recovery), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
+//! [`health`]. Policy lives in [`extract`] (JSON bodies, paging) and
+//! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
+
+pub mod deliveries;
+pub mod endpoints;
+pub mod error;
+pub mod event_types;
+pub mod events;
+pub mod extract;
+pub mod health;
+pub mod subscriptions;
+pub mod tokens;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+use error::ApiError;
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config().max_payload_bytes;
+    let v1 = Router::new()
+        .route("/event-types", get(event_types::list).put(event_types::sync))
+        .route(
+            "/event-types/{code}",
+            get(event_types::get).put(event_types::put).delete(event_types::archive),
+        )
+        .route(
+            "/scopes/{scope}/endpoints",
+            get(endpoints::list).post(endpoints::create).put(endpoints::apply),
+        )
+        .route(
+            "/scopes/{scope}/endpoints/{code}",
+            get(endpoints::get).patch(endpoints::update).delete(endpoints::delete),
+        )
+        .route("/scopes/{scope}/endpoints/{code}/secret", get(endpoints::secret))
+        .route("/scopes/{scope}/endpoints/{code}/recover", post(endpoints::recover))
+        .route(
+            "/scopes/{scope}/subscriptions",
+            get(subscriptions::get).put(subscriptions::apply),
+        )
+        .route("/events", get(events::list).post(events::publish))
+        .route("/events/{id}", get(events::get))
+        .route("/deliveries", get(deliveries::list))
+        .route("/deliveries/{id}", get(deliveries::get))
+        .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/tokens", post(tokens::create));
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/health", get(health::health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}

@@ -1,0 +1,91 @@
+//! `/api/v1/scopes/{scope}/subscriptions`: which event types each endpoint receives.
+//!
+//! The body maps endpoint codes to patterns: `{"webhook1":["*"],"webhook2":["order.*"]}`.
+//! `PUT` is declarative: an endpoint left out loses its subscription.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use hookrelay_core::scope::Scope;
+use hookrelay_core::subscription::{Subscription, SubscriptionSpec};
+use hookrelay_store::model::{ApplyReport, SubscriptionRecord};
+use serde::Serialize;
+
+use super::error::{ApiError, Detail};
+use super::extract::ApiJson;
+use crate::app::AppState;
+use crate::auth::Caller;
+
+fn to_map(records: Vec<SubscriptionRecord>) -> BTreeMap<String, SubscriptionSpec> {
+    records
+        .into_iter()
+        .map(|r| {
+            let spec = match r.filter {
+                Some(filter) => SubscriptionSpec::Detailed {
+                    events: r.events,
+                    filter: Some(filter),
+                },
+                None => SubscriptionSpec::List(r.events),
+            };
+            (r.endpoint, spec)
+        })
+        .collect()
+}
+
+/// `GET`: the same map `PUT` takes.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(scope): Path<String>,
+) -> Result<Json<BTreeMap<String, SubscriptionSpec>>, ApiError> {
+    let scope = Scope::parse(&scope)?;
+    caller.check_scope(&scope)?;
+    Ok(Json(to_map(state.store().list_subscriptions(&scope).await?)))
+}
+
+/// What `PUT` answers: what changed, and the subscriptions now in force.
+#[derive(Serialize)]
+pub struct ApplyView {
+    #[serde(flatten)]
+    report: ApplyReport,
+    data: BTreeMap<String, SubscriptionSpec>,
+}
+
+/// `PUT`: the scope's subscriptions become exactly this map.
+pub async fn apply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(scope): Path<String>,
+    ApiJson(body): ApiJson<BTreeMap<String, SubscriptionSpec>>,
+) -> Result<Json<ApplyView>, ApiError> {
+    let scope = Scope::parse(&scope)?;
+    caller.check_scope(&scope)?;
+    let mut details = Vec::new();
+    let mut records = Vec::with_capacity(body.len());
+    for (endpoint, spec) in body {
+        let (events, filter) = match spec {
+            SubscriptionSpec::List(events) => (events, None),
+            SubscriptionSpec::Detailed { events, filter } => (events, filter),
+        };
+        if filter.is_some() {
+            details.push(Detail {
+                field: format!("{endpoint}.filter"),
+                message: "payload filters are not supported by this version".to_owned(),
+            });
+        }
+        if let Err(e) = Subscription::parse(&events) {
+            details.push(Detail {
+                field: format!("{endpoint}.{}", e.field),
+                message: e.message,
+            });
+        }
+        records.push(SubscriptionRecord { endpoint, events, filter });
+    }
+    if !details.is_empty() {
+        return Err(ApiError::invalid(details));
+    }
+    let report = state.store().apply_subscriptions(&scope, records).await?;
+    let data = to_map(state.store().list_subscriptions(&scope).await?);
+    Ok(Json(ApplyView { report, data }))
+}

@@ -1,0 +1,47 @@
+//! Shared state of the HTTP handlers: a cheap clone of one `Arc`.
+
+use std::sync::Arc;
+
+use hookrelay_store::Store;
+
+use crate::auth::TokenCache;
+use crate::config::Config;
+use crate::dispatch::Dispatcher;
+
+/// What the handlers share.
+pub struct App {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) dispatcher: Option<Dispatcher>,
+    pub(crate) config: Config,
+    pub(crate) admin_hash: Option<String>,
+    pub(crate) tokens: TokenCache,
+}
+
+/// The handlers' state.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<App>);
+
+impl AppState {
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+    /// The hash of the configured admin token, if one was configured.
+    pub fn admin_hash(&self) -> Option<&str> {
+        self.0.admin_hash.as_deref()
+    }
+    /// Known token hashes.
+    pub fn tokens(&self) -> &TokenCache {
+        &self.0.tokens
+    }
+    /// Schedules deliveries for an attempt at `due` (when this process delivers).
+    pub fn schedule(&self, ids: Vec<hookrelay_core::ids::DeliveryId>, due: i64) {
+        if let Some(d) = &self.0.dispatcher {
+            d.schedule(ids, due);
+        }
+    }
+}

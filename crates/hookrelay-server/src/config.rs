@@ -1,0 +1,65 @@
+//! Server settings. The binary fills them from flags, `hookrelay.toml` and
+//! `HOOKRELAY_*` variables; tests build them directly.
+
+use std::time::Duration;
+
+use hookrelay_core::retry::RetrySchedule;
+use serde::{Deserialize, Serialize};
+
+use crate::dispatch::DispatchConfig;
+
+/// Everything `hookrelay serve` can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address to listen on (`HOOKRELAY_LISTEN`).
+    pub listen: String,
+    /// `sqlite://file.db`, `sqlite:///abs/file.db` (`HOOKRELAY_DATABASE_URL`).
+    pub database_url: String,
+    /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
+    pub admin_token: Option<String>,
+    /// Delays between attempts, e.g. `5s,5m,30m` (`HOOKRELAY_RETRY_SCHEDULE`).
+    pub retry_schedule: Option<String>,
+    /// Largest accepted request body (`HOOKRELAY_MAX_PAYLOAD_BYTES`).
+    pub max_payload_bytes: usize,
+    /// Attempts in flight at once, all endpoints together.
+    pub max_in_flight: usize,
+    /// Attempts in flight at once to one endpoint.
+    pub max_in_flight_per_endpoint: usize,
+    /// Per-attempt timeout for endpoints that set none, in ms.
+    pub attempt_timeout_ms: u64,
+    /// How long shutdown waits for attempts in flight, in ms.
+    pub shutdown_timeout_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            database_url: "sqlite://hookrelay.db".to_owned(),
+            admin_token: None,
+            retry_schedule: None,
+            max_payload_bytes: 1024 * 1024,
+            max_in_flight: 512,
+            max_in_flight_per_endpoint: 64,
+            attempt_timeout_ms: 15_000,
+            shutdown_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl Config {
+    /// The dispatcher's part, with the retry schedule parsed.
+    pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {
+        let retry = match &self.retry_schedule {
+            Some(s) => RetrySchedule::parse(s).map_err(|e| anyhow::anyhow!("HOOKRELAY_RETRY_SCHEDULE: {e}"))?,
+            None => RetrySchedule::default(),
+        };
+        Ok(DispatchConfig {
+            retry,
+            default_timeout: Duration::from_millis(self.attempt_timeout_ms.max(1)),
+            max_in_flight: self.max_in_flight,
+            max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
+        })
+    }
+}

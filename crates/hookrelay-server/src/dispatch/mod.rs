@@ -1,0 +1,311 @@
+//! The dispatcher: turns due deliveries into signed HTTP attempts.
+//!
+//! # Layout
+//! - [`schedule`]: the in-memory timer queue of waiting deliveries.
+//! - [`sign`]: where a delivery is signed (body and headers of one attempt).
+//! - [`send`]: one HTTP attempt and what it recorded.
+//! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
+//!
+//! New deliveries arrive on the store's job feed the moment their publish commits and
+//! start at once; retries wait in the schedule; pending rows left by a crash are loaded
+//! into the schedule at start-up. A per-endpoint semaphore (taken first) and a global one
+//! bound concurrency, so a slow endpoint holds at most its own share of the global slots.
+
+mod classify;
+mod schedule;
+mod send;
+mod sign;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::{DeliveryId, EndpointId};
+use hookrelay_core::retry::RetrySchedule;
+use hookrelay_store::Store;
+use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, NextStep};
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use sign::REDACTED as REDACTED_VALUE;
+use schedule::{Item, Schedule};
+
+/// How the dispatcher behaves.
+#[derive(Debug, Clone)]
+pub struct DispatchConfig {
+    /// Delays between attempts.
+    pub retry: RetrySchedule,
+    /// Per-attempt timeout when the endpoint sets none.
+    pub default_timeout: Duration,
+    /// Attempts in flight across all endpoints.
+    pub max_in_flight: usize,
+    /// Attempts in flight to one endpoint.
+    pub max_in_flight_per_endpoint: usize,
+}
+
+/// A cheap handle to the running dispatcher.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    cfg: DispatchConfig,
+    schedule: Mutex<Schedule>,
+    wake: Notify,
+    global: Arc<Semaphore>,
+    per_endpoint: Mutex<HashMap<EndpointId, Arc<Semaphore>>>,
+    in_flight: Mutex<HashSet<DeliveryId>>,
+    tracker: TaskTracker,
+    cancel: CancellationToken,
+}
+
+/// A delay before re-trying a delivery whose outcome could not be recorded.
+const RECORD_FAILURE_BACKOFF_MS: i64 = 5_000;
+
+impl Dispatcher {
+    /// Creates a dispatcher; nothing runs until [`Dispatcher::start`].
+    pub fn new(store: Arc<dyn Store>, cfg: DispatchConfig, cancel: CancellationToken) -> anyhow::Result<Self> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .build()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                client,
+                global: Arc::new(Semaphore::new(cfg.max_in_flight.max(1))),
+                cfg,
+                schedule: Mutex::new(Schedule::default()),
+                wake: Notify::new(),
+                per_endpoint: Mutex::new(HashMap::new()),
+                in_flight: Mutex::new(HashSet::new()),
+                tracker: TaskTracker::new(),
+                cancel,
+            }),
+        })
+    }
+
+    /// Loads every pending delivery into the schedule (those in flight when the process
+    /// last stopped are due at once), then starts the schedule loop and the job feed.
+    /// Call before the API accepts publishes.
+    pub async fn start(&self, feed: Option<mpsc::UnboundedReceiver<DeliveryJob>>) -> anyhow::Result<usize> {
+        let pending = self.inner.store.pending_deliveries().await?;
+        let recovered = pending.len();
+        {
+            let mut schedule = self.lock_schedule();
+            for (id, due) in pending {
+                schedule.push(due, Item::Load(id));
+            }
+        }
+        let this = self.clone();
+        tokio::spawn(async move { this.run_schedule().await });
+        if let Some(mut feed) = feed {
+            let this = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = this.inner.cancel.cancelled() => break,
+                        job = feed.recv() => match job {
+                            Some(job) => this.launch(Item::Job(Box::new(job))),
+                            None => break,
+                        },
+                    }
+                }
+            });
+        }
+        Ok(recovered)
+    }
+
+    /// Schedules deliveries (manual retries, recoveries) to be loaded and sent at `due`.
+    pub fn schedule(&self, ids: impl IntoIterator<Item = DeliveryId>, due: i64) {
+        {
+            let mut schedule = self.lock_schedule();
+            for id in ids {
+                schedule.push(due, Item::Load(id));
+            }
+        }
+        self.inner.wake.notify_one();
+    }
+
+    /// Deliveries waiting in the schedule (not counting those in flight).
+    pub fn scheduled(&self) -> usize {
+        self.lock_schedule().len()
+    }
+
+    /// Waits until attempts in flight have finished (call after cancelling), at most
+    /// `deadline`. Deliveries that did not finish stay pending and are sent after restart.
+    pub async fn drain(&self, deadline: Duration) -> bool {
+        self.inner.tracker.close();
+        tokio::time::timeout(deadline, self.inner.tracker.wait()).await.is_ok()
+    }
+
+    fn lock_schedule(&self) -> std::sync::MutexGuard<'_, Schedule> {
+        self.inner.schedule.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn run_schedule(&self) {
+        let mut due = Vec::new();
+        loop {
+            let notified = self.inner.wake.notified();
+            tokio::pin!(notified);
+            // Armed before looking, so a push between the look and the wait is not missed.
+            notified.as_mut().enable();
+            let next = {
+                let mut schedule = self.lock_schedule();
+                schedule.pop_due(now_ms(), &mut due);
+                schedule.next_due()
+            };
+            for item in due.drain(..) {
+                self.launch(item);
+            }
+            let wait = next.map_or(Duration::from_secs(3600), |t| {
+                Duration::from_millis((t - now_ms()).clamp(0, 3_600_000) as u64)
+            });
+            tokio::select! {
+                _ = self.inner.cancel.cancelled() => break,
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    fn launch(&self, item: Item) {
+        if self.inner.cancel.is_cancelled() {
+            return;
+        }
+        let this = self.clone();
+        self.inner.tracker.spawn(async move { this.run(item).await });
+    }
+
+    async fn run(&self, item: Item) {
+        let job = match item {
+            Item::Job(job) => *job,
+            Item::Load(id) => match self.inner.store.load_job(&id).await {
+                Ok(Some(job)) if job.due_at <= now_ms() + 1_000 => job,
+                // Delivered already, or re-scheduled for later by another entry.
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(delivery = %id, error = %e, "could not load a due delivery; trying again shortly");
+                    self.schedule([id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
+                    return;
+                }
+            },
+        };
+        let Some(_flight) = InFlight::enter(&self.inner, &job.delivery_id) else {
+            return;
+        };
+        let endpoint = match &job.endpoint {
+            Some(e) if e.enabled => Arc::clone(e),
+            Some(_) => return self.give_up(&job, "endpoint is disabled").await,
+            None => return self.give_up(&job, "endpoint was deleted").await,
+        };
+        let endpoint_slots = self.endpoint_semaphore(&endpoint.id);
+        let cancel = &self.inner.cancel;
+        let _endpoint_permit = tokio::select! {
+            p = endpoint_slots.acquire_owned() => p,
+            _ = cancel.cancelled() => return,
+        };
+        let _global_permit = tokio::select! {
+            p = Arc::clone(&self.inner.global).acquire_owned() => p,
+            _ = cancel.cancelled() => return,
+        };
+        self.attempt(job, &endpoint).await;
+    }
+
+    async fn attempt(&self, job: DeliveryJob, endpoint: &EndpointTarget) {
+        let started = now_ms();
+        let request = match sign::build(&job, endpoint, started / 1000) {
+            Ok(r) => r,
+            Err(e) => return self.give_up(&job, &format!("the endpoint's signing secret is unusable: {e}")).await,
+        };
+        let timeout = endpoint
+            .timeout_ms
+            .map_or(self.inner.cfg.default_timeout, |ms| Duration::from_millis(u64::from(ms)));
+        let sent = send::send(&self.inner.client, &endpoint.url, request, timeout, started).await;
+        let decision = classify::decide(
+            sent.ending,
+            job.attempts_made + 1,
+            sent.retry_after,
+            &self.inner.cfg.retry,
+            now_ms(),
+        );
+        match decision.next {
+            NextStep::Succeeded => {
+                tracing::debug!(delivery = %job.delivery_id, endpoint = %endpoint.code, "delivery succeeded")
+            }
+            NextStep::RetryAt(at) => tracing::info!(
+                delivery = %job.delivery_id, endpoint = %endpoint.code, error = sent.record.error.as_deref(),
+                retry_in_ms = at - now_ms(), "attempt failed; retry scheduled"
+            ),
+            NextStep::Failed => tracing::warn!(
+                delivery = %job.delivery_id, endpoint = %endpoint.code, error = sent.record.error.as_deref(),
+                "delivery failed"
+            ),
+        }
+        if let Some(reason) = &decision.disable {
+            tracing::warn!(endpoint = %endpoint.code, scope = %job.scope, reason, "endpoint disabled");
+        }
+        let result = AttemptResult {
+            delivery_id: job.delivery_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            attempt: sent.record,
+            next: decision.next,
+            disable_endpoint: decision.disable,
+        };
+        match self.inner.store.record_attempt(result).await {
+            Ok(()) => {
+                if let NextStep::RetryAt(at) = decision.next {
+                    self.schedule([job.delivery_id], at);
+                }
+            }
+            Err(e) => {
+                tracing::error!(delivery = %job.delivery_id, error = %e, "could not record an attempt; the delivery stays pending");
+                self.schedule([job.delivery_id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
+            }
+        }
+    }
+
+    async fn give_up(&self, job: &DeliveryJob, reason: &str) {
+        tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
+        if let Err(e) = self.inner.store.give_up_delivery(&job.delivery_id, reason, now_ms()).await {
+            tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed");
+        }
+    }
+
+    fn endpoint_semaphore(&self, id: &EndpointId) -> Arc<Semaphore> {
+        let mut map = self.inner.per_endpoint.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(
+            map.entry(id.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.inner.cfg.max_in_flight_per_endpoint.max(1)))),
+        )
+    }
+}
+
+/// Marks a delivery as being attempted, so a duplicate schedule entry cannot send it
+/// twice at once; leaves the mark on drop.
+struct InFlight<'a> {
+    inner: &'a Inner,
+    id: DeliveryId,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(inner: &'a Inner, id: &DeliveryId) -> Option<Self> {
+        let mut set = inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id.clone()).then(|| Self { inner, id: id.clone() })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        let mut set = self.inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        set.remove(&self.id);
+    }
+}

@@ -1,0 +1,126 @@
+//! `hookrelay bench`: the whole pipeline on this machine, in one process.
+//!
+//! A receiver on 127.0.0.1, a server on a temporary SQLite database (durable commits:
+//! WAL with synchronous=FULL), one event type, `--endpoints` subscribed endpoints, and
+//! `--concurrency` keep-alive publishers. Each event's data carries the time it was
+//! published, so the receiver measures publish→receipt latency.
+
+mod load;
+mod receiver;
+mod report;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use hookrelay_server::{Config, Server};
+use serde_json::json;
+
+use crate::cli::BenchArgs;
+
+const TOKEN: &str = "bench-admin-token";
+
+/// Runs the benchmark and prints its figures.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.events > 0, "--events must be at least 1");
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(args.endpoints > 0, "--endpoints must be at least 1");
+    let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let expected = args.events * args.endpoints as u64;
+    let receiver = receiver::Receiver::start(expected).await?;
+
+    let config = Config {
+        listen: "127.0.0.1:0".to_owned(),
+        database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+        admin_token: Some(TOKEN.to_owned()),
+        max_payload_bytes: 1024 * 1024,
+        ..Config::default()
+    };
+    let server = Server::build(config).await?;
+    let base = format!("http://{}", server.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run_until_stopped(async {
+        let _ = stop_rx.await;
+    }));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .tcp_nodelay(true)
+        .build()?;
+    setup(&client, &base, &receiver.url(), args.endpoints).await?;
+
+    eprintln!(
+        "bench: {} events x {} endpoint(s), {} publishers{} ...",
+        args.events,
+        args.endpoints,
+        args.concurrency,
+        args.rate.map(|r| format!(", steady {r}/s")).unwrap_or_default()
+    );
+    let started = Instant::now();
+    let published = load::publish_all(&client, &base, TOKEN, &args).await?;
+    let accept_elapsed = started.elapsed();
+    let all_received = receiver.wait_all(Duration::from_secs(300)).await;
+    let e2e_elapsed = receiver.last_receipt().map_or(started.elapsed(), |t| t.duration_since(started));
+
+    let report = report::Report {
+        events: args.events,
+        endpoints: args.endpoints,
+        concurrency: args.concurrency,
+        rate: args.rate,
+        accepted: published.accepted,
+        rejected: published.rejected,
+        accept_elapsed,
+        delivered: receiver.count(),
+        e2e_elapsed,
+        latencies_us: receiver.latencies(),
+        publish_latencies_us: published.latencies_us,
+        peak_rss_kib: report::peak_rss_kib(),
+        complete: all_received,
+    };
+    report.print();
+
+    let _ = stop_tx.send(());
+    serving.await.context("server task")??;
+    anyhow::ensure!(all_received, "not every delivery arrived within 300 s");
+    Ok(())
+}
+
+async fn setup(client: &reqwest::Client, base: &str, receiver_url: &str, endpoints: usize) -> anyhow::Result<()> {
+    let auth = format!("Bearer {TOKEN}");
+    client
+        .put(format!("{base}/api/v1/event-types/bench.event"))
+        .header("authorization", &auth)
+        .json(&json!({ "name": "Bench event" }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let list: Vec<_> = (0..endpoints)
+        .map(|i| json!({ "code": format!("ep{i}"), "url": receiver_url }))
+        .collect();
+    client
+        .put(format!("{base}/api/v1/scopes/bench/endpoints"))
+        .header("authorization", &auth)
+        .json(&list)
+        .send()
+        .await?
+        .error_for_status()?;
+    let subs: serde_json::Map<_, _> = (0..endpoints).map(|i| (format!("ep{i}"), json!(["*"]))).collect();
+    client
+        .put(format!("{base}/api/v1/scopes/bench/subscriptions"))
+        .header("authorization", &auth)
+        .json(&subs)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+/// Microseconds since the unix epoch.
+pub(crate) fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Shared counters, cheap to clone.
+pub(crate) type Shared<T> = Arc<T>;

@@ -1,0 +1,84 @@
+//! Commands and flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+/// Hookrelay: send and receive webhooks, signed, retried, never lost.
+#[derive(Parser)]
+#[command(name = "hookrelay", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the API and the dispatcher.
+    ///
+    /// Example: hookrelay serve --listen 127.0.0.1:8080 --database-url sqlite://hookrelay.db
+    Serve(ServeArgs),
+    /// Measure accept rate, end-to-end deliveries/s and latency on this machine.
+    ///
+    /// Example: hookrelay bench --events 50000 --concurrency 64
+    Bench(BenchArgs),
+}
+
+/// Flags of `serve`; each also comes from `hookrelay.toml` or `HOOKRELAY_<NAME>`.
+/// Flags win over the environment, which wins over the file.
+#[derive(Args, Serialize, Default)]
+pub struct ServeArgs {
+    /// A TOML file with the same keys (default: ./hookrelay.toml when present).
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    #[serde(skip)]
+    pub log_format: String,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// sqlite://file.db or sqlite:///abs/path.db [default: sqlite://hookrelay.db].
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// The admin token; when unset the first start creates one and prints it once.
+    #[arg(long, value_name = "TOKEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
+    /// Delays between attempts, e.g. 5s,5m,30m [default: 5s,5m,30m,2h,5h,10h,14h,20h,24h].
+    #[arg(long, value_name = "LIST")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<String>,
+    /// Largest accepted request body in bytes [default: 1048576].
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_payload_bytes: Option<usize>,
+    /// Per-attempt timeout for endpoints that set none, in ms [default: 15000].
+    #[arg(long, value_name = "MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_timeout_ms: Option<u64>,
+}
+
+/// Flags of `bench`.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Events to publish.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+    /// Concurrent keep-alive publishers.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Publish at this steady rate (events/s) instead of as fast as possible.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Endpoints subscribed to the event type (each event is delivered to each).
+    #[arg(long, default_value_t = 1)]
+    pub endpoints: usize,
+    /// Bytes of padding in each event's data.
+    #[arg(long, default_value_t = 256)]
+    pub payload_bytes: usize,
+}
