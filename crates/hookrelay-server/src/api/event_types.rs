@@ -55,8 +55,7 @@ pub struct PutBody {
 /// `?include_archived=true` and paging.
 #[derive(Deserialize)]
 pub struct ListQuery {
-    #[serde(default)]
-    include_archived: bool,
+    include_archived: Option<String>,
     #[serde(flatten)]
     paging: Paging,
 }
@@ -67,7 +66,8 @@ pub async fn list(
     _caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventTypeView>>, ApiError> {
-    let page = state.store().list_event_types(q.include_archived, q.paging.page()?).await?;
+    let include_archived = super::extract::flag("include_archived", q.include_archived.as_deref())?;
+    let page = state.store().list_event_types(include_archived, q.paging.page()?).await?;
     Ok(Json(page.map(EventTypeView::from)))
 }
 
@@ -124,8 +124,7 @@ pub async fn archive(
 /// `?dry_run=true`.
 #[derive(Deserialize)]
 pub struct SyncQuery {
-    #[serde(default)]
-    dry_run: bool,
+    dry_run: Option<String>,
 }
 
 /// `PUT /event-types`: the registry becomes exactly the listed types.
@@ -157,5 +156,6 @@ pub async fn sync(
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
     }
-    Ok(Json(state.store().sync_event_types(registry.events, q.dry_run).await?))
+    let dry_run = super::extract::flag("dry_run", q.dry_run.as_deref())?;
+    Ok(Json(state.store().sync_event_types(registry.events, dry_run).await?))
 }

@@ -70,11 +70,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// `?limit=&cursor=`.
+/// `?limit=&cursor=`. Values stay text until [`Paging::page`], because query structs
+/// that embed this one with `#[serde(flatten)]` only see strings.
 #[derive(Debug, Deserialize, Default)]
 pub struct Paging {
     /// 1 to 1000; 50 when absent.
-    pub limit: Option<u32>,
+    pub limit: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,
 }
@@ -82,14 +83,27 @@ pub struct Paging {
 impl Paging {
     /// The page to read.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=1000).contains(&limit) {
-            return Err(ApiError::invalid_field("limit", "limit must be between 1 and 1000"));
-        }
+        let limit = match self.limit.as_deref() {
+            None | Some("") => 50,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|l| (1..=1000).contains(l))
+                .ok_or_else(|| ApiError::invalid_field("limit", "limit must be a number between 1 and 1000"))?,
+        };
         Ok(PageRequest {
             limit,
             cursor: self.cursor.clone().filter(|c| !c.is_empty()),
         })
+    }
+}
+
+/// Reads a boolean query flag: `true`/`1` or `false`/`0`.
+pub fn flag(name: &str, value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::invalid_field(name, "use true or false")),
     }
 }
 
@@ -109,7 +123,7 @@ mod tests {
     fn statuses_follow_the_kind_of_error() {
         assert_eq!(parse_json::<Sample>(b"{").unwrap_err().status(), 400);
         assert_eq!(parse_json::<Sample>(b"").unwrap_err().status(), 400);
-        assert_eq!(parse_json::<Sample>(b"{} x").unwrap_err().status(), 400);
+        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1} x").unwrap_err().status(), 400);
         assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":\"x\"}").unwrap_err().status(), 422);
         assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\"}").unwrap_err().status(), 422);
         assert!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1}").is_ok());

@@ -117,6 +117,6 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(body["scope"], "biz:biz1");
         assert_eq!(body["data"]["id"], 7);
-        assert_eq!(body["timestamp"], "2025-11-16T06:13:20Z");
+        assert_eq!(body["timestamp"], "2026-11-18T11:06:40Z");
     }
 }

@@ -1,0 +1,11 @@
+//! Integration tests: a real server on port 0, a real receiver, a temporary SQLite file.
+
+mod support;
+
+mod delivery;
+mod endpoints;
+mod errors;
+mod events;
+mod retries;
+mod shutdown;
+mod subscriptions;

@@ -1,0 +1,307 @@
+//! A real server on port 0 with a temporary SQLite file, and a real receiver.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hookrelay_server::{Config, Server};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub const ADMIN: &str = "test-admin-token";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    config: Config,
+    dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A server with a short retry schedule (`100ms,100ms`: three attempts at most).
+    pub async fn spawn() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            listen: "127.0.0.1:0".to_owned(),
+            database_url: format!("sqlite://{}", dir.path().join("test.db").display()),
+            admin_token: Some(ADMIN.to_owned()),
+            retry_schedule: Some("100ms,100ms".to_owned()),
+            attempt_timeout_ms: 2_000,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        Self::start(config, dir).await
+    }
+
+    async fn start(config: Config, dir: tempfile::TempDir) -> Self {
+        let server = Server::build(config.clone()).await.expect("server builds");
+        let base = format!("http://{}", server.local_addr().expect("bound"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(server.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+            config,
+            dir,
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// Stops the server gracefully and starts a new one on the same database.
+    pub async fn restart(mut self) -> Self {
+        self.shut_down().await;
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".to_owned();
+        Self::start(config, self.dir).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_as(ADMIN, method, path, body).await
+    }
+
+    pub async fn call_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// Registers event types by code.
+    pub async fn event_types(&self, codes: &[&str]) {
+        for code in codes {
+            let (s, body) = self.put(&format!("/event-types/{code}"), json!({ "name": code })).await;
+            assert!(s == 201 || s == 200, "{s} {body}");
+        }
+    }
+
+    /// Creates an endpoint and subscribes it to `events`.
+    pub async fn endpoint(&self, scope: &str, code: &str, url: &str, events: &[&str]) -> Value {
+        let (s, endpoint) = self
+            .post(&format!("/scopes/{scope}/endpoints"), json!({ "code": code, "url": url }))
+            .await;
+        assert_eq!(s, 201, "{endpoint}");
+        let (_, mut subs) = self.get(&format!("/scopes/{scope}/subscriptions")).await;
+        subs[code] = json!(events);
+        let (s, body) = self.put(&format!("/scopes/{scope}/subscriptions"), subs).await;
+        assert_eq!(s, 200, "{body}");
+        endpoint
+    }
+
+    pub async fn publish(&self, event_type: &str, scopes: &[&str], data: Value) -> Value {
+        let (s, body) = self
+            .post("/events", json!({ "type": event_type, "scopes": scopes, "data": data }))
+            .await;
+        assert_eq!(s, 202, "{body}");
+        body
+    }
+
+    /// The deliveries of an event.
+    pub async fn deliveries_of(&self, event_id: &str) -> Vec<Value> {
+        let (s, body) = self.get(&format!("/deliveries?event={event_id}")).await;
+        assert_eq!(s, 200, "{body}");
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until a delivery has the given status; returns it with its attempts.
+    pub async fn wait_for_status(&self, delivery_id: &str, status: &str) -> Value {
+        let path = format!("/deliveries/{delivery_id}");
+        wait_until(Duration::from_secs(15), || async {
+            let (_, d) = self.get(&path).await;
+            (d["status"] == status).then_some(d)
+        })
+        .await
+        .unwrap_or_else(|| panic!("delivery {delivery_id} never became {status}"))
+    }
+}
+
+/// Polls `check` until it yields a value or `limit` passes.
+pub async fn wait_until<T, F, Fut>(limit: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Bytes,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+}
+
+/// How the receiver answers: a queue of scripted answers, then `fallback`.
+#[derive(Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Answer {
+    pub fn status(status: u16) -> Self {
+        Self { status, headers: Vec::new() }
+    }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+struct ReceiverState {
+    got: Mutex<Vec<Received>>,
+    script: Mutex<std::collections::VecDeque<Answer>>,
+    fallback: Mutex<Answer>,
+    arrived: Notify,
+}
+
+/// A real HTTP receiver that records every request.
+#[derive(Clone)]
+pub struct TestReceiver {
+    pub addr: std::net::SocketAddr,
+    state: Arc<ReceiverState>,
+}
+
+impl TestReceiver {
+    pub async fn start() -> Self {
+        let state = Arc::new(ReceiverState {
+            got: Mutex::new(Vec::new()),
+            script: Mutex::new(Default::default()),
+            fallback: Mutex::new(Answer::status(200)),
+            arrived: Notify::new(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = Router::new().fallback(receive).with_state(state.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Self { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Answers the next requests with `answers`, in order.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.state.script.lock().unwrap().extend(answers);
+    }
+
+    /// Answers every later request (after the script) with `answer`.
+    pub fn always(&self, answer: Answer) {
+        *self.state.fallback.lock().unwrap() = answer;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.got.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` requests arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let notified = self.state.arrived.notified();
+            let got = self.received();
+            if got.len() >= n {
+                return got;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!("expected {n} requests, the receiver got {}", self.received().len());
+            }
+        }
+    }
+}
+
+async fn receive(
+    State(state): State<Arc<ReceiverState>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let headers = headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    state.got.lock().unwrap().push(Received {
+        path: uri.path().to_owned(),
+        headers,
+        body,
+        at: Instant::now(),
+    });
+    state.arrived.notify_waiters();
+    let answer = {
+        let next = state.script.lock().unwrap().pop_front();
+        next.unwrap_or_else(|| state.fallback.lock().unwrap().clone())
+    };
+    let mut response = (StatusCode::from_u16(answer.status).unwrap(), "receiver says hi").into_response();
+    for (name, value) in answer.headers {
+        response.headers_mut().insert(name, value.parse().unwrap());
+    }
+    response
+}
