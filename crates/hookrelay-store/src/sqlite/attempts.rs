@@ -1,56 +1,81 @@
-//! Recording an attempt: the attempt row, the delivery's new state, and a 410's
-//! disabling of the endpoint, in the writer's transaction.
+//! Recording attempts: the attempt rows, the deliveries' new state, and a 410's
+//! disabling of the endpoint, for a whole group-commit batch at once.
 
-use sqlx::{Row, Sqlite, Transaction};
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::rows;
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreResult;
 use crate::model::{AttemptResult, NextStep};
 
-pub(crate) async fn write(tx: &mut Transaction<'static, Sqlite>, result: &AttemptResult) -> StoreResult<()> {
-    let (status, next_at) = match result.next {
-        NextStep::Succeeded => ("succeeded", None),
-        NextStep::RetryAt(at) => ("pending", Some(at)),
-        NextStep::Failed => ("failed", None),
-    };
-    let a = &result.attempt;
-    // The attempt number comes from the row, so two racing attempts never share one.
-    let row = sqlx::query(
-        "UPDATE deliveries SET attempts = attempts + 1, status = ?, next_attempt_at = ?, last_error = ?, \
-         updated_at = ? WHERE id = ? RETURNING attempts",
-    )
-    .bind(status)
-    .bind(next_at)
-    .bind(&a.error)
-    .bind(a.at + a.duration_ms as i64)
-    .bind(result.delivery_id.as_str())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or_else(|| StoreError::NotFound(format!("delivery {}", result.delivery_id)))?;
-    let n: i64 = row.try_get("attempts")?;
-    sqlx::query(
-        "INSERT INTO attempts (delivery_id, n, at, url, status_code, duration_ms, error, request_headers, \
-         response_headers, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(result.delivery_id.as_str())
-    .bind(n)
-    .bind(a.at)
-    .bind(&a.url)
-    .bind(a.status_code.map(i64::from))
-    .bind(a.duration_ms as i64)
-    .bind(&a.error)
-    .bind(rows::to_json(&a.request_headers))
-    .bind(rows::to_json(&a.response_headers))
-    .bind(&a.response_body)
-    .execute(&mut **tx)
-    .await?;
-    if let Some(reason) = &result.disable_endpoint {
-        sqlx::query("UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
-            .bind(reason)
-            .bind(a.at)
-            .bind(result.endpoint_id.as_str())
-            .execute(&mut **tx)
-            .await?;
+/// Rows per multi-row statement, well under SQLite's bound-parameter limit.
+const CHUNK: usize = 200;
+
+pub(crate) async fn write_batch(tx: &mut Transaction<'static, Sqlite>, results: &[&AttemptResult]) -> StoreResult<()> {
+    for chunk in results.chunks(CHUNK) {
+        // The attempt number comes from the row, so two racing attempts never share one.
+        let mut q = QueryBuilder::<Sqlite>::new("WITH v (id, status, next_at, err, upd) AS (");
+        q.push_values(chunk.iter(), |mut b, r| {
+            let (status, next_at) = match r.next {
+                NextStep::Succeeded => ("succeeded", None),
+                NextStep::RetryAt(at) => ("pending", Some(at)),
+                NextStep::Failed => ("failed", None),
+            };
+            b.push_bind(r.delivery_id.to_string())
+                .push_bind(status)
+                .push_bind(next_at)
+                .push_bind(r.attempt.error.clone())
+                .push_bind(r.attempt.at + r.attempt.duration_ms as i64);
+        });
+        q.push(
+            ") UPDATE deliveries SET attempts = deliveries.attempts + 1, status = v.status, \
+             next_attempt_at = v.next_at, last_error = v.err, updated_at = v.upd FROM v WHERE deliveries.id = v.id \
+             RETURNING deliveries.id AS id, deliveries.attempts AS n",
+        );
+        let numbered: HashMap<String, i64> = q
+            .build()
+            .fetch_all(&mut **tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("n")?)))
+            .collect::<StoreResult<_>>()?;
+        // A delivery that no longer exists has nothing to attach its attempt to.
+        let recorded: Vec<(&AttemptResult, i64)> = chunk
+            .iter()
+            .filter_map(|r| numbered.get(r.delivery_id.as_str()).map(|n| (*r, *n)))
+            .collect();
+        if recorded.is_empty() {
+            continue;
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO attempts (delivery_id, n, at, url, status_code, duration_ms, error, request_headers, \
+             response_headers, response_body) ",
+        );
+        q.push_values(recorded.iter(), |mut b, (r, n)| {
+            let a = &r.attempt;
+            b.push_bind(r.delivery_id.to_string())
+                .push_bind(*n)
+                .push_bind(a.at)
+                .push_bind(a.url.clone())
+                .push_bind(a.status_code.map(i64::from))
+                .push_bind(a.duration_ms as i64)
+                .push_bind(a.error.clone())
+                .push_bind(rows::to_json(&a.request_headers))
+                .push_bind(rows::to_json(&a.response_headers))
+                .push_bind(a.response_body.clone());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for r in results {
+        if let Some(reason) = &r.disable_endpoint {
+            sqlx::query("UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
+                .bind(reason)
+                .bind(r.attempt.at)
+                .bind(r.endpoint_id.as_str())
+                .execute(&mut **tx)
+                .await?;
+        }
     }
     Ok(())
 }

@@ -1,15 +1,17 @@
-//! The publish transaction: the event, its scopes and one delivery per matching
-//! endpoint, written together (the outbox).
+//! The publish transaction: events, their scopes and one delivery per matching endpoint,
+//! written together (the outbox). A whole group-commit batch is written with a handful
+//! of multi-row statements: one endpoint lookup per distinct scope, one insert per table.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hookrelay_core::ids::{DeliveryId, EventId};
 use hookrelay_core::subscription::Subscription;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::rows::{self, endpoint_columns};
 use crate::error::{StoreError, StoreResult};
-use crate::model::{DeliveryJob, NewEvent, PublishOutcome};
+use crate::model::{DeliveryJob, EndpointTarget, NewEvent, PublishOutcome};
 
 /// Enabled, subscribed endpoints of one scope (patterns are matched in Rust).
 const MATCHING_ENDPOINTS: &str = concat!(
@@ -19,85 +21,168 @@ const MATCHING_ENDPOINTS: &str = concat!(
      WHERE ep.scope = ? AND ep.enabled = 1"
 );
 
-pub(crate) async fn write(tx: &mut Transaction<'static, Sqlite>, event: &NewEvent) -> StoreResult<PublishOutcome> {
-    if let Some(key) = &event.idempotency_key {
-        let existing = sqlx::query(
-            "SELECT id, (SELECT count(*) FROM deliveries d WHERE d.event_id = events.id) AS n \
-             FROM events WHERE idempotency_key = ?",
-        )
-        .bind(key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(PublishOutcome {
-                event_id: EventId::from_stored(row.try_get("id")?),
-                duplicate: true,
-                deliveries: row.try_get::<i64, _>("n")? as usize,
-                jobs: Vec::new(),
-            });
+/// Rows per multi-row insert, well under SQLite's bound-parameter limit.
+const CHUNK: usize = 200;
+
+type Candidates = Vec<(Arc<EndpointTarget>, Subscription)>;
+
+async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> StoreResult<Candidates> {
+    let found = sqlx::query(MATCHING_ENDPOINTS).bind(scope).fetch_all(&mut **tx).await?;
+    let mut out = Vec::with_capacity(found.len());
+    for row in &found {
+        let patterns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sub_events")?)
+            .map_err(|_| StoreError::Corrupt("subscriptions.events"))?;
+        // Patterns were validated when applied; an unparsable one matches nothing.
+        if let Ok(sub) = Subscription::parse(&patterns) {
+            out.push((Arc::new(rows::target(row)?), sub));
+        }
+    }
+    Ok(out)
+}
+
+/// Events already published under these idempotency keys: key → (id, deliveries).
+async fn existing_keys(tx: &mut Transaction<'static, Sqlite>, keys: &[&str]) -> StoreResult<HashMap<String, (EventId, usize)>> {
+    let mut found = HashMap::new();
+    for chunk in keys.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "SELECT e.id, e.idempotency_key, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id) AS n \
+             FROM events e WHERE e.idempotency_key IN (",
+        );
+        let mut sep = q.separated(", ");
+        for k in chunk {
+            sep.push_bind(k.to_string());
+        }
+        q.push(")");
+        for row in q.build().fetch_all(&mut **tx).await? {
+            found.insert(
+                row.try_get("idempotency_key")?,
+                (EventId::from_stored(row.try_get("id")?), row.try_get::<i64, _>("n")? as usize),
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Writes a batch of publishes; one outcome per event, in order.
+pub(crate) async fn write_batch(tx: &mut Transaction<'static, Sqlite>, events: &[&NewEvent]) -> StoreResult<Vec<PublishOutcome>> {
+    let keys: Vec<&str> = events.iter().filter_map(|e| e.idempotency_key.as_deref()).collect();
+    let existing = if keys.is_empty() { HashMap::new() } else { existing_keys(tx, &keys).await? };
+
+    let mut by_scope: HashMap<&str, Candidates> = HashMap::new();
+    for scope in events.iter().flat_map(|e| e.scopes.iter()) {
+        if !by_scope.contains_key(scope.as_str()) {
+            let found = candidates(tx, scope).await?;
+            by_scope.insert(scope, found);
         }
     }
 
-    sqlx::query("INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .bind(event.id.as_str())
-        .bind(&event.event_type)
-        .bind(rows::to_json(&event.scopes))
-        .bind(&event.data)
-        .bind(&event.idempotency_key)
-        .bind(event.created_at)
-        .execute(&mut **tx)
-        .await?;
-
-    let data: Arc<str> = Arc::from(event.data.as_str());
-    let mut jobs = Vec::new();
-    for scope in &event.scopes {
-        sqlx::query("INSERT INTO event_scopes (scope, event_id) VALUES (?, ?)")
-            .bind(scope)
-            .bind(event.id.as_str())
-            .execute(&mut **tx)
-            .await?;
-        let endpoints = sqlx::query(MATCHING_ENDPOINTS).bind(scope).fetch_all(&mut **tx).await?;
-        for row in &endpoints {
-            let patterns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sub_events")?)
-                .map_err(|_| StoreError::Corrupt("subscriptions.events"))?;
-            let Ok(sub) = Subscription::parse(&patterns) else { continue };
-            if !sub.matches(&event.event_type) {
+    let mut outcomes: Vec<PublishOutcome> = Vec::with_capacity(events.len());
+    let mut new_events: Vec<&NewEvent> = Vec::with_capacity(events.len());
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    for event in events {
+        if let Some(key) = event.idempotency_key.as_deref() {
+            if let Some((id, n)) = existing.get(key) {
+                outcomes.push(duplicate(id.clone(), *n));
                 continue;
             }
-            let target = rows::target(row)?;
-            let id = DeliveryId::generate();
-            sqlx::query(
-                "INSERT INTO deliveries (id, event_id, endpoint_id, scope, endpoint_code, event_type, status, \
-                 attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-            )
-            .bind(id.as_str())
-            .bind(event.id.as_str())
-            .bind(target.id.as_str())
-            .bind(scope)
-            .bind(&target.code)
-            .bind(&event.event_type)
-            .bind(event.created_at)
-            .bind(event.created_at)
-            .bind(event.created_at)
-            .execute(&mut **tx)
-            .await?;
-            jobs.push(DeliveryJob {
-                delivery_id: id,
-                attempts_made: 0,
-                due_at: event.created_at,
-                event_id: event.id.clone(),
-                event_type: event.event_type.clone(),
-                event_created_at: event.created_at,
-                data: Arc::clone(&data),
-                scope: scope.clone(),
-                endpoint: Some(Arc::new(target)),
-            });
+            if let Some(&i) = first_with_key.get(key) {
+                let first: &PublishOutcome = &outcomes[i];
+                outcomes.push(duplicate(first.event_id.clone(), first.deliveries));
+                continue;
+            }
+            first_with_key.insert(key, outcomes.len());
         }
+        let data: Arc<str> = Arc::from(event.data.as_str());
+        let mut jobs = Vec::new();
+        for scope in &event.scopes {
+            for (endpoint, sub) in by_scope.get(scope.as_str()).into_iter().flatten() {
+                if sub.matches(&event.event_type) {
+                    jobs.push(DeliveryJob {
+                        delivery_id: DeliveryId::generate(),
+                        attempts_made: 0,
+                        due_at: event.created_at,
+                        event_id: event.id.clone(),
+                        event_type: event.event_type.clone(),
+                        event_created_at: event.created_at,
+                        data: Arc::clone(&data),
+                        scope: scope.clone(),
+                        endpoint: Some(Arc::clone(endpoint)),
+                    });
+                }
+            }
+        }
+        new_events.push(event);
+        outcomes.push(PublishOutcome {
+            event_id: event.id.clone(),
+            duplicate: false,
+            deliveries: jobs.len(),
+            jobs,
+        });
     }
-    Ok(PublishOutcome {
-        event_id: event.id.clone(),
-        duplicate: false,
-        deliveries: jobs.len(),
-        jobs,
-    })
+
+    insert_events(tx, &new_events).await?;
+    let jobs: Vec<&DeliveryJob> = outcomes.iter().flat_map(|o| o.jobs.iter()).collect();
+    insert_deliveries(tx, &jobs).await?;
+    Ok(outcomes)
+}
+
+fn duplicate(event_id: EventId, deliveries: usize) -> PublishOutcome {
+    PublishOutcome {
+        event_id,
+        duplicate: true,
+        deliveries,
+        jobs: Vec::new(),
+    }
+}
+
+async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[&NewEvent]) -> StoreResult<()> {
+    for chunk in events.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) ");
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(e.id.to_string())
+                .push_bind(e.event_type.clone())
+                .push_bind(rows::to_json(&e.scopes))
+                .push_bind(e.data.clone())
+                .push_bind(e.idempotency_key.clone())
+                .push_bind(e.created_at);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    let pairs: Vec<(&str, &str)> = events
+        .iter()
+        .flat_map(|e| e.scopes.iter().map(move |s| (s.as_str(), e.id.as_str())))
+        .collect();
+    for chunk in pairs.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO event_scopes (scope, event_id) ");
+        q.push_values(chunk, |mut b, (scope, id)| {
+            b.push_bind(scope.to_string()).push_bind(id.to_string());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_deliveries(tx: &mut Transaction<'static, Sqlite>, jobs: &[&DeliveryJob]) -> StoreResult<()> {
+    for chunk in jobs.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO deliveries (id, event_id, endpoint_id, scope, endpoint_code, event_type, status, \
+             attempts, next_attempt_at, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, j| {
+            let endpoint = j.endpoint.as_ref();
+            b.push_bind(j.delivery_id.to_string())
+                .push_bind(j.event_id.to_string())
+                .push_bind(endpoint.map(|e| e.id.to_string()).unwrap_or_default())
+                .push_bind(j.scope.clone())
+                .push_bind(endpoint.map(|e| e.code.clone()).unwrap_or_default())
+                .push_bind(j.event_type.clone())
+                .push_bind("pending")
+                .push_bind(0_i64)
+                .push_bind(j.due_at)
+                .push_bind(j.event_created_at)
+                .push_bind(j.event_created_at);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }

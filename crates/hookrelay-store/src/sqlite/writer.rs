@@ -95,14 +95,27 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Command>, feed: &mpsc::Unbou
 
 async fn apply(pool: &SqlitePool, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
     let mut tx = pool.begin().await?;
+    let events: Vec<&NewEvent> = batch
+        .iter()
+        .filter_map(|c| match c {
+            Command::Publish(e, _) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let attempts: Vec<&AttemptResult> = batch
+        .iter()
+        .filter_map(|c| match c {
+            Command::Attempt(r, _) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let mut published = publish::write_batch(&mut tx, &events).await?.into_iter();
+    attempts::write_batch(&mut tx, &attempts).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         outcomes.push(match cmd {
-            Command::Publish(event, _) => Outcome::Published(publish::write(&mut tx, event).await?),
-            Command::Attempt(result, _) => {
-                attempts::write(&mut tx, result).await?;
-                Outcome::Recorded
-            }
+            Command::Publish(..) => Outcome::Published(published.next().ok_or(StoreError::Corrupt("writer outcome"))?),
+            Command::Attempt(..) => Outcome::Recorded,
             Command::GiveUp(id, reason, now, _) => {
                 attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;
                 Outcome::Recorded
