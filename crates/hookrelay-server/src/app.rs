@@ -7,6 +7,7 @@ use hookrelay_store::Store;
 use crate::auth::TokenCache;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
+use crate::registry_cache::RegistryCache;
 
 /// What the handlers share.
 pub struct App {
@@ -15,6 +16,7 @@ pub struct App {
     pub(crate) config: Config,
     pub(crate) admin_hash: Option<String>,
     pub(crate) tokens: TokenCache,
+    pub(crate) registry: RegistryCache,
 }
 
 /// The handlers' state.
@@ -37,6 +39,10 @@ impl AppState {
     /// Known token hashes.
     pub fn tokens(&self) -> &TokenCache {
         &self.0.tokens
+    }
+    /// Publishable event types, cached briefly.
+    pub fn registry(&self) -> &RegistryCache {
+        &self.0.registry
     }
     /// Schedules deliveries for an attempt at `due` (when this process delivers).
     pub fn schedule(&self, ids: Vec<hookrelay_core::ids::DeliveryId>, due: i64) {

@@ -8,6 +8,7 @@
 //! - [`app`]: the handlers' shared state.
 //! - [`auth`]: bearer tokens and the [`auth::Caller`] extractor.
 //! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
+//! - [`registry_cache`]: which event types are publishable, cached briefly.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dispatch;
+pub mod registry_cache;
 pub mod startup;
 
 pub use config::Config;

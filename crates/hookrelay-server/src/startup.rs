@@ -78,6 +78,7 @@ impl Server {
             config,
             admin_hash,
             tokens: TokenCache::default(),
+            registry: Default::default(),
         }));
         Ok(Self {
             listener,

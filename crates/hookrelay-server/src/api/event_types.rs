@@ -103,6 +103,7 @@ pub async fn put(
     };
     def.validate()?;
     let (record, created) = state.store().put_event_type(def).await?;
+    state.registry().clear();
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(record.into())))
 }
@@ -114,7 +115,9 @@ pub async fn archive(
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    if state.store().archive_event_type(&code).await? {
+    let archived = state.store().archive_event_type(&code).await?;
+    state.registry().clear();
+    if archived {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("event type {code:?} not found")))
@@ -157,5 +160,7 @@ pub async fn sync(
         return Err(ApiError::invalid(details));
     }
     let dry_run = super::extract::flag("dry_run", q.dry_run.as_deref())?;
-    Ok(Json(state.store().sync_event_types(registry.events, dry_run).await?))
+    let report = state.store().sync_event_types(registry.events, dry_run).await?;
+    state.registry().clear();
+    Ok(Json(report))
 }

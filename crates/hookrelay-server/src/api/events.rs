@@ -16,6 +16,7 @@ use super::error::{ApiError, Detail};
 use super::extract::{ApiQuery, Paging, parse_json, read_body};
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::registry_cache::TypeState;
 
 /// The longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 256;
@@ -83,13 +84,13 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request
             message: format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
         });
     }
-    match state.store().get_event_type(&body.event_type).await? {
-        Some(t) if !t.archived => {}
-        Some(_) => details.push(Detail {
+    match state.registry().state(state.store(), &body.event_type).await? {
+        TypeState::Live => {}
+        TypeState::Archived => details.push(Detail {
             field: "type".to_owned(),
             message: format!("event type {:?} is archived", body.event_type),
         }),
-        None => details.push(Detail {
+        TypeState::Unknown => details.push(Detail {
             field: "type".to_owned(),
             message: format!("unknown event type {:?}; register it with PUT /api/v1/event-types/{{code}}", body.event_type),
         }),

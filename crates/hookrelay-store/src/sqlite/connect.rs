@@ -14,6 +14,32 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 pub(crate) struct Pools {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    /// One connection that only checkpoints the WAL (see [`checkpoint_loop`]).
+    pub checkpoint: SqlitePool,
+}
+
+/// How often the WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the WAL off the commit path. The writer connection has automatic
+/// checkpoints turned off, because SQLite runs them inside the commit that crosses the
+/// threshold: one publish in a thousand would wait for the database file's fsync. A
+/// PASSIVE checkpoint never blocks the writer or the readers.
+pub(crate) async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            break;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            if pool.is_closed() {
+                break;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 /// Opens (creating if needed) the database at `url` (`sqlite://relative.db` or
@@ -32,13 +58,18 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
         .max_connections(1)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(30))
-        .connect_with(base.clone())
+        .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
         .await?;
     MIGRATOR.run(&write).await?;
+    let checkpoint = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(base.clone())
+        .await?;
     let read = SqlitePoolOptions::new()
         .max_connections(readers.max(1))
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(base.read_only(true))
         .await?;
-    Ok(Pools { read, write })
+    Ok(Pools { read, write, checkpoint })
 }

@@ -32,6 +32,7 @@ use writer::WriterHandle;
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    checkpoint: SqlitePool,
     handle: WriterHandle,
     feed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>>,
 }
@@ -42,9 +43,11 @@ impl SqliteStore {
         let pools = connect::open(url, 8).await?;
         let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
         let handle = WriterHandle::spawn(pools.write.clone(), feed_tx);
+        tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));
         Ok(Self {
             read: pools.read,
             write: pools.write,
+            checkpoint: pools.checkpoint,
             handle,
             feed: std::sync::Mutex::new(Some(feed_rx)),
         })
@@ -153,6 +156,7 @@ impl Store for SqliteStore {
         // Callers await each write's commit, so once the dispatcher and the API have
         // stopped, the writer holds nothing unwritten.
         self.read.close().await;
+        self.checkpoint.close().await;
         self.write.close().await;
     }
 }
