@@ -1,0 +1,260 @@
+//! The real binary, as a user runs it: first start, start-up errors, signals, kill -9.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+const TOKEN: &str = "process-test-admin";
+
+/// A running `hookrelay serve`.
+struct Proc {
+    child: Child,
+    base: String,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookrelay"));
+    cmd.arg("serve")
+        .current_dir(dir)
+        .env_clear()
+        .env("HOOKRELAY_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    let stdout_lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child.stdout.take().unwrap();
+    let sink = stdout_lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the server logs its address");
+        if let Some(at) = line.find("listening on http://") {
+            let addr: String = line[at + "listening on ".len()..].split_whitespace().next().unwrap().to_owned();
+            // Keep draining stderr so the child never blocks on a full pipe.
+            std::thread::spawn(move || while rx.recv().is_ok() {});
+            return Proc {
+                child,
+                base: addr,
+                stdout: stdout_lines,
+            };
+        }
+    }
+}
+
+fn run_to_end(dir: &Path, envs: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookrelay"));
+    cmd.arg("serve").current_dir(dir).env_clear();
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn first_start_creates_the_database_and_prints_an_admin_token_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = spawn(dir.path(), &[]);
+    assert!(dir.path().join("hookrelay.db").exists(), "default sqlite://hookrelay.db in the working folder");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let token = loop {
+        let lines = first.stdout.lock().unwrap().clone();
+        if let Some(l) = lines.iter().find(|l| l.starts_with("admin token: ")) {
+            break l["admin token: ".len()..].to_owned();
+        }
+        assert!(Instant::now() < deadline, "no admin token line");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let client = reqwest::Client::new();
+    let ok = client.get(format!("{}/api/v1/events", first.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let db = std::fs::read(dir.path().join("hookrelay.db")).unwrap();
+    assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()), "only the hash is stored");
+    stop(&mut first);
+
+    let mut second = spawn(dir.path(), &[]);
+    let ok = client.get(format!("{}/api/v1/events", second.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(ok.status(), 200, "the token survives restarts");
+    stop(&mut second);
+    assert!(second.stdout.lock().unwrap().iter().all(|l| !l.starts_with("admin token")), "printed once only");
+}
+
+#[test]
+fn database_urls_relative_and_absolute_create_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let abs = dir.path().join("abs.db");
+    for (url, file) in [
+        ("sqlite://rel.db".to_owned(), dir.path().join("rel.db")),
+        (format!("sqlite://{}", abs.display()), abs.clone()),
+    ] {
+        let mut p = spawn(dir.path(), &[("HOOKRELAY_DATABASE_URL", &url), ("HOOKRELAY_ADMIN_TOKEN", TOKEN)]);
+        assert!(file.exists(), "{url} created {}", file.display());
+        stop(&mut p);
+    }
+}
+
+#[test]
+fn start_up_errors_are_one_readable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_LISTEN", &addr), ("HOOKRELAY_ADMIN_TOKEN", TOKEN)]);
+    assert_eq!(code, 1);
+    assert!(stderr.starts_with("error: cannot listen on"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("panicked"));
+
+    std::fs::create_dir(dir.path().join("adir.db")).unwrap();
+    let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_DATABASE_URL", "sqlite://adir.db")]);
+    assert_eq!(code, 1);
+    assert!(stderr.starts_with("error: cannot open the database sqlite://adir.db"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_RETRY_SCHEDULE", "1s,soon")]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("HOOKRELAY_RETRY_SCHEDULE"), "{stderr}");
+}
+
+fn stop(p: &mut Proc) {
+    // SIGTERM, then expect a clean exit.
+    let status = Command::new("kill").arg("-TERM").arg(p.child.id().to_string()).status().unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = p.child.try_wait().unwrap() {
+            assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+            return;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A receiver that records every webhook-id and can be slowed down.
+#[derive(Clone, Default)]
+struct Receiver {
+    /// Requests that arrived (counted before answering).
+    arrived: Arc<std::sync::atomic::AtomicUsize>,
+    /// Webhook ids answered 200, with how many times.
+    seen: Arc<Mutex<HashMap<String, usize>>>,
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Receiver {
+    async fn start(&self) -> String {
+        let me = self.clone();
+        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+            let me = me.clone();
+            async move {
+                me.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let delay = me.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                *me.seen.lock().unwrap().entry(id).or_default() += 1;
+                "ok"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/hook")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_loses_no_accepted_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [("HOOKRELAY_ADMIN_TOKEN", TOKEN), ("HOOKRELAY_RETRY_SCHEDULE", "200ms,200ms,200ms")];
+    let receiver = Receiver::default();
+    receiver.delay_ms.store(300, std::sync::atomic::Ordering::SeqCst);
+    let url = receiver.start().await;
+
+    let mut server = spawn(dir.path(), &envs);
+    let client = reqwest::Client::new();
+    let api = |p: &str| format!("{}/api/v1{p}", server.base);
+    client.put(api("/event-types/a")).bearer_auth(TOKEN).json(&json!({"name": "A"})).send().await.unwrap();
+    let r = client
+        .post(api("/scopes/s/endpoints"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"code": "e", "url": url}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    client.put(api("/scopes/s/subscriptions")).bearer_auth(TOKEN).json(&json!({"e": ["*"]})).send().await.unwrap();
+
+    let mut published = Vec::new();
+    for i in 0..300 {
+        let r = client
+            .post(api("/events"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"type": "a", "scopes": ["s"], "data": {"i": i}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let body: serde_json::Value = r.json().await.unwrap();
+        published.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // Kill while deliveries are in flight (the receiver is slow) and others still queued.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.seen.lock().unwrap().len() < 10 {
+        assert!(Instant::now() < deadline, "no delivery started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let in_flight = receiver.arrived.load(std::sync::atomic::Ordering::SeqCst) - receiver.seen.lock().unwrap().len();
+    server.child.kill().unwrap(); // SIGKILL
+    server.child.wait().unwrap();
+    let before_restart = receiver.seen.lock().unwrap().len();
+    assert!(in_flight > 0, "deliveries were in flight at the kill");
+    assert!(before_restart < published.len(), "the kill came before everything was delivered");
+
+    receiver.delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
+    let mut server = spawn(dir.path(), &envs);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seen = receiver.seen.lock().unwrap().clone();
+        if published.iter().all(|id| seen.contains_key(id)) {
+            let duplicates: usize = seen.values().map(|n| n - 1).sum();
+            eprintln!(
+                "kill -9: {} events, {} delivered and {} in flight at the kill, all delivered after restart, {} duplicate deliveries",
+                published.len(),
+                before_restart,
+                in_flight,
+                duplicates
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after restart only {} of {} events were delivered",
+            published.iter().filter(|id| seen.contains_key(*id)).count(),
+            published.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop(&mut server);
+}
