@@ -17,14 +17,17 @@ pub fn validate_code(code: &str) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(
             "code",
-            format!("invalid endpoint code {code:?}: use 1 to 128 characters of A-Z a-z 0-9 . _ : -"),
+            format!(
+                "invalid endpoint code {code:?}: use 1 to 128 characters of A-Z a-z 0-9 . _ : -"
+            ),
         ))
     }
 }
 
 /// Parses an endpoint URL: `http` or `https`, with a host, no credentials in it.
 pub fn parse_url(raw: &str) -> Result<Url, FieldError> {
-    let url = Url::parse(raw).map_err(|e| FieldError::new("url", format!("invalid URL {raw:?}: {e}")))?;
+    let url =
+        Url::parse(raw).map_err(|e| FieldError::new("url", format!("invalid URL {raw:?}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FieldError::new(
             "url",
@@ -85,7 +88,10 @@ pub fn validate_headers(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid_name {
-            return Err(FieldError::new("headers", format!("invalid header name {name:?}")));
+            return Err(FieldError::new(
+                "headers",
+                format!("invalid header name {name:?}"),
+            ));
         }
         if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             return Err(FieldError::new(
@@ -94,7 +100,10 @@ pub fn validate_headers(
             ));
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-            return Err(FieldError::new("headers", format!("invalid value for header {name:?}")));
+            return Err(FieldError::new(
+                "headers",
+                format!("invalid value for header {name:?}"),
+            ));
         }
     }
     Ok(())
@@ -110,7 +119,10 @@ mod tests {
         assert!(parse_url("http://example.com:8080").is_ok());
         assert_eq!(parse_url("ftp://example.com").unwrap_err().field, "url");
         assert_eq!(parse_url("not a url").unwrap_err().field, "url");
-        assert_eq!(parse_url("https://u:p@example.com").unwrap_err().field, "url");
+        assert_eq!(
+            parse_url("https://u:p@example.com").unwrap_err().field,
+            "url"
+        );
     }
 
     #[test]

@@ -5,8 +5,15 @@ use serde_json::value::RawValue;
 
 /// Renders the delivered body. `data` is the publisher's JSON, kept byte for byte, so
 /// every attempt of a delivery carries the same body.
-pub fn render(id: &str, event_type: &str, timestamp_rfc3339: &str, scope: &str, data: &RawValue) -> Vec<u8> {
-    let mut out = Vec::with_capacity(96 + id.len() + event_type.len() + scope.len() + data.get().len());
+pub fn render(
+    id: &str,
+    event_type: &str,
+    timestamp_rfc3339: &str,
+    scope: &str,
+    data: &RawValue,
+) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity(96 + id.len() + event_type.len() + scope.len() + data.get().len());
     out.extend_from_slice(b"{\"id\":");
     push_json_string(&mut out, id);
     out.extend_from_slice(b",\"type\":");
@@ -33,9 +40,18 @@ mod tests {
     #[test]
     fn renders_valid_json_with_the_data_untouched() {
         let data = RawValue::from_string("{\"b\":1,  \"a\":[1,2]}".to_owned()).unwrap();
-        let body = render("evt_1", "order.paid", "2026-11-23T10:00:00Z", "biz:\"x\"", &data);
+        let body = render(
+            "evt_1",
+            "order.paid",
+            "2026-11-23T10:00:00Z",
+            "biz:\"x\"",
+            &data,
+        );
         let text = String::from_utf8(body).unwrap();
-        assert!(text.ends_with("\"data\":{\"b\":1,  \"a\":[1,2]}}"), "{text}");
+        assert!(
+            text.ends_with("\"data\":{\"b\":1,  \"a\":[1,2]}}"),
+            "{text}"
+        );
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["scope"], "biz:\"x\"");
         assert_eq!(v["type"], "order.paid");

@@ -18,7 +18,9 @@ pub fn validate_code(code: &str) -> Result<(), FieldError> {
     } else {
         Err(FieldError::new(
             "code",
-            format!("invalid event type code {code:?}: use 1 to 128 characters of A-Z a-z 0-9 . _ : -"),
+            format!(
+                "invalid event type code {code:?}: use 1 to 128 characters of A-Z a-z 0-9 . _ : -"
+            ),
         ))
     }
 }
@@ -49,7 +51,10 @@ impl EventTypeDef {
         if let Some(schema) = &self.schema
             && !(schema.is_object() || schema.is_boolean())
         {
-            return Err(FieldError::new("schema", "schema must be a JSON object or boolean"));
+            return Err(FieldError::new(
+                "schema",
+                "schema must be a JSON object or boolean",
+            ));
         }
         Ok(())
     }

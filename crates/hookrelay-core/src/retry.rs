@@ -23,10 +23,20 @@ impl Default for RetrySchedule {
         const M: u64 = 60;
         const H: u64 = 3600;
         Self {
-            delays: [5 * S, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H, 24 * H]
-                .into_iter()
-                .map(Duration::from_secs)
-                .collect(),
+            delays: [
+                5 * S,
+                5 * M,
+                30 * M,
+                2 * H,
+                5 * H,
+                10 * H,
+                14 * H,
+                20 * H,
+                24 * H,
+            ]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
         }
     }
 }
@@ -67,7 +77,11 @@ impl RetrySchedule {
     /// The delay before the next attempt after `attempts_made` failed ones, or `None`
     /// when the schedule is spent. A `Retry-After` from the receiver is honoured: the
     /// next attempt is never sooner than it asked (up to [`MAX_RETRY_AFTER`]).
-    pub fn next_delay(&self, attempts_made: u32, retry_after: Option<Duration>) -> Option<Duration> {
+    pub fn next_delay(
+        &self,
+        attempts_made: u32,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
         let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
         let base = *self.delays.get(index)?;
         let factor = rand::rng().random_range((1.0 - JITTER)..=(1.0 + JITTER));
@@ -112,7 +126,10 @@ mod tests {
         let s = RetrySchedule::new(vec![Duration::from_secs(100)]);
         for _ in 0..1000 {
             let d = s.next_delay(1, None).unwrap();
-            assert!(d >= Duration::from_secs(80) && d <= Duration::from_secs(120), "{d:?}");
+            assert!(
+                d >= Duration::from_secs(80) && d <= Duration::from_secs(120),
+                "{d:?}"
+            );
         }
     }
 
@@ -130,7 +147,9 @@ mod tests {
         let s = RetrySchedule::parse("1s").unwrap();
         let d = s.next_delay(1, Some(Duration::from_secs(30))).unwrap();
         assert_eq!(d, Duration::from_secs(30));
-        let d = s.next_delay(1, Some(Duration::from_secs(10 * 24 * 3600))).unwrap();
+        let d = s
+            .next_delay(1, Some(Duration::from_secs(10 * 24 * 3600)))
+            .unwrap();
         assert_eq!(d, MAX_RETRY_AFTER);
     }
 }

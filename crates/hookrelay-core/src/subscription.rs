@@ -26,7 +26,9 @@ impl Pattern {
             if !prefix.ends_with('.') || prefix.len() < 2 {
                 return Err(FieldError::new(
                     "events",
-                    format!("invalid pattern {s:?}: a wildcard must follow a dot, as in \"order.*\""),
+                    format!(
+                        "invalid pattern {s:?}: a wildcard must follow a dot, as in \"order.*\""
+                    ),
                 ));
             }
             validate_code(prefix.trim_end_matches('.'))
@@ -131,6 +133,9 @@ mod tests {
 
     #[test]
     fn text_round_trip() {
-        assert_eq!(sub(&["*", "order.*", "a"]).to_texts(), vec!["*", "order.*", "a"]);
+        assert_eq!(
+            sub(&["*", "order.*", "a"]).to_texts(),
+            vec!["*", "order.*", "a"]
+        );
     }
 }

@@ -41,13 +41,17 @@ impl Caller {
         if self.may_see(scope.as_str()) {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("this token cannot act on scope {scope}")))
+            Err(ApiError::forbidden(format!(
+                "this token cannot act on scope {scope}"
+            )))
         }
     }
 
     /// Whether the caller may see rows of `scope`.
     pub fn may_see(&self, scope: &str) -> bool {
-        self.scopes.as_ref().is_none_or(|s| s.iter().any(|x| x == scope))
+        self.scopes
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == scope))
     }
 }
 
@@ -73,7 +77,11 @@ pub struct TokenCache {
 
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Caller> {
-        self.known.lock().unwrap_or_else(|p| p.into_inner()).get(hash).cloned()
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(hash)
+            .cloned()
     }
 
     fn put(&self, hash: String, caller: Caller) {
@@ -89,7 +97,10 @@ impl TokenCache {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -97,10 +108,15 @@ impl FromRequestParts<AppState> for Caller {
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be \"Bearer <token>\""))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
+            })?;
         let hash = hash_token(token);
         if state.admin_hash() == Some(hash.as_str()) {
             return Ok(Caller { scopes: None });
@@ -110,7 +126,9 @@ impl FromRequestParts<AppState> for Caller {
         }
         match state.store().find_token(&hash).await? {
             Some(record) => {
-                let caller = Caller { scopes: record.scopes };
+                let caller = Caller {
+                    scopes: record.scopes,
+                };
                 state.tokens().put(hash, caller.clone());
                 Ok(caller)
             }
@@ -138,7 +156,12 @@ mod tests {
             scopes: Some(vec!["biz:1".into()]),
         };
         assert!(c.check_scope(&Scope::parse("biz:1").unwrap()).is_ok());
-        assert_eq!(c.check_scope(&Scope::parse("biz:2").unwrap()).unwrap_err().status(), 403);
+        assert_eq!(
+            c.check_scope(&Scope::parse("biz:2").unwrap())
+                .unwrap_err()
+                .status(),
+            403
+        );
         assert!(c.require_admin().is_err());
         assert!(Caller { scopes: None }.require_admin().is_ok());
     }

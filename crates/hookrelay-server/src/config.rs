@@ -52,7 +52,8 @@ impl Config {
     /// The dispatcher's part, with the retry schedule parsed.
     pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {
         let retry = match &self.retry_schedule {
-            Some(s) => RetrySchedule::parse(s).map_err(|e| anyhow::anyhow!("HOOKRELAY_RETRY_SCHEDULE: {e}"))?,
+            Some(s) => RetrySchedule::parse(s)
+                .map_err(|e| anyhow::anyhow!("HOOKRELAY_RETRY_SCHEDULE: {e}"))?,
             None => RetrySchedule::default(),
         };
         Ok(DispatchConfig {

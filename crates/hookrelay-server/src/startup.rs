@@ -98,7 +98,10 @@ impl Server {
 
     /// Serves until `shutdown` resolves, then stops taking work, lets attempts in flight
     /// finish within the configured deadline, and closes the store.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let deadline = Duration::from_millis(self.state.config().shutdown_timeout_ms);
         let router = crate::api::router(self.state.clone());
         let cancel = self.cancel.clone();

@@ -6,7 +6,7 @@
 //! - [`sqlite`]: the embedded backend: a read pool, one writer connection, and the
 //!   group-commit writer task that batches publishes and attempt results into shared
 //!   transactions. Its migrations live in `migrations/sqlite/`.
-//! - [`error`]: [`StoreError`].
+//! - [`error`]: the error type, [`StoreError`].
 
 #![forbid(unsafe_code)]
 

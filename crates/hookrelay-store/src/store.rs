@@ -16,32 +16,64 @@ pub trait Store: Send + Sync + 'static {
     // --- event type registry ---
 
     /// Creates or replaces one type (un-archiving it); `true` when it was created.
-    async fn put_event_type(&self, def: hookrelay_core::event_type::EventTypeDef) -> StoreResult<(EventTypeRecord, bool)>;
+    async fn put_event_type(
+        &self,
+        def: hookrelay_core::event_type::EventTypeDef,
+    ) -> StoreResult<(EventTypeRecord, bool)>;
     /// One type, archived or not.
     async fn get_event_type(&self, code: &str) -> StoreResult<Option<EventTypeRecord>>;
     /// Types ordered by code.
-    async fn list_event_types(&self, include_archived: bool, page: PageRequest) -> StoreResult<Page<EventTypeRecord>>;
+    async fn list_event_types(
+        &self,
+        include_archived: bool,
+        page: PageRequest,
+    ) -> StoreResult<Page<EventTypeRecord>>;
     /// Archives a type; `false` when it did not exist.
     async fn archive_event_type(&self, code: &str) -> StoreResult<bool>;
     /// Makes the registry exactly `defs`: creates, updates, archives the rest.
-    async fn sync_event_types(&self, defs: Vec<hookrelay_core::event_type::EventTypeDef>, dry_run: bool) -> StoreResult<SyncReport>;
+    async fn sync_event_types(
+        &self,
+        defs: Vec<hookrelay_core::event_type::EventTypeDef>,
+        dry_run: bool,
+    ) -> StoreResult<SyncReport>;
 
     // --- endpoints and subscriptions ---
 
     /// Creates an endpoint; `Conflict` when the code is taken in the scope.
-    async fn create_endpoint(&self, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord>;
+    async fn create_endpoint(
+        &self,
+        scope: &Scope,
+        input: EndpointInput,
+    ) -> StoreResult<EndpointRecord>;
     /// Endpoints of a scope ordered by code.
-    async fn list_endpoints(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>>;
+    async fn list_endpoints(
+        &self,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> StoreResult<Page<EndpointRecord>>;
     /// One endpoint.
     async fn get_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>>;
     /// Applies a partial update.
-    async fn update_endpoint(&self, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord>;
+    async fn update_endpoint(
+        &self,
+        scope: &Scope,
+        code: &str,
+        patch: EndpointPatch,
+    ) -> StoreResult<EndpointRecord>;
     /// Deletes an endpoint and its subscription; its history stays.
     async fn delete_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<bool>;
     /// Makes the scope's endpoints exactly `inputs`.
-    async fn apply_endpoints(&self, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport>;
+    async fn apply_endpoints(
+        &self,
+        scope: &Scope,
+        inputs: Vec<EndpointInput>,
+    ) -> StoreResult<ApplyReport>;
     /// Makes the scope's subscriptions exactly `subs` (endpoint code → patterns, filter).
-    async fn apply_subscriptions(&self, scope: &Scope, subs: Vec<SubscriptionRecord>) -> StoreResult<ApplyReport>;
+    async fn apply_subscriptions(
+        &self,
+        scope: &Scope,
+        subs: Vec<SubscriptionRecord>,
+    ) -> StoreResult<ApplyReport>;
     /// The scope's subscriptions.
     async fn list_subscriptions(&self, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>>;
 
@@ -53,20 +85,37 @@ pub trait Store: Send + Sync + 'static {
     /// ([`Store::take_job_feed`]) straight from the commit.
     async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome>;
     /// The event log, newest first.
-    async fn list_events(&self, filter: EventFilter, page: PageRequest) -> StoreResult<Page<EventRecord>>;
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<EventRecord>>;
     /// One event.
     async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>>;
 
     // --- deliveries ---
 
     /// The delivery log, newest first.
-    async fn list_deliveries(&self, filter: DeliveryFilter, page: PageRequest) -> StoreResult<Page<DeliveryRecord>>;
+    async fn list_deliveries(
+        &self,
+        filter: DeliveryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DeliveryRecord>>;
     /// One delivery and its attempts in order.
-    async fn get_delivery(&self, id: &str) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>>;
+    async fn get_delivery(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>>;
     /// Makes a delivery pending and due now (a manual resend).
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord>;
     /// Re-queues an endpoint's failed deliveries created at or after `since`.
-    async fn recover_endpoint(&self, scope: &Scope, code: &str, since: i64, now: i64) -> StoreResult<Vec<DeliveryId>>;
+    async fn recover_endpoint(
+        &self,
+        scope: &Scope,
+        code: &str,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<DeliveryId>>;
 
     // --- the dispatcher's side ---
 
@@ -82,7 +131,12 @@ pub trait Store: Send + Sync + 'static {
     // --- tokens ---
 
     /// Stores a token's hash.
-    async fn create_token(&self, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord>;
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        scopes: Option<Vec<String>>,
+    ) -> StoreResult<TokenRecord>;
     /// Finds a live token by hash.
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
     /// Whether any live admin token exists.

@@ -15,10 +15,16 @@ pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
     let mut figment = Figment::from(Serialized::defaults(Config::default()));
     match &args.config {
         Some(path) => {
-            anyhow::ensure!(path.exists(), "the config file {} does not exist", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "the config file {} does not exist",
+                path.display()
+            );
             figment = figment.merge(Toml::file(path));
         }
-        None if Path::new("hookrelay.toml").exists() => figment = figment.merge(Toml::file("hookrelay.toml")),
+        None if Path::new("hookrelay.toml").exists() => {
+            figment = figment.merge(Toml::file("hookrelay.toml"))
+        }
         None => {}
     }
     figment
@@ -33,9 +39,16 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closure returns figment::Error"
+    )]
     fn flags_override_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("hookrelay.toml", "listen = \"127.0.0.1:9999\"\nretry_schedule = \"1s\"")?;
+            jail.create_file(
+                "hookrelay.toml",
+                "listen = \"127.0.0.1:9999\"\nretry_schedule = \"1s\"",
+            )?;
             jail.set_env("HOOKRELAY_RETRY_SCHEDULE", "2s,3s");
             let args = ServeArgs {
                 database_url: Some("sqlite://x.db".into()),

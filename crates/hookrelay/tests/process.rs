@@ -18,6 +18,20 @@ struct Proc {
     stdout: Arc<Mutex<Vec<String>>>,
 }
 
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // A test that failed half-way must not leave a server running.
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[expect(
+    clippy::zombie_processes,
+    reason = "Proc's Drop kills and waits for the child"
+)]
 fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookrelay"));
     cmd.arg("serve")
@@ -52,7 +66,11 @@ fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
             .expect("the server logs its address");
         if let Some(at) = line.find("listening on http://") {
-            let addr: String = line[at + "listening on ".len()..].split_whitespace().next().unwrap().to_owned();
+            let addr: String = line[at + "listening on ".len()..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
             // Keep draining stderr so the child never blocks on a full pipe.
             std::thread::spawn(move || while rx.recv().is_ok() {});
             return Proc {
@@ -71,14 +89,20 @@ fn run_to_end(dir: &Path, envs: &[(&str, &str)]) -> (i32, String) {
         cmd.env(k, v);
     }
     let out = cmd.output().expect("runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]
 async fn first_start_creates_the_database_and_prints_an_admin_token_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut first = spawn(dir.path(), &[]);
-    assert!(dir.path().join("hookrelay.db").exists(), "default sqlite://hookrelay.db in the working folder");
+    assert!(
+        dir.path().join("hookrelay.db").exists(),
+        "default sqlite://hookrelay.db in the working folder"
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let token = loop {
         let lines = first.stdout.lock().unwrap().clone();
@@ -89,17 +113,38 @@ async fn first_start_creates_the_database_and_prints_an_admin_token_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let client = reqwest::Client::new();
-    let ok = client.get(format!("{}/api/v1/events", first.base)).bearer_auth(&token).send().await.unwrap();
+    let ok = client
+        .get(format!("{}/api/v1/events", first.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     let db = std::fs::read(dir.path().join("hookrelay.db")).unwrap();
-    assert!(!db.windows(token.len()).any(|w| w == token.as_bytes()), "only the hash is stored");
+    assert!(
+        !db.windows(token.len()).any(|w| w == token.as_bytes()),
+        "only the hash is stored"
+    );
     stop(&mut first);
 
     let mut second = spawn(dir.path(), &[]);
-    let ok = client.get(format!("{}/api/v1/events", second.base)).bearer_auth(&token).send().await.unwrap();
+    let ok = client
+        .get(format!("{}/api/v1/events", second.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200, "the token survives restarts");
     stop(&mut second);
-    assert!(second.stdout.lock().unwrap().iter().all(|l| !l.starts_with("admin token")), "printed once only");
+    assert!(
+        second
+            .stdout
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|l| !l.starts_with("admin token")),
+        "printed once only"
+    );
 }
 
 #[test]
@@ -110,7 +155,13 @@ fn database_urls_relative_and_absolute_create_the_file() {
         ("sqlite://rel.db".to_owned(), dir.path().join("rel.db")),
         (format!("sqlite://{}", abs.display()), abs.clone()),
     ] {
-        let mut p = spawn(dir.path(), &[("HOOKRELAY_DATABASE_URL", &url), ("HOOKRELAY_ADMIN_TOKEN", TOKEN)]);
+        let mut p = spawn(
+            dir.path(),
+            &[
+                ("HOOKRELAY_DATABASE_URL", &url),
+                ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
+            ],
+        );
         assert!(file.exists(), "{url} created {}", file.display());
         stop(&mut p);
     }
@@ -121,16 +172,28 @@ fn start_up_errors_are_one_readable_line() {
     let dir = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_LISTEN", &addr), ("HOOKRELAY_ADMIN_TOKEN", TOKEN)]);
+    let (code, stderr) = run_to_end(
+        dir.path(),
+        &[
+            ("HOOKRELAY_LISTEN", &addr),
+            ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
+        ],
+    );
     assert_eq!(code, 1);
     assert!(stderr.starts_with("error: cannot listen on"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(!stderr.contains("panicked"));
 
     std::fs::create_dir(dir.path().join("adir.db")).unwrap();
-    let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_DATABASE_URL", "sqlite://adir.db")]);
+    let (code, stderr) = run_to_end(
+        dir.path(),
+        &[("HOOKRELAY_DATABASE_URL", "sqlite://adir.db")],
+    );
     assert_eq!(code, 1);
-    assert!(stderr.starts_with("error: cannot open the database sqlite://adir.db"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot open the database sqlite://adir.db"),
+        "{stderr}"
+    );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 
     let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_RETRY_SCHEDULE", "1s,soon")]);
@@ -140,7 +203,11 @@ fn start_up_errors_are_one_readable_line() {
 
 fn stop(p: &mut Proc) {
     // SIGTERM, then expect a clean exit.
-    let status = Command::new("kill").arg("-TERM").arg(p.child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(p.child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -172,7 +239,11 @@ impl Receiver {
                 me.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let delay = me.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(delay)).await;
-                let id = headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                let id = headers
+                    .get("webhook-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
                 *me.seen.lock().unwrap().entry(id).or_default() += 1;
                 "ok"
             }
@@ -187,15 +258,26 @@ impl Receiver {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_accepted_event() {
     let dir = tempfile::tempdir().unwrap();
-    let envs = [("HOOKRELAY_ADMIN_TOKEN", TOKEN), ("HOOKRELAY_RETRY_SCHEDULE", "200ms,200ms,200ms")];
+    let envs = [
+        ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
+        ("HOOKRELAY_RETRY_SCHEDULE", "200ms,200ms,200ms"),
+    ];
     let receiver = Receiver::default();
-    receiver.delay_ms.store(300, std::sync::atomic::Ordering::SeqCst);
+    receiver
+        .delay_ms
+        .store(300, std::sync::atomic::Ordering::SeqCst);
     let url = receiver.start().await;
 
     let mut server = spawn(dir.path(), &envs);
     let client = reqwest::Client::new();
     let api = |p: &str| format!("{}/api/v1{p}", server.base);
-    client.put(api("/event-types/a")).bearer_auth(TOKEN).json(&json!({"name": "A"})).send().await.unwrap();
+    client
+        .put(api("/event-types/a"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"name": "A"}))
+        .send()
+        .await
+        .unwrap();
     let r = client
         .post(api("/scopes/s/endpoints"))
         .bearer_auth(TOKEN)
@@ -204,7 +286,13 @@ async fn kill_9_loses_no_accepted_event() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
-    client.put(api("/scopes/s/subscriptions")).bearer_auth(TOKEN).json(&json!({"e": ["*"]})).send().await.unwrap();
+    client
+        .put(api("/scopes/s/subscriptions"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"e": ["*"]}))
+        .send()
+        .await
+        .unwrap();
 
     let mut published = Vec::new();
     for i in 0..300 {
@@ -225,14 +313,20 @@ async fn kill_9_loses_no_accepted_event() {
         assert!(Instant::now() < deadline, "no delivery started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let in_flight = receiver.arrived.load(std::sync::atomic::Ordering::SeqCst) - receiver.seen.lock().unwrap().len();
+    let in_flight = receiver.arrived.load(std::sync::atomic::Ordering::SeqCst)
+        - receiver.seen.lock().unwrap().len();
     server.child.kill().unwrap(); // SIGKILL
     server.child.wait().unwrap();
     let before_restart = receiver.seen.lock().unwrap().len();
     assert!(in_flight > 0, "deliveries were in flight at the kill");
-    assert!(before_restart < published.len(), "the kill came before everything was delivered");
+    assert!(
+        before_restart < published.len(),
+        "the kill came before everything was delivered"
+    );
 
-    receiver.delay_ms.store(0, std::sync::atomic::Ordering::SeqCst);
+    receiver
+        .delay_ms
+        .store(0, std::sync::atomic::Ordering::SeqCst);
     let mut server = spawn(dir.path(), &envs);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {

@@ -107,8 +107,9 @@ pub async fn list(
         .status
         .as_deref()
         .map(|s| {
-            DeliveryStatus::parse(s)
-                .ok_or_else(|| ApiError::invalid_field("status", "use pending, succeeded or failed"))
+            DeliveryStatus::parse(s).ok_or_else(|| {
+                ApiError::invalid_field("status", "use pending, succeeded or failed")
+            })
         })
         .transpose()?;
     let filter = DeliveryFilter {
@@ -118,11 +119,18 @@ pub async fn list(
         status,
         allowed_scopes: caller.scopes.clone(),
     };
-    let page = state.store().list_deliveries(filter, q.paging.page()?).await?;
+    let page = state
+        .store()
+        .list_deliveries(filter, q.paging.page()?)
+        .await?;
     Ok(Json(page.map(DeliveryView::from)))
 }
 
-async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<(DeliveryRecord, Vec<AttemptRecord>), ApiError> {
+async fn load(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<(DeliveryRecord, Vec<AttemptRecord>), ApiError> {
     match state.store().get_delivery(id).await? {
         Some((d, attempts)) if caller.may_see(&d.scope) => Ok((d, attempts)),
         _ => Err(ApiError::not_found(format!("delivery {id:?} not found"))),

@@ -48,7 +48,11 @@ impl From<EndpointRecord> for EndpointView {
             url: r.url,
             enabled: r.enabled,
             disabled_reason: r.disabled_reason,
-            headers: r.headers.into_keys().map(|k| (k, REDACTED_VALUE.to_owned())).collect(),
+            headers: r
+                .headers
+                .into_keys()
+                .map(|k| (k, REDACTED_VALUE.to_owned()))
+                .collect(),
             auth: r.auth.map(|a| match a {
                 OutboundAuth::Bearer { .. } => json!({ "type": "bearer", "token": REDACTED_VALUE }),
                 OutboundAuth::Basic { username, .. } => {
@@ -93,7 +97,12 @@ fn yes() -> bool {
 /// The longest per-attempt timeout an endpoint may ask for.
 const MAX_TIMEOUT_MS: u32 = 300_000;
 
-fn check_limits(timeout_ms: Option<u32>, rate_limit: Option<u32>, at: &str, details: &mut Vec<Detail>) {
+fn check_limits(
+    timeout_ms: Option<u32>,
+    rate_limit: Option<u32>,
+    at: &str,
+    details: &mut Vec<Detail>,
+) {
     if timeout_ms.is_some_and(|t| t == 0 || t > MAX_TIMEOUT_MS) {
         details.push(Detail {
             field: format!("{at}timeout_ms"),
@@ -141,7 +150,10 @@ impl EndpointBody {
             return None;
         }
         Some(EndpointInput {
-            name: self.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| self.code.clone()),
+            name: self
+                .name
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| self.code.clone()),
             code: self.code,
             url: url?,
             enabled: self.enabled,
@@ -174,7 +186,9 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<EndpointView>), ApiError> {
     let scope = scope_for(&caller, &scope)?;
     let mut details = Vec::new();
-    let input = body.into_input("", &mut details).ok_or_else(|| ApiError::invalid(details))?;
+    let input = body
+        .into_input("", &mut details)
+        .ok_or_else(|| ApiError::invalid(details))?;
     let record = state.store().create_endpoint(&scope, input).await?;
     tracing::info!(scope = %scope, endpoint = %record.code, "endpoint created");
     Ok((StatusCode::CREATED, Json(record.into())))
@@ -200,11 +214,15 @@ pub async fn get(
 ) -> Result<Json<EndpointView>, ApiError> {
     let scope = scope_for(&caller, &scope)?;
     let found = state.store().get_endpoint(&scope, &code).await?;
-    found.map(|e| Json(e.into())).ok_or_else(|| not_found(&scope, &code))
+    found
+        .map(|e| Json(e.into()))
+        .ok_or_else(|| not_found(&scope, &code))
 }
 
 /// Present-but-null means "clear"; absent means "leave as it is".
-fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -254,7 +272,12 @@ pub async fn update(
             message: e.message,
         });
     }
-    check_limits(body.timeout_ms.flatten(), body.rate_limit.flatten(), "", &mut details);
+    check_limits(
+        body.timeout_ms.flatten(),
+        body.rate_limit.flatten(),
+        "",
+        &mut details,
+    );
     if body.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
         details.push(Detail {
             field: "name".to_owned(),
@@ -327,7 +350,10 @@ pub async fn apply(
     }
     let report = state.store().apply_endpoints(&scope, inputs).await?;
     let mut data = Vec::new();
-    let mut page = hookrelay_store::model::PageRequest { limit: 1000, cursor: None };
+    let mut page = hookrelay_store::model::PageRequest {
+        limit: 1000,
+        cursor: None,
+    };
     loop {
         let p = state.store().list_endpoints(&scope, page.clone()).await?;
         data.extend(p.data.into_iter().map(EndpointView::from));
@@ -370,8 +396,13 @@ pub async fn recover(
     let now = now_ms();
     let since = parse_rfc3339(&body.since)
         .or_else(|| humantime_ago(&body.since, now))
-        .ok_or_else(|| ApiError::invalid_field("since", "use an RFC 3339 time or a duration such as \"2h\""))?;
-    let ids = state.store().recover_endpoint(&scope, &code, since, now).await?;
+        .ok_or_else(|| {
+            ApiError::invalid_field("since", "use an RFC 3339 time or a duration such as \"2h\"")
+        })?;
+    let ids = state
+        .store()
+        .recover_endpoint(&scope, &code, since, now)
+        .await?;
     let count = ids.len();
     state.schedule(ids.clone(), now);
     tracing::info!(scope = %scope, endpoint = %code, count, "failed deliveries re-queued");

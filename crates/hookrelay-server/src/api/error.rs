@@ -78,7 +78,11 @@ impl ApiError {
             .join("; ");
         Self {
             details,
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
+            ..Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            )
         }
     }
     /// 422 for one field.
@@ -92,14 +96,22 @@ impl ApiError {
     pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
         Self {
             cause: Some(cause.into()),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is unavailable; try again")
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; try again",
+            )
         }
     }
     /// 500, with the cause logged and not shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {
             cause: Some(cause.into()),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error",
+            )
         }
     }
 
@@ -122,14 +134,19 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => Self::conflict(message),
             StoreError::Invalid { field, message } => Self::invalid_field(field, message),
             StoreError::Unavailable(_) | StoreError::Closed => Self::unavailable(e),
-            StoreError::Database(sqlx_error) if is_unavailable(&sqlx_error) => Self::unavailable(sqlx_error),
+            StoreError::Database(sqlx_error) if is_unavailable(&sqlx_error) => {
+                Self::unavailable(sqlx_error)
+            }
             other => Self::internal(other),
         }
     }
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
 }
 
 #[derive(Serialize)]
@@ -149,8 +166,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.cause {
-                Some(cause) => tracing::error!(status = self.status.as_u16(), error = format!("{cause:#}"), "request failed"),
-                None => tracing::error!(status = self.status.as_u16(), message = %self.message, "request failed"),
+                Some(cause) => tracing::error!(
+                    status = self.status.as_u16(),
+                    error = format!("{cause:#}"),
+                    "request failed"
+                ),
+                None => {
+                    tracing::error!(status = self.status.as_u16(), message = %self.message, "request failed")
+                }
             }
         }
         let body = Body {

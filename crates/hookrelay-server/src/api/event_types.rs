@@ -67,7 +67,10 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventTypeView>>, ApiError> {
     let include_archived = super::extract::flag("include_archived", q.include_archived.as_deref())?;
-    let page = state.store().list_event_types(include_archived, q.paging.page()?).await?;
+    let page = state
+        .store()
+        .list_event_types(include_archived, q.paging.page()?)
+        .await?;
     Ok(Json(page.map(EventTypeView::from)))
 }
 
@@ -93,7 +96,10 @@ pub async fn put(
     caller.require_admin()?;
     validate_code(&code)?;
     if body.code.as_ref().is_some_and(|c| *c != code) {
-        return Err(ApiError::invalid_field("code", "the body's code differs from the path's"));
+        return Err(ApiError::invalid_field(
+            "code",
+            "the body's code differs from the path's",
+        ));
     }
     let def = EventTypeDef {
         name: body.name.unwrap_or_else(|| code.clone()),
@@ -104,7 +110,11 @@ pub async fn put(
     def.validate()?;
     let (record, created) = state.store().put_event_type(def).await?;
     state.registry().clear();
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(record.into())))
 }
 
@@ -120,7 +130,9 @@ pub async fn archive(
     if archived {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(format!("event type {code:?} not found")))
+        Err(ApiError::not_found(format!(
+            "event type {code:?} not found"
+        )))
     }
 }
 
@@ -160,7 +172,10 @@ pub async fn sync(
         return Err(ApiError::invalid(details));
     }
     let dry_run = super::extract::flag("dry_run", q.dry_run.as_deref())?;
-    let report = state.store().sync_event_types(registry.events, dry_run).await?;
+    let report = state
+        .store()
+        .sync_event_types(registry.events, dry_run)
+        .await?;
     state.registry().clear();
     Ok(Json(report))
 }

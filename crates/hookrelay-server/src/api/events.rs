@@ -40,7 +40,11 @@ pub struct PublishBody {
 
 /// `POST /events`: 202 `{"id","deliveries"}` once the event and its deliveries are on
 /// disk; 200 with `"duplicate":true` for a used idempotency key.
-pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request) -> Result<Response, ApiError> {
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: Request,
+) -> Result<Response, ApiError> {
     let header_key = req
         .headers()
         .get("idempotency-key")
@@ -58,7 +62,9 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request
     for s in body.scopes.iter().chain(body.scope.iter()) {
         match Scope::parse(s) {
             Ok(scope) if !caller.may_see(scope.as_str()) => {
-                return Err(ApiError::forbidden(format!("this token cannot publish to scope {scope}")));
+                return Err(ApiError::forbidden(format!(
+                    "this token cannot publish to scope {scope}"
+                )));
             }
             Ok(scope) => {
                 if !scopes.iter().any(|x| x == scope.as_str()) {
@@ -77,14 +83,23 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request
             message: "name at least one scope".to_owned(),
         });
     }
-    let idempotency_key = header_key.or(body.idempotency_key).filter(|k| !k.is_empty());
-    if idempotency_key.as_ref().is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY) {
+    let idempotency_key = header_key
+        .or(body.idempotency_key)
+        .filter(|k| !k.is_empty());
+    if idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY)
+    {
         details.push(Detail {
             field: "idempotency_key".to_owned(),
             message: format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
         });
     }
-    match state.registry().state(state.store(), &body.event_type).await? {
+    match state
+        .registry()
+        .state(state.store(), &body.event_type)
+        .await?
+    {
         TypeState::Live => {}
         TypeState::Archived => details.push(Detail {
             field: "type".to_owned(),
@@ -92,7 +107,10 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request
         }),
         TypeState::Unknown => details.push(Detail {
             field: "type".to_owned(),
-            message: format!("unknown event type {:?}; register it with PUT /api/v1/event-types/{{code}}", body.event_type),
+            message: format!(
+                "unknown event type {:?}; register it with PUT /api/v1/event-types/{{code}}",
+                body.event_type
+            ),
         }),
     }
     if !details.is_empty() {
@@ -103,12 +121,18 @@ pub async fn publish(State(state): State<AppState>, caller: Caller, req: Request
         id: EventId::generate(),
         event_type: body.event_type,
         scopes,
-        data: body.data.map_or_else(|| "{}".to_owned(), |d| d.get().to_owned()),
+        data: body
+            .data
+            .map_or_else(|| "{}".to_owned(), |d| d.get().to_owned()),
         idempotency_key,
         created_at: now_ms(),
     };
     let outcome = state.store().publish(event).await?;
-    let status = if outcome.duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
+    let status = if outcome.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
     let mut answer = json!({ "id": outcome.event_id, "deliveries": outcome.deliveries });
     if outcome.duplicate {
         answer["duplicate"] = json!(true);
@@ -134,8 +158,9 @@ impl From<EventRecord> for EventView {
             id: r.id.to_string(),
             event_type: r.event_type,
             scopes: r.scopes,
-            data: RawValue::from_string(r.data)
-                .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON")),
+            data: RawValue::from_string(r.data).unwrap_or_else(|_| {
+                RawValue::from_string("null".to_owned()).expect("null is JSON")
+            }),
             idempotency_key: r.idempotency_key,
             timestamp: to_rfc3339(r.created_at),
         }
@@ -156,7 +181,9 @@ pub struct ListQuery {
 
 fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
-        .map(|v| parse_rfc3339(v).ok_or_else(|| ApiError::invalid_field(name, "use an RFC 3339 time")))
+        .map(|v| {
+            parse_rfc3339(v).ok_or_else(|| ApiError::invalid_field(name, "use an RFC 3339 time"))
+        })
         .transpose()
 }
 

@@ -37,7 +37,9 @@ pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError
 /// Parses JSON into `T`: syntax errors are 400, shape errors are 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::malformed_json("the request body is empty; JSON was expected"));
+        return Err(ApiError::malformed_json(
+            "the request body is empty; JSON was expected",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -51,8 +53,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             _ => ApiError::malformed_json(format!("the request body is not valid JSON: {inner}")),
         }
     })?;
-    de.end()
-        .map_err(|e| ApiError::malformed_json(format!("the request body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| {
+        ApiError::malformed_json(format!("the request body is not valid JSON: {e}"))
+    })?;
     Ok(value)
 }
 
@@ -89,7 +92,9 @@ impl Paging {
                 .parse::<u32>()
                 .ok()
                 .filter(|l| (1..=1000).contains(l))
-                .ok_or_else(|| ApiError::invalid_field("limit", "limit must be a number between 1 and 1000"))?,
+                .ok_or_else(|| {
+                    ApiError::invalid_field("limit", "limit must be a number between 1 and 1000")
+                })?,
         };
         Ok(PageRequest {
             limit,
@@ -123,9 +128,24 @@ mod tests {
     fn statuses_follow_the_kind_of_error() {
         assert_eq!(parse_json::<Sample>(b"{").unwrap_err().status(), 400);
         assert_eq!(parse_json::<Sample>(b"").unwrap_err().status(), 400);
-        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1} x").unwrap_err().status(), 400);
-        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":\"x\"}").unwrap_err().status(), 422);
-        assert_eq!(parse_json::<Sample>(b"{\"name\":\"a\"}").unwrap_err().status(), 422);
+        assert_eq!(
+            parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1} x")
+                .unwrap_err()
+                .status(),
+            400
+        );
+        assert_eq!(
+            parse_json::<Sample>(b"{\"name\":\"a\",\"n\":\"x\"}")
+                .unwrap_err()
+                .status(),
+            422
+        );
+        assert_eq!(
+            parse_json::<Sample>(b"{\"name\":\"a\"}")
+                .unwrap_err()
+                .status(),
+            422
+        );
         assert!(parse_json::<Sample>(b"{\"name\":\"a\",\"n\":1}").is_ok());
     }
 }

@@ -10,5 +10,7 @@ use crate::app::AppState;
 /// `200 {"status":"ok"}`, or 503 when the database does not answer.
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store().ping().await.map_err(ApiError::unavailable)?;
-    Ok(Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })))
+    Ok(Json(
+        json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }),
+    ))
 }

@@ -27,21 +27,36 @@ use error::ApiError;
 pub fn router(state: AppState) -> Router {
     let limit = state.config().max_payload_bytes;
     let v1 = Router::new()
-        .route("/event-types", get(event_types::list).put(event_types::sync))
+        .route(
+            "/event-types",
+            get(event_types::list).put(event_types::sync),
+        )
         .route(
             "/event-types/{code}",
-            get(event_types::get).put(event_types::put).delete(event_types::archive),
+            get(event_types::get)
+                .put(event_types::put)
+                .delete(event_types::archive),
         )
         .route(
             "/scopes/{scope}/endpoints",
-            get(endpoints::list).post(endpoints::create).put(endpoints::apply),
+            get(endpoints::list)
+                .post(endpoints::create)
+                .put(endpoints::apply),
         )
         .route(
             "/scopes/{scope}/endpoints/{code}",
-            get(endpoints::get).patch(endpoints::update).delete(endpoints::delete),
+            get(endpoints::get)
+                .patch(endpoints::update)
+                .delete(endpoints::delete),
         )
-        .route("/scopes/{scope}/endpoints/{code}/secret", get(endpoints::secret))
-        .route("/scopes/{scope}/endpoints/{code}/recover", post(endpoints::recover))
+        .route(
+            "/scopes/{scope}/endpoints/{code}/secret",
+            get(endpoints::secret),
+        )
+        .route(
+            "/scopes/{scope}/endpoints/{code}/recover",
+            post(endpoints::recover),
+        )
         .route(
             "/scopes/{scope}/subscriptions",
             get(subscriptions::get).put(subscriptions::apply),

@@ -41,7 +41,9 @@ pub async fn get(
 ) -> Result<Json<BTreeMap<String, SubscriptionSpec>>, ApiError> {
     let scope = Scope::parse(&scope)?;
     caller.check_scope(&scope)?;
-    Ok(Json(to_map(state.store().list_subscriptions(&scope).await?)))
+    Ok(Json(to_map(
+        state.store().list_subscriptions(&scope).await?,
+    )))
 }
 
 /// What `PUT` answers: what changed, and the subscriptions now in force.
@@ -80,7 +82,11 @@ pub async fn apply(
                 message: e.message,
             });
         }
-        records.push(SubscriptionRecord { endpoint, events, filter });
+        records.push(SubscriptionRecord {
+            endpoint,
+            events,
+            filter,
+        });
     }
     if !details.is_empty() {
         return Err(ApiError::invalid(details));

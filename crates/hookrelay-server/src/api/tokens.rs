@@ -39,7 +39,10 @@ pub async fn create(
         .collect::<Result<Vec<_>, _>>()?;
     let token = generate_token();
     let name = body.name.unwrap_or_else(|| "scoped".to_owned());
-    let record = state.store().create_token(&name, &hash_token(&token), Some(scopes)).await?;
+    let record = state
+        .store()
+        .create_token(&name, &hash_token(&token), Some(scopes))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -82,31 +82,59 @@ mod tests {
     #[test]
     fn success_gone_and_retries() {
         let s = schedule();
-        assert_eq!(decide(Ending::Status(204), 1, None, &s, 0).next, NextStep::Succeeded);
+        assert_eq!(
+            decide(Ending::Status(204), 1, None, &s, 0).next,
+            NextStep::Succeeded
+        );
         let gone = decide(Ending::Status(410), 1, None, &s, 0);
         assert_eq!(gone.next, NextStep::Failed);
         assert_eq!(gone.disable.as_deref(), Some("gone (410)"));
-        assert!(matches!(decide(Ending::Status(500), 1, None, &s, 0).next, NextStep::RetryAt(t) if (800..=1200).contains(&t)));
-        assert!(matches!(decide(Ending::Status(302), 2, None, &s, 0).next, NextStep::RetryAt(_)));
-        assert_eq!(decide(Ending::Status(500), 3, None, &s, 0).next, NextStep::Failed);
-        assert!(matches!(decide(Ending::NoAnswer, 1, None, &s, 0).next, NextStep::RetryAt(_)));
+        assert!(
+            matches!(decide(Ending::Status(500), 1, None, &s, 0).next, NextStep::RetryAt(t) if (800..=1200).contains(&t))
+        );
+        assert!(matches!(
+            decide(Ending::Status(302), 2, None, &s, 0).next,
+            NextStep::RetryAt(_)
+        ));
+        assert_eq!(
+            decide(Ending::Status(500), 3, None, &s, 0).next,
+            NextStep::Failed
+        );
+        assert!(matches!(
+            decide(Ending::NoAnswer, 1, None, &s, 0).next,
+            NextStep::RetryAt(_)
+        ));
     }
 
     #[test]
     fn retry_after_counts_for_throttling_statuses_only() {
         let s = schedule();
         let ra = Some(Duration::from_secs(60));
-        assert_eq!(decide(Ending::Status(429), 1, ra, &s, 0).next, NextStep::RetryAt(60_000));
-        assert_eq!(decide(Ending::Status(503), 1, ra, &s, 0).next, NextStep::RetryAt(60_000));
-        assert!(matches!(decide(Ending::Status(500), 1, ra, &s, 0).next, NextStep::RetryAt(t) if t <= 1200));
+        assert_eq!(
+            decide(Ending::Status(429), 1, ra, &s, 0).next,
+            NextStep::RetryAt(60_000)
+        );
+        assert_eq!(
+            decide(Ending::Status(503), 1, ra, &s, 0).next,
+            NextStep::RetryAt(60_000)
+        );
+        assert!(
+            matches!(decide(Ending::Status(500), 1, ra, &s, 0).next, NextStep::RetryAt(t) if t <= 1200)
+        );
     }
 
     #[test]
     fn parses_both_retry_after_forms() {
         let now = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -29,8 +29,8 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use sign::REDACTED as REDACTED_VALUE;
 use schedule::{Item, Schedule};
+pub use sign::REDACTED as REDACTED_VALUE;
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]
@@ -69,7 +69,11 @@ const RECORD_FAILURE_BACKOFF_MS: i64 = 5_000;
 
 impl Dispatcher {
     /// Creates a dispatcher; nothing runs until [`Dispatcher::start`].
-    pub fn new(store: Arc<dyn Store>, cfg: DispatchConfig, cancel: CancellationToken) -> anyhow::Result<Self> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        cfg: DispatchConfig,
+        cancel: CancellationToken,
+    ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -96,7 +100,10 @@ impl Dispatcher {
     /// Loads every pending delivery into the schedule (those in flight when the process
     /// last stopped are due at once), then starts the schedule loop and the job feed.
     /// Call before the API accepts publishes.
-    pub async fn start(&self, feed: Option<mpsc::UnboundedReceiver<DeliveryJob>>) -> anyhow::Result<usize> {
+    pub async fn start(
+        &self,
+        feed: Option<mpsc::UnboundedReceiver<DeliveryJob>>,
+    ) -> anyhow::Result<usize> {
         let pending = self.inner.store.pending_deliveries().await?;
         let recovered = pending.len();
         {
@@ -144,11 +151,16 @@ impl Dispatcher {
     /// `deadline`. Deliveries that did not finish stay pending and are sent after restart.
     pub async fn drain(&self, deadline: Duration) -> bool {
         self.inner.tracker.close();
-        tokio::time::timeout(deadline, self.inner.tracker.wait()).await.is_ok()
+        tokio::time::timeout(deadline, self.inner.tracker.wait())
+            .await
+            .is_ok()
     }
 
     fn lock_schedule(&self) -> std::sync::MutexGuard<'_, Schedule> {
-        self.inner.schedule.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .schedule
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     async fn run_schedule(&self) {
@@ -182,7 +194,9 @@ impl Dispatcher {
             return;
         }
         let this = self.clone();
-        self.inner.tracker.spawn(async move { this.run(item).await });
+        self.inner
+            .tracker
+            .spawn(async move { this.run(item).await });
     }
 
     async fn run(&self, item: Item) {
@@ -224,11 +238,20 @@ impl Dispatcher {
         let started = now_ms();
         let request = match sign::build(&job, endpoint, started / 1000) {
             Ok(r) => r,
-            Err(e) => return self.give_up(&job, &format!("the endpoint's signing secret is unusable: {e}")).await,
+            Err(e) => {
+                return self
+                    .give_up(
+                        &job,
+                        &format!("the endpoint's signing secret is unusable: {e}"),
+                    )
+                    .await;
+            }
         };
         let timeout = endpoint
             .timeout_ms
-            .map_or(self.inner.cfg.default_timeout, |ms| Duration::from_millis(u64::from(ms)));
+            .map_or(self.inner.cfg.default_timeout, |ms| {
+                Duration::from_millis(u64::from(ms))
+            });
         let sent = send::send(&self.inner.client, &endpoint.url, request, timeout, started).await;
         let decision = classify::decide(
             sent.ending,
@@ -275,17 +298,27 @@ impl Dispatcher {
 
     async fn give_up(&self, job: &DeliveryJob, reason: &str) {
         tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
-        if let Err(e) = self.inner.store.give_up_delivery(&job.delivery_id, reason, now_ms()).await {
+        if let Err(e) = self
+            .inner
+            .store
+            .give_up_delivery(&job.delivery_id, reason, now_ms())
+            .await
+        {
             tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed");
         }
     }
 
     fn endpoint_semaphore(&self, id: &EndpointId) -> Arc<Semaphore> {
-        let mut map = self.inner.per_endpoint.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(
-            map.entry(id.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.inner.cfg.max_in_flight_per_endpoint.max(1)))),
-        )
+        let mut map = self
+            .inner
+            .per_endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(id.clone()).or_insert_with(|| {
+            Arc::new(Semaphore::new(
+                self.inner.cfg.max_in_flight_per_endpoint.max(1),
+            ))
+        }))
     }
 }
 
@@ -299,13 +332,20 @@ struct InFlight<'a> {
 impl<'a> InFlight<'a> {
     fn enter(inner: &'a Inner, id: &DeliveryId) -> Option<Self> {
         let mut set = inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(id.clone()).then(|| Self { inner, id: id.clone() })
+        set.insert(id.clone()).then(|| Self {
+            inner,
+            id: id.clone(),
+        })
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        let mut set = self.inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let mut set = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         set.remove(&self.id);
     }
 }

@@ -49,7 +49,11 @@ pub(crate) struct Schedule {
 impl Schedule {
     pub(crate) fn push(&mut self, due: i64, item: Item) {
         self.seq += 1;
-        self.heap.push(Entry { due, seq: self.seq, item });
+        self.heap.push(Entry {
+            due,
+            seq: self.seq,
+            item,
+        });
     }
 
     /// Removes and returns every item due at `now`.
@@ -94,7 +98,10 @@ mod tests {
         assert!(out.is_empty());
         assert_eq!(s.next_due(), Some(100));
         s.pop_due(200, &mut out);
-        assert_eq!(out.iter().map(id).collect::<Vec<_>>(), vec![ids[0].as_str(), ids[1].as_str()]);
+        assert_eq!(
+            out.iter().map(id).collect::<Vec<_>>(),
+            vec![ids[0].as_str(), ids[1].as_str()]
+        );
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_due(), Some(300));
     }

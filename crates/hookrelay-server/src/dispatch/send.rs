@@ -18,7 +18,13 @@ pub(crate) struct Sent {
     pub retry_after: Option<Duration>,
 }
 
-pub(crate) async fn send(client: &reqwest::Client, url: &str, req: SignedRequest, timeout: Duration, at_ms: i64) -> Sent {
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    url: &str,
+    req: SignedRequest,
+    timeout: Duration,
+    at_ms: i64,
+) -> Sent {
     let started = Instant::now();
     let mut builder = client.post(url).timeout(timeout).body(req.body);
     for (name, value) in &req.headers {
@@ -67,7 +73,10 @@ pub(crate) async fn send(client: &reqwest::Client, url: &str, req: SignedRequest
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        record.error = Some(format!("reading the response body failed: {}", describe(&e)));
+                        record.error = Some(format!(
+                            "reading the response body failed: {}",
+                            describe(&e)
+                        ));
                         break;
                     }
                 }

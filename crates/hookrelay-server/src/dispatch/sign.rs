@@ -25,7 +25,11 @@ pub(crate) struct SignedRequest {
 }
 
 /// Builds the body and headers of an attempt made at `timestamp` (unix seconds).
-pub(crate) fn build(job: &DeliveryJob, endpoint: &EndpointTarget, timestamp: i64) -> Result<SignedRequest, SecretError> {
+pub(crate) fn build(
+    job: &DeliveryJob,
+    endpoint: &EndpointTarget,
+    timestamp: i64,
+) -> Result<SignedRequest, SecretError> {
     let secret = Secret::parse(&endpoint.secret)?;
     // Stored data was validated as JSON when published; an unparsable row still goes
     // out as `null` rather than blocking the queue.
@@ -56,13 +60,20 @@ pub(crate) fn build(job: &DeliveryJob, endpoint: &EndpointTarget, timestamp: i64
         let value = match auth {
             OutboundAuth::Bearer { token } => format!("Bearer {token}"),
             OutboundAuth::Basic { username, password } => {
-                format!("Basic {}", STANDARD.encode(format!("{username}:{password}")))
+                format!(
+                    "Basic {}",
+                    STANDARD.encode(format!("{username}:{password}"))
+                )
             }
         };
         headers.push(("authorization".to_owned(), value));
         recorded.insert("authorization".to_owned(), REDACTED.to_owned());
     }
-    Ok(SignedRequest { body, headers, recorded })
+    Ok(SignedRequest {
+        body,
+        headers,
+        recorded,
+    })
 }
 
 #[cfg(test)]
@@ -81,7 +92,9 @@ mod tests {
             url: "https://example.com/hook".into(),
             secret: Secret::generate().to_text(),
             headers: [("X-Team".to_owned(), "blue-secret".to_owned())].into(),
-            auth: Some(OutboundAuth::Bearer { token: "tok-123".into() }),
+            auth: Some(OutboundAuth::Bearer {
+                token: "tok-123".into(),
+            }),
             timeout_ms: None,
             rate_limit: None,
             enabled: true,
@@ -109,8 +122,16 @@ mod tests {
         assert_eq!(h["authorization"], "Bearer tok-123");
         assert_eq!(h["x-team"], "blue-secret");
         let secret = Secret::parse(&endpoint.secret).unwrap();
-        verify(&[secret], job.event_id.as_str(), 1_795_000_001, &req.body, &h["webhook-signature"], 1_795_000_001, 300)
-            .unwrap();
+        verify(
+            &[secret],
+            job.event_id.as_str(),
+            1_795_000_001,
+            &req.body,
+            &h["webhook-signature"],
+            1_795_000_001,
+            300,
+        )
+        .unwrap();
         assert_eq!(req.recorded["authorization"], REDACTED);
         assert_eq!(req.recorded["x-team"], REDACTED);
         assert_eq!(req.recorded["webhook-id"], job.event_id.as_str());

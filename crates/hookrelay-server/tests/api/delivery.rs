@@ -10,7 +10,9 @@ use crate::support::{TestApp, TestReceiver};
 
 /// An independent Standard Webhooks check, written from the spec, not with our crate.
 fn independent_verify(secret: &str, id: &str, ts: &str, body: &[u8], header: &str) -> bool {
-    let key = STANDARD.decode(secret.strip_prefix("whsec_").unwrap()).unwrap();
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&key).unwrap();
     mac.update(format!("{id}.{ts}.").as_bytes());
     mac.update(body);
@@ -23,12 +25,24 @@ async fn delivery_is_signed_and_carries_the_envelope() {
     let app = TestApp::spawn().await;
     let receiver = TestReceiver::start().await;
     app.event_types(&["template_update"]).await;
-    app.endpoint("biz:biz1", "webhook1", &receiver.url("/hook"), &["template_update"]).await;
+    app.endpoint(
+        "biz:biz1",
+        "webhook1",
+        &receiver.url("/hook"),
+        &["template_update"],
+    )
+    .await;
     let (_, secret) = app.get("/scopes/biz:biz1/endpoints/webhook1/secret").await;
     let secret = secret["secret"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("whsec_"));
 
-    let published = app.publish("template_update", &["biz:biz1"], json!({"template": 7, "name": "ünïcode"})).await;
+    let published = app
+        .publish(
+            "template_update",
+            &["biz:biz1"],
+            json!({"template": 7, "name": "ünïcode"}),
+        )
+        .await;
     assert_eq!(published["deliveries"], 1);
     let event_id = published["id"].as_str().unwrap();
 
@@ -39,9 +53,18 @@ async fn delivery_is_signed_and_carries_the_envelope() {
     assert!(r.headers["user-agent"].starts_with("Hookrelay/"));
     assert_eq!(r.headers["webhook-id"], event_id);
     let ts = &r.headers["webhook-timestamp"];
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     assert!((now - ts.parse::<i64>().unwrap()).abs() < 30);
-    assert!(independent_verify(&secret, event_id, ts, &r.body, &r.headers["webhook-signature"]));
+    assert!(independent_verify(
+        &secret,
+        event_id,
+        ts,
+        &r.body,
+        &r.headers["webhook-signature"]
+    ));
     hookrelay_signature::verify(
         &[hookrelay_signature::Secret::parse(&secret).unwrap()],
         event_id,
@@ -61,7 +84,9 @@ async fn delivery_is_signed_and_carries_the_envelope() {
     assert!(body["timestamp"].as_str().unwrap().ends_with('Z'));
 
     let deliveries = app.deliveries_of(event_id).await;
-    let d = app.wait_for_status(deliveries[0]["id"].as_str().unwrap(), "succeeded").await;
+    let d = app
+        .wait_for_status(deliveries[0]["id"].as_str().unwrap(), "succeeded")
+        .await;
     let attempts = d["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1);
     assert_eq!(attempts[0]["status_code"], 200);
@@ -89,19 +114,29 @@ async fn credentials_are_sent_but_never_recorded() {
     assert_eq!(s, 201, "{body}");
     assert_eq!(body["headers"]["X-Api-Key"], "[redacted]");
     assert_eq!(body["auth"]["token"], "[redacted]");
-    app.put("/scopes/shop/subscriptions", json!({"billing": ["order.*"]})).await;
+    app.put(
+        "/scopes/shop/subscriptions",
+        json!({"billing": ["order.*"]}),
+    )
+    .await;
     let event = app.publish("order.paid", &["shop"], json!({})).await;
 
     let got = receiver.wait_for(1).await;
     assert_eq!(got[0].headers["x-api-key"], "header-secret-1");
     assert_eq!(got[0].headers["authorization"], "Bearer bearer-secret-2");
 
-    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let d = app.wait_for_status(&id, "succeeded").await;
     let recorded = d["attempts"][0]["request_headers"].to_string();
     assert!(!recorded.contains("header-secret-1"), "{recorded}");
     assert!(!recorded.contains("bearer-secret-2"), "{recorded}");
-    assert_eq!(d["attempts"][0]["request_headers"]["authorization"], "[redacted]");
+    assert_eq!(
+        d["attempts"][0]["request_headers"]["authorization"],
+        "[redacted]"
+    );
     app.stop().await;
 }
 
@@ -115,9 +150,13 @@ async fn basic_auth_is_sent() {
         json!({"code": "e", "url": receiver.url("/"), "auth": {"type": "basic", "username": "u", "password": "p"}}),
     )
     .await;
-    app.put("/scopes/s/subscriptions", json!({"e": ["a"]})).await;
+    app.put("/scopes/s/subscriptions", json!({"e": ["a"]}))
+        .await;
     app.publish("a", &["s"], json!(1)).await;
     let got = receiver.wait_for(1).await;
-    assert_eq!(got[0].headers["authorization"], format!("Basic {}", STANDARD.encode("u:p")));
+    assert_eq!(
+        got[0].headers["authorization"],
+        format!("Basic {}", STANDARD.encode("u:p"))
+    );
     app.stop().await;
 }

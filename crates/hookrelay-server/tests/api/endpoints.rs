@@ -17,20 +17,33 @@ async fn create_read_patch_delete() {
     assert!(created["id"].as_str().unwrap().starts_with("ep_"));
     assert_eq!(created["enabled"], true);
     assert_eq!(created["timeout_ms"], 5000);
-    assert!(created.get("secret").is_none(), "the secret has its own route");
+    assert!(
+        created.get("secret").is_none(),
+        "the secret has its own route"
+    );
 
     let (s, secret) = app.get("/scopes/biz:biz1/endpoints/webhook1/secret").await;
     assert_eq!(s, 200);
     assert!(hookrelay_signature::Secret::parse(secret["secret"].as_str().unwrap()).is_ok());
 
-    let (s, patched) = app.patch("/scopes/biz:biz1/endpoints/webhook1", json!({"enabled": false, "timeout_ms": null})).await;
+    let (s, patched) = app
+        .patch(
+            "/scopes/biz:biz1/endpoints/webhook1",
+            json!({"enabled": false, "timeout_ms": null}),
+        )
+        .await;
     assert_eq!(s, 200, "{patched}");
     assert_eq!(patched["enabled"], false);
     assert_eq!(patched["disabled_reason"], "disabled by user");
     assert!(patched["timeout_ms"].is_null());
     assert_eq!(patched["rate_limit"], 10, "untouched fields stay");
 
-    let (s, unknown) = app.patch("/scopes/biz:biz1/endpoints/webhook1", json!({"colour": "blue"})).await;
+    let (s, unknown) = app
+        .patch(
+            "/scopes/biz:biz1/endpoints/webhook1",
+            json!({"colour": "blue"}),
+        )
+        .await;
     assert_eq!(s, 422, "{unknown}");
 
     let (_, list) = app.get("/scopes/biz:biz1/endpoints").await;
@@ -39,9 +52,21 @@ async fn create_read_patch_delete() {
     let (_, other) = app.get("/scopes/biz:biz2/endpoints").await;
     assert_eq!(other["data"], json!([]));
 
-    let (s, _) = app.call(reqwest::Method::DELETE, "/scopes/biz:biz1/endpoints/webhook1", None).await;
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            "/scopes/biz:biz1/endpoints/webhook1",
+            None,
+        )
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = app.call(reqwest::Method::DELETE, "/scopes/biz:biz1/endpoints/webhook1", None).await;
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            "/scopes/biz:biz1/endpoints/webhook1",
+            None,
+        )
+        .await;
     assert_eq!(s, 404);
     app.stop().await;
 }
@@ -51,7 +76,10 @@ async fn a_given_secret_is_used() {
     let app = TestApp::spawn().await;
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let (s, _) = app
-        .post("/scopes/s/endpoints", json!({"code": "e", "url": "https://example.com/", "secret": secret}))
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": "https://example.com/", "secret": secret}),
+        )
         .await;
     assert_eq!(s, 201);
     let (_, got) = app.get("/scopes/s/endpoints/e/secret").await;

@@ -11,7 +11,8 @@ async fn idempotency_key_in_body_or_header_publishes_once() {
     app.event_types(&["a"]).await;
     app.endpoint("s", "e", &receiver.url("/"), &["a"]).await;
 
-    let body = json!({"type": "a", "scopes": ["s"], "data": {"x": 1}, "idempotency_key": "order-42"});
+    let body =
+        json!({"type": "a", "scopes": ["s"], "data": {"x": 1}, "idempotency_key": "order-42"});
     let (s1, first) = app.post("/events", body.clone()).await;
     let (s2, second) = app.post("/events", body).await;
     assert_eq!((s1, s2), (202, 200));
@@ -45,7 +46,11 @@ async fn idempotency_key_in_body_or_header_publishes_once() {
 
     receiver.wait_for(2).await;
     let (_, deliveries) = app.get("/deliveries?scope=s").await;
-    assert_eq!(deliveries["data"].as_array().unwrap().len(), 2, "duplicates queued nothing");
+    assert_eq!(
+        deliveries["data"].as_array().unwrap().len(),
+        2,
+        "duplicates queued nothing"
+    );
     let (_, events) = app.get("/events").await;
     assert_eq!(events["data"].as_array().unwrap().len(), 2);
     app.stop().await;
@@ -58,14 +63,29 @@ async fn lists_page_with_cursors_and_filter() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let t = if i % 2 == 0 { "a" } else { "b" };
-        ids.push(app.publish(t, &["s"], json!({"i": i})).await["id"].as_str().unwrap().to_owned());
+        ids.push(
+            app.publish(t, &["s"], json!({"i": i})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     let (_, page1) = app.get("/events?limit=2").await;
-    let got: Vec<_> = page1["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    let got: Vec<_> = page1["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(got, vec![ids[4].clone(), ids[3].clone()], "newest first");
     let cursor = page1["next_cursor"].as_str().unwrap();
     let (_, page2) = app.get(&format!("/events?limit=2&cursor={cursor}")).await;
-    let (_, page3) = app.get(&format!("/events?limit=2&cursor={}", page2["next_cursor"].as_str().unwrap())).await;
+    let (_, page3) = app
+        .get(&format!(
+            "/events?limit=2&cursor={}",
+            page2["next_cursor"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(page3["data"].as_array().unwrap().len(), 1);
     assert!(page3["next_cursor"].is_null());
     assert_eq!(page3["data"][0]["id"], ids[0].as_str());
@@ -96,14 +116,28 @@ async fn registry_sync_creates_updates_and_archives() {
     assert_eq!(report["created"], json!(["template_update", "order.paid"]));
     assert_eq!(report["archived"], json!(["old"]));
 
-    let (s, body) = app.post("/events", json!({"type": "old", "scopes": ["s"], "data": {}})).await;
+    let (s, body) = app
+        .post(
+            "/events",
+            json!({"type": "old", "scopes": ["s"], "data": {}}),
+        )
+        .await;
     assert_eq!(s, 422, "an archived type is not publishable");
     assert_eq!(body["error"]["details"][0]["field"], "type");
     let (s, old) = app.get("/event-types/old").await;
-    assert_eq!((s, old["archived"].clone()), (200, json!(true)), "kept for history");
+    assert_eq!(
+        (s, old["archived"].clone()),
+        (200, json!(true)),
+        "kept for history"
+    );
 
     let (_, listed) = app.get("/event-types").await;
-    let codes: Vec<_> = listed["data"].as_array().unwrap().iter().map(|t| t["code"].as_str().unwrap().to_owned()).collect();
+    let codes: Vec<_> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(codes, vec!["order.paid", "template_update"]);
 
     let (_, again) = app
@@ -112,10 +146,13 @@ async fn registry_sync_creates_updates_and_archives() {
     assert_eq!(again["updated"], json!(["order.paid"]));
     assert_eq!(again["archived"], json!(["template_update"]));
 
-    let (s, _) = app.call(reqwest::Method::DELETE, "/event-types/order.paid", None).await;
+    let (s, _) = app
+        .call(reqwest::Method::DELETE, "/event-types/order.paid", None)
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = app.call(reqwest::Method::DELETE, "/event-types/never", None).await;
+    let (s, _) = app
+        .call(reqwest::Method::DELETE, "/event-types/never", None)
+        .await;
     assert_eq!(s, 404);
     app.stop().await;
 }
-

@@ -8,7 +8,8 @@ use crate::support::{Answer, TestApp, TestReceiver};
 
 async fn one_endpoint(app: &TestApp, receiver: &TestReceiver) -> String {
     app.event_types(&["ping"]).await;
-    app.endpoint("s", "e", &receiver.url("/hook"), &["ping"]).await;
+    app.endpoint("s", "e", &receiver.url("/hook"), &["ping"])
+        .await;
     let event = app.publish("ping", &["s"], json!({"n": 1})).await;
     let d = app.deliveries_of(event["id"].as_str().unwrap()).await;
     assert_eq!(d.len(), 1);
@@ -25,14 +26,20 @@ async fn two_failures_then_success() {
 
     let got = receiver.received();
     assert_eq!(got.len(), 3);
-    let ids: Vec<_> = got.iter().map(|r| r.headers["webhook-id"].clone()).collect();
+    let ids: Vec<_> = got
+        .iter()
+        .map(|r| r.headers["webhook-id"].clone())
+        .collect();
     assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
     assert_eq!(ids[0], d["event_id"].as_str().unwrap());
 
     let attempts = d["attempts"].as_array().unwrap();
     let ns: Vec<_> = attempts.iter().map(|a| a["n"].as_u64().unwrap()).collect();
     assert_eq!(ns, vec![1, 2, 3]);
-    let codes: Vec<_> = attempts.iter().map(|a| a["status_code"].as_u64().unwrap()).collect();
+    let codes: Vec<_> = attempts
+        .iter()
+        .map(|a| a["status_code"].as_u64().unwrap())
+        .collect();
     assert_eq!(codes, vec![500, 500, 200]);
     assert_eq!(attempts[0]["error"], "receiver answered 500");
     assert_eq!(d["attempt_count"], 3);
@@ -57,16 +64,28 @@ async fn always_failing_ends_failed_after_one_plus_n_attempts() {
 async fn unreachable_endpoint_records_the_network_error() {
     let app = TestApp::with(|c| c.retry_schedule = Some("10ms".into())).await;
     // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     app.event_types(&["ping"]).await;
-    app.endpoint("s", "e", &format!("http://127.0.0.1:{port}/"), &["ping"]).await;
+    app.endpoint("s", "e", &format!("http://127.0.0.1:{port}/"), &["ping"])
+        .await;
     let event = app.publish("ping", &["s"], json!({})).await;
-    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let d = app.wait_for_status(&id, "failed").await;
     let attempts = d["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);
     assert!(attempts[0]["status_code"].is_null());
-    assert!(attempts[0]["error"].as_str().unwrap().contains("connect"), "{}", attempts[0]["error"]);
+    assert!(
+        attempts[0]["error"].as_str().unwrap().contains("connect"),
+        "{}",
+        attempts[0]["error"]
+    );
     app.stop().await;
 }
 
@@ -84,12 +103,19 @@ async fn slow_receiver_times_out() {
     });
     app.event_types(&["ping"]).await;
     let (s, _) = app
-        .post("/scopes/s/endpoints", json!({"code": "e", "url": format!("http://{addr}/"), "timeout_ms": 300}))
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": format!("http://{addr}/"), "timeout_ms": 300}),
+        )
         .await;
     assert_eq!(s, 201);
-    app.put("/scopes/s/subscriptions", json!({"e": ["*"]})).await;
+    app.put("/scopes/s/subscriptions", json!({"e": ["*"]}))
+        .await;
     let event = app.publish("ping", &["s"], json!({})).await;
-    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    let id = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let d = app.wait_for_status(&id, "failed").await;
     assert_eq!(d["attempts"][0]["error"], "timed out after 300 ms");
     assert!(d["attempts"][0]["duration_ms"].as_u64().unwrap() >= 300);
@@ -104,22 +130,34 @@ async fn gone_disables_the_endpoint() {
     receiver.always(Answer::status(410));
     let id = one_endpoint(&app, &receiver).await;
     let d = app.wait_for_status(&id, "failed").await;
-    assert_eq!(d["attempts"].as_array().unwrap().len(), 1, "no retry after 410");
+    assert_eq!(
+        d["attempts"].as_array().unwrap().len(),
+        1,
+        "no retry after 410"
+    );
 
     let (_, endpoint) = app.get("/scopes/s/endpoints/e").await;
     assert_eq!(endpoint["enabled"], false);
     assert_eq!(endpoint["disabled_reason"], "gone (410)");
 
     let again = app.publish("ping", &["s"], json!({})).await;
-    assert_eq!(again["deliveries"], 0, "a disabled endpoint gets no new deliveries");
+    assert_eq!(
+        again["deliveries"], 0,
+        "a disabled endpoint gets no new deliveries"
+    );
     assert_eq!(receiver.received().len(), 1);
 
     // Enabling it again clears the reason and deliveries resume.
     receiver.always(Answer::status(200));
-    let (s, endpoint) = app.patch("/scopes/s/endpoints/e", json!({"enabled": true})).await;
+    let (s, endpoint) = app
+        .patch("/scopes/s/endpoints/e", json!({"enabled": true}))
+        .await;
     assert_eq!(s, 200);
     assert!(endpoint["disabled_reason"].is_null());
-    assert_eq!(app.publish("ping", &["s"], json!({})).await["deliveries"], 1);
+    assert_eq!(
+        app.publish("ping", &["s"], json!({})).await["deliveries"],
+        1
+    );
     receiver.wait_for(2).await;
     app.stop().await;
 }
@@ -134,8 +172,16 @@ async fn redirects_are_failures_and_not_followed() {
     let attempts = d["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0]["status_code"], 302);
-    assert!(attempts[0]["error"].as_str().unwrap().contains("redirects are not followed"));
-    assert!(receiver.received().iter().all(|r| r.path == "/hook"), "the redirect was followed");
+    assert!(
+        attempts[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("redirects are not followed")
+    );
+    assert!(
+        receiver.received().iter().all(|r| r.path == "/hook"),
+        "the redirect was followed"
+    );
     app.stop().await;
 }
 
@@ -149,7 +195,10 @@ async fn retry_after_is_honoured() {
     let got = receiver.received();
     assert_eq!(got.len(), 2);
     let gap = got[1].at.duration_since(got[0].at);
-    assert!(gap >= Duration::from_millis(1900), "second attempt came after {gap:?}, Retry-After said 2 s");
+    assert!(
+        gap >= Duration::from_millis(1900),
+        "second attempt came after {gap:?}, Retry-After said 2 s"
+    );
     app.stop().await;
 }
 
@@ -162,7 +211,9 @@ async fn manual_retry_and_recover_resend_failures() {
     app.wait_for_status(&id, "failed").await;
 
     receiver.always(Answer::status(200));
-    let (s, body) = app.post(&format!("/deliveries/{id}/retry"), json!({})).await;
+    let (s, body) = app
+        .post(&format!("/deliveries/{id}/retry"), json!({}))
+        .await;
     assert_eq!(s, 202, "{body}");
     let d = app.wait_for_status(&id, "succeeded").await;
     assert_eq!(d["attempts"].as_array().unwrap().len(), 2);
@@ -172,18 +223,28 @@ async fn manual_retry_and_recover_resend_failures() {
     let mut failed = Vec::new();
     for _ in 0..2 {
         let e = app.publish("ping", &["s"], json!({})).await;
-        let did = app.deliveries_of(e["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+        let did = app.deliveries_of(e["id"].as_str().unwrap()).await[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         app.wait_for_status(&did, "failed").await;
         failed.push(did);
     }
     receiver.always(Answer::status(200));
-    let (s, body) = app.post("/scopes/s/endpoints/e/recover", json!({"since": "1h"})).await;
+    let (s, body) = app
+        .post("/scopes/s/endpoints/e/recover", json!({"since": "1h"}))
+        .await;
     assert_eq!(s, 202, "{body}");
     assert_eq!(body["requeued"], 2);
     for did in failed {
         app.wait_for_status(&did, "succeeded").await;
     }
-    let (s, _) = app.post("/scopes/s/endpoints/e/recover", json!({"since": "yesterday-ish"})).await;
+    let (s, _) = app
+        .post(
+            "/scopes/s/endpoints/e/recover",
+            json!({"since": "yesterday-ish"}),
+        )
+        .await;
     assert_eq!(s, 422);
     app.stop().await;
 }

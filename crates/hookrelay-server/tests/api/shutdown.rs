@@ -24,9 +24,13 @@ async fn shutdown_lets_the_attempt_in_flight_finish() {
     tokio::spawn(async move { axum::serve(listener, slow).await });
 
     app.event_types(&["a"]).await;
-    app.endpoint("s", "e", &format!("http://{addr}/"), &["a"]).await;
+    app.endpoint("s", "e", &format!("http://{addr}/"), &["a"])
+        .await;
     let event = app.publish("a", &["s"], json!({})).await;
-    let delivery = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    let delivery = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     seen_rx.recv().await.expect("the attempt started");
 
     // Shut down while the receiver is still answering; the attempt completes and is
@@ -35,7 +39,10 @@ async fn shutdown_lets_the_attempt_in_flight_finish() {
     let (_, d) = app.get(&format!("/deliveries/{delivery}")).await;
     assert_eq!(d["status"], "succeeded", "{d}");
     assert_eq!(d["attempts"].as_array().unwrap().len(), 1);
-    assert!(seen_rx.try_recv().is_err(), "nothing was sent again after the restart");
+    assert!(
+        seen_rx.try_recv().is_err(),
+        "nothing was sent again after the restart"
+    );
     app.stop().await;
 }
 
@@ -47,7 +54,10 @@ async fn pending_retries_survive_a_restart() {
     app.event_types(&["a"]).await;
     app.endpoint("s", "e", &receiver.url("/"), &["a"]).await;
     let event = app.publish("a", &["s"], json!({})).await;
-    let delivery = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"].as_str().unwrap().to_owned();
+    let delivery = app.deliveries_of(event["id"].as_str().unwrap()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     receiver.wait_for(1).await;
     // Wait until the failed attempt is recorded (pending, one attempt), then restart.
     crate::support::wait_until(Duration::from_secs(10), || async {

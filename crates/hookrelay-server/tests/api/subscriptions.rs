@@ -8,14 +8,32 @@ use crate::support::{TestApp, TestReceiver};
 async fn exact_star_and_prefix_patterns() {
     let app = TestApp::spawn().await;
     let receiver = TestReceiver::start().await;
-    app.event_types(&["order.paid", "order.refunded", "template_update"]).await;
-    app.endpoint("s", "all", &receiver.url("/all"), &["*"]).await;
-    app.endpoint("s", "orders", &receiver.url("/orders"), &["order.*"]).await;
-    app.endpoint("s", "templates", &receiver.url("/templates"), &["template_update"]).await;
+    app.event_types(&["order.paid", "order.refunded", "template_update"])
+        .await;
+    app.endpoint("s", "all", &receiver.url("/all"), &["*"])
+        .await;
+    app.endpoint("s", "orders", &receiver.url("/orders"), &["order.*"])
+        .await;
+    app.endpoint(
+        "s",
+        "templates",
+        &receiver.url("/templates"),
+        &["template_update"],
+    )
+    .await;
 
-    assert_eq!(app.publish("order.paid", &["s"], json!({})).await["deliveries"], 2);
-    assert_eq!(app.publish("template_update", &["s"], json!({})).await["deliveries"], 2);
-    assert_eq!(app.publish("order.refunded", &["s"], json!({})).await["deliveries"], 2);
+    assert_eq!(
+        app.publish("order.paid", &["s"], json!({})).await["deliveries"],
+        2
+    );
+    assert_eq!(
+        app.publish("template_update", &["s"], json!({})).await["deliveries"],
+        2
+    );
+    assert_eq!(
+        app.publish("order.refunded", &["s"], json!({})).await["deliveries"],
+        2
+    );
 
     let got = receiver.wait_for(6).await;
     let count = |path: &str| got.iter().filter(|r| r.path == path).count();
@@ -36,23 +54,48 @@ async fn one_publish_reaches_every_target_scope() {
     let app = TestApp::spawn().await;
     let receiver = TestReceiver::start().await;
     app.event_types(&["template_update"]).await;
-    app.endpoint("biz:biz1", "webhook1", &receiver.url("/one"), &["*"]).await;
-    app.endpoint("biz:biz2", "webhook1", &receiver.url("/two"), &["template_update"]).await;
-    app.endpoint("biz:biz3", "webhook1", &receiver.url("/three"), &["*"]).await;
+    app.endpoint("biz:biz1", "webhook1", &receiver.url("/one"), &["*"])
+        .await;
+    app.endpoint(
+        "biz:biz2",
+        "webhook1",
+        &receiver.url("/two"),
+        &["template_update"],
+    )
+    .await;
+    app.endpoint("biz:biz3", "webhook1", &receiver.url("/three"), &["*"])
+        .await;
 
-    let event = app.publish("template_update", &["biz:biz1", "biz:biz2"], json!({"v": 1})).await;
+    let event = app
+        .publish(
+            "template_update",
+            &["biz:biz1", "biz:biz2"],
+            json!({"v": 1}),
+        )
+        .await;
     assert_eq!(event["deliveries"], 2);
     let got = receiver.wait_for(2).await;
     let mut scopes: Vec<(String, String)> = got
         .iter()
-        .map(|r| (r.path.clone(), r.json()["scope"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r.path.clone(),
+                r.json()["scope"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     scopes.sort();
     assert_eq!(
         scopes,
-        vec![("/one".to_owned(), "biz:biz1".to_owned()), ("/two".to_owned(), "biz:biz2".to_owned())]
+        vec![
+            ("/one".to_owned(), "biz:biz1".to_owned()),
+            ("/two".to_owned(), "biz:biz2".to_owned())
+        ]
     );
-    assert!(got.iter().all(|r| r.headers["webhook-id"] == event["id"].as_str().unwrap()));
+    assert!(
+        got.iter()
+            .all(|r| r.headers["webhook-id"] == event["id"].as_str().unwrap())
+    );
 
     let (_, events) = app.get("/events?scope=biz:biz2").await;
     assert_eq!(events["data"].as_array().unwrap().len(), 1);
@@ -76,13 +119,21 @@ async fn apply_replaces_endpoints_and_subscriptions() {
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["created"], json!(["one", "two", "three"]));
 
-    let (s, body) = app.put("/scopes/s/subscriptions", json!({"one": ["a"], "two": ["*"], "three": ["b"]})).await;
+    let (s, body) = app
+        .put(
+            "/scopes/s/subscriptions",
+            json!({"one": ["a"], "two": ["*"], "three": ["b"]}),
+        )
+        .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(app.publish("a", &["s"], json!({})).await["deliveries"], 2);
 
     // "three" left out of the endpoint list: deleted. "two" left out of subscriptions: unsubscribed.
     let (s, body) = app
-        .put("/scopes/s/endpoints", json!([{"code": "one", "url": url}, {"code": "two", "url": url, "name": "Two"}]))
+        .put(
+            "/scopes/s/endpoints",
+            json!([{"code": "one", "url": url}, {"code": "two", "url": url, "name": "Two"}]),
+        )
         .await;
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["deleted"], json!(["three"]));
@@ -91,7 +142,9 @@ async fn apply_replaces_endpoints_and_subscriptions() {
     let (s, _) = app.get("/scopes/s/endpoints/three").await;
     assert_eq!(s, 404);
 
-    let (_, body) = app.put("/scopes/s/subscriptions", json!({"one": ["a", "b"]})).await;
+    let (_, body) = app
+        .put("/scopes/s/subscriptions", json!({"one": ["a", "b"]}))
+        .await;
     assert_eq!(body["deleted"], json!(["two"]));
     let (_, subs) = app.get("/scopes/s/subscriptions").await;
     assert_eq!(subs, json!({"one": ["a", "b"]}));
@@ -99,7 +152,12 @@ async fn apply_replaces_endpoints_and_subscriptions() {
     assert_eq!(app.publish("b", &["s"], json!({})).await["deliveries"], 1);
 
     // A subscription for an endpoint that does not exist is refused whole.
-    let (s, body) = app.put("/scopes/s/subscriptions", json!({"one": ["a"], "ghost": ["*"]})).await;
+    let (s, body) = app
+        .put(
+            "/scopes/s/subscriptions",
+            json!({"one": ["a"], "ghost": ["*"]}),
+        )
+        .await;
     assert_eq!(s, 422, "{body}");
     assert_eq!(body["error"]["details"][0]["field"], "ghost");
     let (_, subs) = app.get("/scopes/s/subscriptions").await;
@@ -113,7 +171,9 @@ async fn a_scope_without_endpoints_accepts_with_no_deliveries() {
     app.event_types(&["a"]).await;
     let event = app.publish("a", &["nobody-here"], json!({})).await;
     assert_eq!(event["deliveries"], 0);
-    let (s, e) = app.get(&format!("/events/{}", event["id"].as_str().unwrap())).await;
+    let (s, e) = app
+        .get(&format!("/events/{}", event["id"].as_str().unwrap()))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(e["scopes"], json!(["nobody-here"]));
     app.stop().await;

@@ -72,7 +72,9 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("server stopped cleanly");
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
         }
     }
 
@@ -88,19 +90,37 @@ impl TestApp {
         format!("{}/api/v1{path}", self.base)
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         self.call_as(ADMIN, method, path, body).await
     }
 
-    pub async fn call_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req.send().await.expect("request sent");
         let status = resp.status().as_u16();
         let text = resp.text().await.expect("body");
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
@@ -120,7 +140,9 @@ impl TestApp {
     /// Registers event types by code.
     pub async fn event_types(&self, codes: &[&str]) {
         for code in codes {
-            let (s, body) = self.put(&format!("/event-types/{code}"), json!({ "name": code })).await;
+            let (s, body) = self
+                .put(&format!("/event-types/{code}"), json!({ "name": code }))
+                .await;
             assert!(s == 201 || s == 200, "{s} {body}");
         }
     }
@@ -128,19 +150,27 @@ impl TestApp {
     /// Creates an endpoint and subscribes it to `events`.
     pub async fn endpoint(&self, scope: &str, code: &str, url: &str, events: &[&str]) -> Value {
         let (s, endpoint) = self
-            .post(&format!("/scopes/{scope}/endpoints"), json!({ "code": code, "url": url }))
+            .post(
+                &format!("/scopes/{scope}/endpoints"),
+                json!({ "code": code, "url": url }),
+            )
             .await;
         assert_eq!(s, 201, "{endpoint}");
         let (_, mut subs) = self.get(&format!("/scopes/{scope}/subscriptions")).await;
         subs[code] = json!(events);
-        let (s, body) = self.put(&format!("/scopes/{scope}/subscriptions"), subs).await;
+        let (s, body) = self
+            .put(&format!("/scopes/{scope}/subscriptions"), subs)
+            .await;
         assert_eq!(s, 200, "{body}");
         endpoint
     }
 
     pub async fn publish(&self, event_type: &str, scopes: &[&str], data: Value) -> Value {
         let (s, body) = self
-            .post("/events", json!({ "type": event_type, "scopes": scopes, "data": data }))
+            .post(
+                "/events",
+                json!({ "type": event_type, "scopes": scopes, "data": data }),
+            )
             .await;
         assert_eq!(s, 202, "{body}");
         body
@@ -207,7 +237,10 @@ pub struct Answer {
 
 impl Answer {
     pub fn status(status: u16) -> Self {
-        Self { status, headers: Vec::new() }
+        Self {
+            status,
+            headers: Vec::new(),
+        }
     }
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
@@ -237,7 +270,9 @@ impl TestReceiver {
             fallback: Mutex::new(Answer::status(200)),
             arrived: Notify::new(),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new().fallback(receive).with_state(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -272,7 +307,10 @@ impl TestReceiver {
                 return got;
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                panic!("expected {n} requests, the receiver got {}", self.received().len());
+                panic!(
+                    "expected {n} requests, the receiver got {}",
+                    self.received().len()
+                );
             }
         }
     }
@@ -299,7 +337,11 @@ async fn receive(
         let next = state.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| state.fallback.lock().unwrap().clone())
     };
-    let mut response = (StatusCode::from_u16(answer.status).unwrap(), "receiver says hi").into_response();
+    let mut response = (
+        StatusCode::from_u16(answer.status).unwrap(),
+        "receiver says hi",
+    )
+        .into_response();
     for (name, value) in answer.headers {
         response.headers_mut().insert(name, value.parse().unwrap());
     }

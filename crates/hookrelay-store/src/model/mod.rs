@@ -7,8 +7,10 @@ mod event_type;
 mod page;
 mod token;
 
-pub use delivery::{AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, NextStep};
-pub use endpoint::{EndpointInput, EndpointPatch, EndpointRecord, ApplyReport, SubscriptionRecord};
+pub use delivery::{
+    AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, NextStep,
+};
+pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
 pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent, PublishOutcome};
 pub use event_type::{EventTypeRecord, SyncReport};
 pub use page::{Page, PageRequest};

@@ -12,7 +12,10 @@ use crate::model::{AttemptResult, NextStep};
 /// Rows per multi-row statement, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
 
-pub(crate) async fn write_batch(tx: &mut Transaction<'static, Sqlite>, results: &[&AttemptResult]) -> StoreResult<()> {
+pub(crate) async fn write_batch(
+    tx: &mut Transaction<'static, Sqlite>,
+    results: &[&AttemptResult],
+) -> StoreResult<()> {
     for chunk in results.chunks(CHUNK) {
         // The attempt number comes from the row, so two racing attempts never share one.
         let mut q = QueryBuilder::<Sqlite>::new("WITH v (id, status, next_at, err, upd) AS (");
@@ -81,7 +84,12 @@ pub(crate) async fn write_batch(tx: &mut Transaction<'static, Sqlite>, results: 
 }
 
 /// Gives up a pending delivery without an attempt (its endpoint was deleted or disabled).
-pub(crate) async fn give_up(tx: &mut Transaction<'static, Sqlite>, id: &str, reason: &str, now: i64) -> StoreResult<()> {
+pub(crate) async fn give_up(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: &str,
+    reason: &str,
+    now: i64,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = ?, updated_at = ? \
          WHERE id = ? AND status = 'pending'",

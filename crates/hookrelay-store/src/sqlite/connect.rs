@@ -3,7 +3,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::error::StoreResult;
 
@@ -33,7 +35,10 @@ pub(crate) async fn checkpoint_loop(pool: SqlitePool) {
         if pool.is_closed() {
             break;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
             if pool.is_closed() {
                 break;
             }
@@ -71,5 +76,9 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(base.read_only(true))
         .await?;
-    Ok(Pools { read, write, checkpoint })
+    Ok(Pools {
+        read,
+        write,
+        checkpoint,
+    })
 }

@@ -10,7 +10,11 @@ use super::rows::{self, endpoint_columns};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest};
 
-pub(crate) async fn list(pool: &SqlitePool, filter: DeliveryFilter, page: PageRequest) -> StoreResult<Page<DeliveryRecord>> {
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    filter: DeliveryFilter,
+    page: PageRequest,
+) -> StoreResult<Page<DeliveryRecord>> {
     let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM deliveries WHERE 1 = 1");
     if let Some(scope) = filter.scope {
         q.push(" AND scope = ").push_bind(scope);
@@ -35,13 +39,20 @@ pub(crate) async fn list(pool: &SqlitePool, filter: DeliveryFilter, page: PageRe
     if let Some(cursor) = page.cursor {
         q.push(" AND id < ").push_bind(cursor);
     }
-    q.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
     let rows = q.build().fetch_all(pool).await?;
-    let items = rows.iter().map(rows::delivery).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .iter()
+        .map(rows::delivery)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |d| d.id.to_string()))
 }
 
-pub(crate) async fn get(pool: &SqlitePool, id: &str) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
+pub(crate) async fn get(
+    pool: &SqlitePool,
+    id: &str,
+) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
     let Some(row) = sqlx::query("SELECT * FROM deliveries WHERE id = ?")
         .bind(id)
         .fetch_optional(pool)
@@ -60,7 +71,11 @@ pub(crate) async fn get(pool: &SqlitePool, id: &str) -> StoreResult<Option<(Deli
     Ok(Some((delivery, attempts)))
 }
 
-pub(crate) async fn retry(pool: &SqlitePool, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
+pub(crate) async fn retry(
+    pool: &SqlitePool,
+    id: &DeliveryId,
+    now: i64,
+) -> StoreResult<DeliveryRecord> {
     sqlx::query(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING *",
     )
@@ -74,14 +89,23 @@ pub(crate) async fn retry(pool: &SqlitePool, id: &DeliveryId, now: i64) -> Store
     .ok_or_else(|| StoreError::NotFound(format!("delivery {id}")))
 }
 
-pub(crate) async fn recover(pool: &SqlitePool, scope: &Scope, code: &str, since: i64, now: i64) -> StoreResult<Vec<DeliveryId>> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM endpoints WHERE scope = ? AND code = ?")
-        .bind(scope.as_str())
-        .bind(code)
-        .fetch_optional(pool)
-        .await?;
+pub(crate) async fn recover(
+    pool: &SqlitePool,
+    scope: &Scope,
+    code: &str,
+    since: i64,
+    now: i64,
+) -> StoreResult<Vec<DeliveryId>> {
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM endpoints WHERE scope = ? AND code = ?")
+            .bind(scope.as_str())
+            .bind(code)
+            .fetch_optional(pool)
+            .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")));
+        return Err(StoreError::NotFound(format!(
+            "endpoint {code:?} in scope {scope}"
+        )));
     }
     let ids: Vec<String> = sqlx::query_scalar(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? \
@@ -105,8 +129,15 @@ const LOAD_JOB: &str = concat!(
      WHERE d.id = ? AND d.status = 'pending'"
 );
 
-pub(crate) async fn load_job(pool: &SqlitePool, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
-    let Some(row) = sqlx::query(LOAD_JOB).bind(id.as_str()).fetch_optional(pool).await? else {
+pub(crate) async fn load_job(
+    pool: &SqlitePool,
+    id: &DeliveryId,
+) -> StoreResult<Option<DeliveryJob>> {
+    let Some(row) = sqlx::query(LOAD_JOB)
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await?
+    else {
         return Ok(None);
     };
     let endpoint = if row.try_get::<bool, _>("has_endpoint")? {

@@ -16,7 +16,11 @@ const SELECT_ONE: &str = concat!(
      WHERE ep.scope = ? AND ep.code = ?"
 );
 
-pub(crate) async fn fetch(conn: &mut SqliteConnection, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
+pub(crate) async fn fetch(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    code: &str,
+) -> StoreResult<Option<EndpointRecord>> {
     sqlx::query(SELECT_ONE)
         .bind(scope.as_str())
         .bind(code)
@@ -26,12 +30,20 @@ pub(crate) async fn fetch(conn: &mut SqliteConnection, scope: &Scope, code: &str
         .transpose()
 }
 
-pub(crate) async fn get(pool: &SqlitePool, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
+pub(crate) async fn get(
+    pool: &SqlitePool,
+    scope: &Scope,
+    code: &str,
+) -> StoreResult<Option<EndpointRecord>> {
     let mut conn = pool.acquire().await?;
     fetch(&mut conn, scope, code).await
 }
 
-pub(crate) async fn list(pool: &SqlitePool, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>> {
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    scope: &Scope,
+    page: PageRequest,
+) -> StoreResult<Page<EndpointRecord>> {
     let mut q = sqlx::QueryBuilder::<Sqlite>::new(concat!(
         "SELECT ",
         endpoint_columns!(),
@@ -41,13 +53,23 @@ pub(crate) async fn list(pool: &SqlitePool, scope: &Scope, page: PageRequest) ->
     if let Some(cursor) = page.cursor {
         q.push(" AND ep.code > ").push_bind(cursor);
     }
-    q.push(" ORDER BY ep.code LIMIT ").push_bind(i64::from(page.limit) + 1);
+    q.push(" ORDER BY ep.code LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
     let rows = q.build().fetch_all(pool).await?;
-    let items = rows.iter().map(rows::endpoint).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .iter()
+        .map(rows::endpoint)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |e| e.code.clone()))
 }
 
-async fn insert(conn: &mut SqliteConnection, scope: &Scope, input: &EndpointInput, secret: &str, now: i64) -> StoreResult<()> {
+async fn insert(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    input: &EndpointInput,
+    secret: &str,
+    now: i64,
+) -> StoreResult<()> {
     let result = sqlx::query(
         "INSERT INTO endpoints (id, scope, code, name, url, enabled, disabled_reason, headers, auth, timeout_ms, \
          rate_limit, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -69,16 +91,20 @@ async fn insert(conn: &mut SqliteConnection, scope: &Scope, input: &EndpointInpu
     .execute(conn)
     .await;
     match result {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(format!(
-            "endpoint {:?} already exists in scope {scope}",
-            input.code
-        ))),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+            format!("endpoint {:?} already exists in scope {scope}", input.code),
+        )),
         other => other.map(drop).map_err(Into::into),
     }
 }
 
 /// Writes every field of `input` over the stored endpoint `id`.
-async fn overwrite(conn: &mut SqliteConnection, existing: &EndpointRecord, input: &EndpointInput, now: i64) -> StoreResult<()> {
+async fn overwrite(
+    conn: &mut SqliteConnection,
+    existing: &EndpointRecord,
+    input: &EndpointInput,
+    now: i64,
+) -> StoreResult<()> {
     let reason = match (input.enabled, existing.enabled) {
         (true, _) => None,
         (false, false) => existing.disabled_reason.clone(),
@@ -104,16 +130,27 @@ async fn overwrite(conn: &mut SqliteConnection, existing: &EndpointRecord, input
     Ok(())
 }
 
-pub(crate) async fn create(pool: &SqlitePool, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord> {
+pub(crate) async fn create(
+    pool: &SqlitePool,
+    scope: &Scope,
+    input: EndpointInput,
+) -> StoreResult<EndpointRecord> {
     let mut tx = pool.begin().await?;
     let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
     insert(&mut tx, scope, &input, secret, now_ms()).await?;
-    let record = fetch(&mut tx, scope, &input.code).await?.ok_or(StoreError::Corrupt("endpoints"))?;
+    let record = fetch(&mut tx, scope, &input.code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
     tx.commit().await?;
     Ok(record)
 }
 
-pub(crate) async fn update(pool: &SqlitePool, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord> {
+pub(crate) async fn update(
+    pool: &SqlitePool,
+    scope: &Scope,
+    code: &str,
+    patch: EndpointPatch,
+) -> StoreResult<EndpointRecord> {
     let mut tx = pool.begin().await?;
     let existing = fetch(&mut tx, scope, code)
         .await?
@@ -131,7 +168,9 @@ pub(crate) async fn update(pool: &SqlitePool, scope: &Scope, code: &str, patch: 
         generated_secret: String::new(),
     };
     overwrite(&mut tx, &existing, &input, now_ms()).await?;
-    let record = fetch(&mut tx, scope, code).await?.ok_or(StoreError::Corrupt("endpoints"))?;
+    let record = fetch(&mut tx, scope, code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
     tx.commit().await?;
     Ok(record)
 }
@@ -157,7 +196,11 @@ fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
         || input.secret.as_ref().is_some_and(|s| *s != existing.secret)
 }
 
-pub(crate) async fn apply(pool: &SqlitePool, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport> {
+pub(crate) async fn apply(
+    pool: &SqlitePool,
+    scope: &Scope,
+    inputs: Vec<EndpointInput>,
+) -> StoreResult<ApplyReport> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let mut report = ApplyReport::default();
@@ -175,10 +218,11 @@ pub(crate) async fn apply(pool: &SqlitePool, scope: &Scope, inputs: Vec<Endpoint
             }
         }
     }
-    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM endpoints WHERE scope = ? ORDER BY code")
-        .bind(scope.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM endpoints WHERE scope = ? ORDER BY code")
+            .bind(scope.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
     for code in codes {
         if !inputs.iter().any(|i| i.code == code) {
             sqlx::query("DELETE FROM endpoints WHERE scope = ? AND code = ?")

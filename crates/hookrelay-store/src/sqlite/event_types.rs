@@ -23,7 +23,11 @@ pub(crate) async fn get(pool: &SqlitePool, code: &str) -> StoreResult<Option<Eve
 }
 
 /// Upserts one type inside `conn`'s transaction; `Some(created)` when anything changed.
-async fn upsert(conn: &mut SqliteConnection, def: &EventTypeDef, now: i64) -> StoreResult<Option<bool>> {
+async fn upsert(
+    conn: &mut SqliteConnection,
+    def: &EventTypeDef,
+    now: i64,
+) -> StoreResult<Option<bool>> {
     let existing = fetch(conn, &def.code).await?;
     let schema = def.schema.as_ref().map(rows::to_json);
     match existing {
@@ -66,15 +70,24 @@ async fn upsert(conn: &mut SqliteConnection, def: &EventTypeDef, now: i64) -> St
     }
 }
 
-pub(crate) async fn put(pool: &SqlitePool, def: EventTypeDef) -> StoreResult<(EventTypeRecord, bool)> {
+pub(crate) async fn put(
+    pool: &SqlitePool,
+    def: EventTypeDef,
+) -> StoreResult<(EventTypeRecord, bool)> {
     let mut tx = pool.begin().await?;
     let created = upsert(&mut tx, &def, now_ms()).await?.unwrap_or(false);
-    let record = fetch(&mut tx, &def.code).await?.ok_or(crate::StoreError::Corrupt("event_types"))?;
+    let record = fetch(&mut tx, &def.code)
+        .await?
+        .ok_or(crate::StoreError::Corrupt("event_types"))?;
     tx.commit().await?;
     Ok((record, created))
 }
 
-pub(crate) async fn list(pool: &SqlitePool, include_archived: bool, page: PageRequest) -> StoreResult<Page<EventTypeRecord>> {
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    include_archived: bool,
+    page: PageRequest,
+) -> StoreResult<Page<EventTypeRecord>> {
     let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM event_types WHERE 1 = 1");
     if !include_archived {
         q.push(" AND archived = 0");
@@ -82,9 +95,13 @@ pub(crate) async fn list(pool: &SqlitePool, include_archived: bool, page: PageRe
     if let Some(cursor) = page.cursor {
         q.push(" AND code > ").push_bind(cursor);
     }
-    q.push(" ORDER BY code LIMIT ").push_bind(i64::from(page.limit) + 1);
+    q.push(" ORDER BY code LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
     let rows = q.build().fetch_all(pool).await?;
-    let items = rows.iter().map(rows::event_type).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .iter()
+        .map(rows::event_type)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |t| t.code.clone()))
 }
 
@@ -97,7 +114,11 @@ pub(crate) async fn archive(pool: &SqlitePool, code: &str) -> StoreResult<bool> 
     Ok(done.rows_affected() > 0)
 }
 
-pub(crate) async fn sync(pool: &SqlitePool, defs: Vec<EventTypeDef>, dry_run: bool) -> StoreResult<SyncReport> {
+pub(crate) async fn sync(
+    pool: &SqlitePool,
+    defs: Vec<EventTypeDef>,
+    dry_run: bool,
+) -> StoreResult<SyncReport> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let mut report = SyncReport::default();
@@ -108,9 +129,10 @@ pub(crate) async fn sync(pool: &SqlitePool, defs: Vec<EventTypeDef>, dry_run: bo
             None => report.unchanged.push(def.code.clone()),
         }
     }
-    let live: Vec<String> = sqlx::query_scalar("SELECT code FROM event_types WHERE archived = 0 ORDER BY code")
-        .fetch_all(&mut *tx)
-        .await?;
+    let live: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM event_types WHERE archived = 0 ORDER BY code")
+            .fetch_all(&mut *tx)
+            .await?;
     for code in live {
         if !defs.iter().any(|d| d.code == code) {
             sqlx::query("UPDATE event_types SET archived = 1, updated_at = ? WHERE code = ?")

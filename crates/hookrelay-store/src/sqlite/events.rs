@@ -15,7 +15,11 @@ pub(crate) async fn get(pool: &SqlitePool, id: &str) -> StoreResult<Option<Event
         .transpose()
 }
 
-pub(crate) async fn list(pool: &SqlitePool, filter: EventFilter, page: PageRequest) -> StoreResult<Page<EventRecord>> {
+pub(crate) async fn list(
+    pool: &SqlitePool,
+    filter: EventFilter,
+    page: PageRequest,
+) -> StoreResult<Page<EventRecord>> {
     let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM events e WHERE 1 = 1");
     if let Some(scope) = filter.scope {
         q.push(" AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope = ")
@@ -23,7 +27,9 @@ pub(crate) async fn list(pool: &SqlitePool, filter: EventFilter, page: PageReque
             .push(")");
     }
     if let Some(allowed) = filter.allowed_scopes {
-        q.push(" AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN (");
+        q.push(
+            " AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN (",
+        );
         let mut sep = q.separated(", ");
         for s in allowed {
             sep.push_bind(s);
@@ -42,8 +48,12 @@ pub(crate) async fn list(pool: &SqlitePool, filter: EventFilter, page: PageReque
     if let Some(cursor) = page.cursor {
         q.push(" AND e.id < ").push_bind(cursor);
     }
-    q.push(" ORDER BY e.id DESC LIMIT ").push_bind(i64::from(page.limit) + 1);
+    q.push(" ORDER BY e.id DESC LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
     let rows = q.build().fetch_all(pool).await?;
-    let items = rows.iter().map(rows::event).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .iter()
+        .map(rows::event)
+        .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |e| e.id.to_string()))
 }

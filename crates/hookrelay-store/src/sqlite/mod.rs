@@ -62,35 +62,64 @@ impl Store for SqliteStore {
     async fn get_event_type(&self, code: &str) -> StoreResult<Option<EventTypeRecord>> {
         event_types::get(&self.read, code).await
     }
-    async fn list_event_types(&self, include_archived: bool, page: PageRequest) -> StoreResult<Page<EventTypeRecord>> {
+    async fn list_event_types(
+        &self,
+        include_archived: bool,
+        page: PageRequest,
+    ) -> StoreResult<Page<EventTypeRecord>> {
         event_types::list(&self.read, include_archived, page).await
     }
     async fn archive_event_type(&self, code: &str) -> StoreResult<bool> {
         event_types::archive(&self.write, code).await
     }
-    async fn sync_event_types(&self, defs: Vec<EventTypeDef>, dry_run: bool) -> StoreResult<SyncReport> {
+    async fn sync_event_types(
+        &self,
+        defs: Vec<EventTypeDef>,
+        dry_run: bool,
+    ) -> StoreResult<SyncReport> {
         event_types::sync(&self.write, defs, dry_run).await
     }
 
-    async fn create_endpoint(&self, scope: &Scope, input: EndpointInput) -> StoreResult<EndpointRecord> {
+    async fn create_endpoint(
+        &self,
+        scope: &Scope,
+        input: EndpointInput,
+    ) -> StoreResult<EndpointRecord> {
         endpoints::create(&self.write, scope, input).await
     }
-    async fn list_endpoints(&self, scope: &Scope, page: PageRequest) -> StoreResult<Page<EndpointRecord>> {
+    async fn list_endpoints(
+        &self,
+        scope: &Scope,
+        page: PageRequest,
+    ) -> StoreResult<Page<EndpointRecord>> {
         endpoints::list(&self.read, scope, page).await
     }
     async fn get_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
         endpoints::get(&self.read, scope, code).await
     }
-    async fn update_endpoint(&self, scope: &Scope, code: &str, patch: EndpointPatch) -> StoreResult<EndpointRecord> {
+    async fn update_endpoint(
+        &self,
+        scope: &Scope,
+        code: &str,
+        patch: EndpointPatch,
+    ) -> StoreResult<EndpointRecord> {
         endpoints::update(&self.write, scope, code, patch).await
     }
     async fn delete_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<bool> {
         endpoints::delete(&self.write, scope, code).await
     }
-    async fn apply_endpoints(&self, scope: &Scope, inputs: Vec<EndpointInput>) -> StoreResult<ApplyReport> {
+    async fn apply_endpoints(
+        &self,
+        scope: &Scope,
+        inputs: Vec<EndpointInput>,
+    ) -> StoreResult<ApplyReport> {
         endpoints::apply(&self.write, scope, inputs).await
     }
-    async fn apply_subscriptions(&self, scope: &Scope, subs: Vec<SubscriptionRecord>) -> StoreResult<ApplyReport> {
+    async fn apply_subscriptions(
+        &self,
+        scope: &Scope,
+        subs: Vec<SubscriptionRecord>,
+    ) -> StoreResult<ApplyReport> {
         subscriptions::apply(&self.write, scope, subs).await
     }
     async fn list_subscriptions(&self, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>> {
@@ -100,23 +129,40 @@ impl Store for SqliteStore {
     async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
         self.handle.publish(event).await
     }
-    async fn list_events(&self, filter: EventFilter, page: PageRequest) -> StoreResult<Page<EventRecord>> {
+    async fn list_events(
+        &self,
+        filter: EventFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<EventRecord>> {
         events::list(&self.read, filter, page).await
     }
     async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
         events::get(&self.read, id).await
     }
 
-    async fn list_deliveries(&self, filter: DeliveryFilter, page: PageRequest) -> StoreResult<Page<DeliveryRecord>> {
+    async fn list_deliveries(
+        &self,
+        filter: DeliveryFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<DeliveryRecord>> {
         deliveries::list(&self.read, filter, page).await
     }
-    async fn get_delivery(&self, id: &str) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
+    async fn get_delivery(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
         deliveries::get(&self.read, id).await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
         deliveries::retry(&self.write, id, now).await
     }
-    async fn recover_endpoint(&self, scope: &Scope, code: &str, since: i64, now: i64) -> StoreResult<Vec<DeliveryId>> {
+    async fn recover_endpoint(
+        &self,
+        scope: &Scope,
+        code: &str,
+        since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<DeliveryId>> {
         deliveries::recover(&self.write, scope, code, since, now).await
     }
 
@@ -124,7 +170,9 @@ impl Store for SqliteStore {
         self.handle.record_attempt(result).await
     }
     async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
-        self.handle.give_up(id.clone(), reason.to_owned(), now).await
+        self.handle
+            .give_up(id.clone(), reason.to_owned(), now)
+            .await
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
         deliveries::load_job(&self.read, id).await
@@ -133,7 +181,12 @@ impl Store for SqliteStore {
         deliveries::pending(&self.read).await
     }
 
-    async fn create_token(&self, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord> {
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        scopes: Option<Vec<String>>,
+    ) -> StoreResult<TokenRecord> {
         tokens::create(&self.write, name, hash, scopes).await
     }
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {

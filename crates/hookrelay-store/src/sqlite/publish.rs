@@ -27,7 +27,10 @@ const CHUNK: usize = 200;
 type Candidates = Vec<(Arc<EndpointTarget>, Subscription)>;
 
 async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> StoreResult<Candidates> {
-    let found = sqlx::query(MATCHING_ENDPOINTS).bind(scope).fetch_all(&mut **tx).await?;
+    let found = sqlx::query(MATCHING_ENDPOINTS)
+        .bind(scope)
+        .fetch_all(&mut **tx)
+        .await?;
     let mut out = Vec::with_capacity(found.len());
     for row in &found {
         let patterns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sub_events")?)
@@ -41,7 +44,10 @@ async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> Store
 }
 
 /// Events already published under these idempotency keys: key → (id, deliveries).
-async fn existing_keys(tx: &mut Transaction<'static, Sqlite>, keys: &[&str]) -> StoreResult<HashMap<String, (EventId, usize)>> {
+async fn existing_keys(
+    tx: &mut Transaction<'static, Sqlite>,
+    keys: &[&str],
+) -> StoreResult<HashMap<String, (EventId, usize)>> {
     let mut found = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
@@ -56,7 +62,10 @@ async fn existing_keys(tx: &mut Transaction<'static, Sqlite>, keys: &[&str]) -> 
         for row in q.build().fetch_all(&mut **tx).await? {
             found.insert(
                 row.try_get("idempotency_key")?,
-                (EventId::from_stored(row.try_get("id")?), row.try_get::<i64, _>("n")? as usize),
+                (
+                    EventId::from_stored(row.try_get("id")?),
+                    row.try_get::<i64, _>("n")? as usize,
+                ),
             );
         }
     }
@@ -64,9 +73,19 @@ async fn existing_keys(tx: &mut Transaction<'static, Sqlite>, keys: &[&str]) -> 
 }
 
 /// Writes a batch of publishes; one outcome per event, in order.
-pub(crate) async fn write_batch(tx: &mut Transaction<'static, Sqlite>, events: &[&NewEvent]) -> StoreResult<Vec<PublishOutcome>> {
-    let keys: Vec<&str> = events.iter().filter_map(|e| e.idempotency_key.as_deref()).collect();
-    let existing = if keys.is_empty() { HashMap::new() } else { existing_keys(tx, &keys).await? };
+pub(crate) async fn write_batch(
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[&NewEvent],
+) -> StoreResult<Vec<PublishOutcome>> {
+    let keys: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.idempotency_key.as_deref())
+        .collect();
+    let existing = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        existing_keys(tx, &keys).await?
+    };
 
     let mut by_scope: HashMap<&str, Candidates> = HashMap::new();
     for scope in events.iter().flat_map(|e| e.scopes.iter()) {
@@ -135,9 +154,14 @@ fn duplicate(event_id: EventId, deliveries: usize) -> PublishOutcome {
     }
 }
 
-async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[&NewEvent]) -> StoreResult<()> {
+async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    events: &[&NewEvent],
+) -> StoreResult<()> {
     for chunk in events.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) ");
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) ",
+        );
         q.push_values(chunk, |mut b, e| {
             b.push_bind(e.id.to_string())
                 .push_bind(e.event_type.clone())
@@ -162,7 +186,10 @@ async fn insert_events(tx: &mut Transaction<'static, Sqlite>, events: &[&NewEven
     Ok(())
 }
 
-async fn insert_deliveries(tx: &mut Transaction<'static, Sqlite>, jobs: &[&DeliveryJob]) -> StoreResult<()> {
+async fn insert_deliveries(
+    tx: &mut Transaction<'static, Sqlite>,
+    jobs: &[&DeliveryJob],
+) -> StoreResult<()> {
     for chunk in jobs.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (id, event_id, endpoint_id, scope, endpoint_code, event_type, status, \

@@ -34,7 +34,9 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
 pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
     let subs: Option<String> = row.try_get("sub_events").ok().flatten();
     let subscriptions = match subs {
-        Some(t) => serde_json::from_str(&t).map_err(|_| StoreError::Corrupt("subscriptions.events"))?,
+        Some(t) => {
+            serde_json::from_str(&t).map_err(|_| StoreError::Corrupt("subscriptions.events"))?
+        }
         None => Vec::new(),
     };
     Ok(EndpointRecord {
@@ -45,10 +47,15 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
         url: row.try_get("ep_url")?,
         enabled: row.try_get("ep_enabled")?,
         disabled_reason: row.try_get("ep_disabled_reason")?,
-        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?.unwrap_or_default(),
+        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?
+            .unwrap_or_default(),
         auth: json_col(row, "ep_auth", "endpoints.auth")?,
-        timeout_ms: row.try_get::<Option<i64>, _>("ep_timeout_ms")?.map(|v| v as u32),
-        rate_limit: row.try_get::<Option<i64>, _>("ep_rate_limit")?.map(|v| v as u32),
+        timeout_ms: row
+            .try_get::<Option<i64>, _>("ep_timeout_ms")?
+            .map(|v| v as u32),
+        rate_limit: row
+            .try_get::<Option<i64>, _>("ep_rate_limit")?
+            .map(|v| v as u32),
         secret: row.try_get("ep_secret")?,
         subscriptions,
         created_at: row.try_get("ep_created_at")?,
@@ -62,10 +69,15 @@ pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
         code: row.try_get("ep_code")?,
         url: row.try_get("ep_url")?,
         secret: row.try_get("ep_secret")?,
-        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?.unwrap_or_default(),
+        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?
+            .unwrap_or_default(),
         auth: json_col(row, "ep_auth", "endpoints.auth")?,
-        timeout_ms: row.try_get::<Option<i64>, _>("ep_timeout_ms")?.map(|v| v as u32),
-        rate_limit: row.try_get::<Option<i64>, _>("ep_rate_limit")?.map(|v| v as u32),
+        timeout_ms: row
+            .try_get::<Option<i64>, _>("ep_timeout_ms")?
+            .map(|v| v as u32),
+        rate_limit: row
+            .try_get::<Option<i64>, _>("ep_rate_limit")?
+            .map(|v| v as u32),
         enabled: row.try_get("ep_enabled")?,
     })
 }
@@ -116,11 +128,15 @@ pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<AttemptRecord> {
         n: row.try_get::<i64, _>("n")? as u32,
         at: row.try_get("at")?,
         url: row.try_get("url")?,
-        status_code: row.try_get::<Option<i64>, _>("status_code")?.map(|v| v as u16),
+        status_code: row
+            .try_get::<Option<i64>, _>("status_code")?
+            .map(|v| v as u16),
         duration_ms: row.try_get::<i64, _>("duration_ms")? as u64,
         error: row.try_get("error")?,
-        request_headers: json_col(row, "request_headers", "attempts.request_headers")?.unwrap_or_default(),
-        response_headers: json_col(row, "response_headers", "attempts.response_headers")?.unwrap_or_default(),
+        request_headers: json_col(row, "request_headers", "attempts.request_headers")?
+            .unwrap_or_default(),
+        response_headers: json_col(row, "response_headers", "attempts.response_headers")?
+            .unwrap_or_default(),
         response_body: row.try_get("response_body")?,
     })
 }

@@ -28,7 +28,11 @@ pub(crate) async fn list(pool: &SqlitePool, scope: &Scope) -> StoreResult<Vec<Su
         .collect()
 }
 
-pub(crate) async fn apply(pool: &SqlitePool, scope: &Scope, subs: Vec<SubscriptionRecord>) -> StoreResult<ApplyReport> {
+pub(crate) async fn apply(
+    pool: &SqlitePool,
+    scope: &Scope,
+    subs: Vec<SubscriptionRecord>,
+) -> StoreResult<ApplyReport> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
     let existing = {
@@ -53,7 +57,9 @@ pub(crate) async fn apply(pool: &SqlitePool, scope: &Scope, subs: Vec<Subscripti
     };
     let mut report = ApplyReport::default();
     for sub in &subs {
-        let Some((_, id, events, filter)) = existing.iter().find(|(code, ..)| *code == sub.endpoint) else {
+        let Some((_, id, events, filter)) =
+            existing.iter().find(|(code, ..)| *code == sub.endpoint)
+        else {
             return Err(StoreError::Invalid {
                 field: sub.endpoint.clone(),
                 message: format!("no endpoint {:?} in scope {scope}", sub.endpoint),

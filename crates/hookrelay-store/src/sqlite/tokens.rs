@@ -8,7 +8,12 @@ use super::rows;
 use crate::error::StoreResult;
 use crate::model::TokenRecord;
 
-pub(crate) async fn create(pool: &SqlitePool, name: &str, hash: &str, scopes: Option<Vec<String>>) -> StoreResult<TokenRecord> {
+pub(crate) async fn create(
+    pool: &SqlitePool,
+    name: &str,
+    hash: &str,
+    scopes: Option<Vec<String>>,
+) -> StoreResult<TokenRecord> {
     let record = TokenRecord {
         id: TokenId::generate(),
         name: name.to_owned(),
@@ -36,8 +41,10 @@ pub(crate) async fn find(pool: &SqlitePool, hash: &str) -> StoreResult<Option<To
 }
 
 pub(crate) async fn has_admin(pool: &SqlitePool) -> StoreResult<bool> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM tokens WHERE scopes IS NULL AND revoked_at IS NULL")
-        .fetch_one(pool)
-        .await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tokens WHERE scopes IS NULL AND revoked_at IS NULL",
+    )
+    .fetch_one(pool)
+    .await?;
     Ok(n > 0)
 }

@@ -45,31 +45,53 @@ impl WriterHandle {
 
     pub(crate) async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Command::Publish(event, reply)).await.map_err(|_| StoreError::Closed)?;
+        self.tx
+            .send(Command::Publish(event, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub(crate) async fn give_up(&self, id: DeliveryId, reason: String, now: i64) -> StoreResult<()> {
+    pub(crate) async fn give_up(
+        &self,
+        id: DeliveryId,
+        reason: String,
+        now: i64,
+    ) -> StoreResult<()> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Command::GiveUp(id, reason, now, reply)).await.map_err(|_| StoreError::Closed)?;
+        self.tx
+            .send(Command::GiveUp(id, reason, now, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?
     }
 
     pub(crate) async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
         let (reply, wait) = oneshot::channel();
-        self.tx.send(Command::Attempt(result, reply)).await.map_err(|_| StoreError::Closed)?;
+        self.tx
+            .send(Command::Attempt(result, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-async fn run(pool: SqlitePool, mut rx: mpsc::Receiver<Command>, feed: mpsc::UnboundedSender<DeliveryJob>) {
+async fn run(
+    pool: SqlitePool,
+    mut rx: mpsc::Receiver<Command>,
+    feed: mpsc::UnboundedSender<DeliveryJob>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         commit_batch(&pool, std::mem::take(&mut batch), &feed).await;
     }
 }
 
-async fn commit_batch(pool: &SqlitePool, batch: Vec<Command>, feed: &mpsc::UnboundedSender<DeliveryJob>) {
+async fn commit_batch(
+    pool: &SqlitePool,
+    batch: Vec<Command>,
+    feed: &mpsc::UnboundedSender<DeliveryJob>,
+) {
     match apply(pool, &batch).await {
         Ok(outcomes) => {
             for (cmd, outcome) in batch.into_iter().zip(outcomes) {
@@ -84,9 +106,9 @@ async fn commit_batch(pool: &SqlitePool, batch: Vec<Command>, feed: &mpsc::Unbou
         Err(e) => {
             tracing::debug!(error = %e, size = batch.len(), "batch failed; retrying its commands one by one");
             for cmd in batch {
-                let result = apply(pool, std::slice::from_ref(&cmd)).await.and_then(|mut o| {
-                    o.pop().ok_or(StoreError::Corrupt("writer outcome"))
-                });
+                let result = apply(pool, std::slice::from_ref(&cmd))
+                    .await
+                    .and_then(|mut o| o.pop().ok_or(StoreError::Corrupt("writer outcome")));
                 reply(cmd, result, feed);
             }
         }
@@ -114,7 +136,11 @@ async fn apply(pool: &SqlitePool, batch: &[Command]) -> StoreResult<Vec<Outcome>
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         outcomes.push(match cmd {
-            Command::Publish(..) => Outcome::Published(published.next().ok_or(StoreError::Corrupt("writer outcome"))?),
+            Command::Publish(..) => Outcome::Published(
+                published
+                    .next()
+                    .ok_or(StoreError::Corrupt("writer outcome"))?,
+            ),
             Command::Attempt(..) => Outcome::Recorded,
             Command::GiveUp(id, reason, now, _) => {
                 attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;

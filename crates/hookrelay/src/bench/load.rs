@@ -14,7 +14,12 @@ pub struct Published {
     pub latencies_us: Vec<u64>,
 }
 
-pub async fn publish_all(client: &reqwest::Client, base: &str, token: &str, args: &BenchArgs) -> anyhow::Result<Published> {
+pub async fn publish_all(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    args: &BenchArgs,
+) -> anyhow::Result<Published> {
     let next = Shared::new(AtomicU64::new(0));
     let padding: String = "x".repeat(args.payload_bytes);
     let url = format!("{base}/api/v1/events");
@@ -22,7 +27,13 @@ pub async fn publish_all(client: &reqwest::Client, base: &str, token: &str, args
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.concurrency);
     for _ in 0..args.concurrency {
-        let (client, next, url, auth, padding) = (client.clone(), next.clone(), url.clone(), auth.clone(), padding.clone());
+        let (client, next, url, auth, padding) = (
+            client.clone(),
+            next.clone(),
+            url.clone(),
+            auth.clone(),
+            padding.clone(),
+        );
         let (total, rate) = (args.events, args.rate);
         tasks.push(tokio::spawn(async move {
             let mut out = Published {

@@ -54,13 +54,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.events,
         args.endpoints,
         args.concurrency,
-        args.rate.map(|r| format!(", steady {r}/s")).unwrap_or_default()
+        args.rate
+            .map(|r| format!(", steady {r}/s"))
+            .unwrap_or_default()
     );
     let started = Instant::now();
     let published = load::publish_all(&client, &base, TOKEN, &args).await?;
     let accept_elapsed = started.elapsed();
     let all_received = receiver.wait_all(Duration::from_secs(300)).await;
-    let e2e_elapsed = receiver.last_receipt().map_or(started.elapsed(), |t| t.duration_since(started));
+    let e2e_elapsed = receiver
+        .last_receipt()
+        .map_or(started.elapsed(), |t| t.duration_since(started));
 
     let report = report::Report {
         events: args.events,
@@ -85,7 +89,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn setup(client: &reqwest::Client, base: &str, receiver_url: &str, endpoints: usize) -> anyhow::Result<()> {
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    receiver_url: &str,
+    endpoints: usize,
+) -> anyhow::Result<()> {
     let auth = format!("Bearer {TOKEN}");
     client
         .put(format!("{base}/api/v1/event-types/bench.event"))
@@ -104,7 +113,9 @@ async fn setup(client: &reqwest::Client, base: &str, receiver_url: &str, endpoin
         .send()
         .await?
         .error_for_status()?;
-    let subs: serde_json::Map<_, _> = (0..endpoints).map(|i| (format!("ep{i}"), json!(["*"]))).collect();
+    let subs: serde_json::Map<_, _> = (0..endpoints)
+        .map(|i| (format!("ep{i}"), json!(["*"])))
+        .collect();
     client
         .put(format!("{base}/api/v1/scopes/bench/subscriptions"))
         .header("authorization", &auth)

@@ -38,7 +38,9 @@ impl Receiver {
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let app = Router::new().route("/hook", post(receive)).with_state(inner.clone());
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(inner.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(Self { addr, inner })
     }
@@ -56,7 +58,11 @@ impl Receiver {
     }
 
     pub fn latencies(&self) -> Vec<u64> {
-        self.inner.latencies.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .latencies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Waits until every expected delivery arrived; false on time-out.
@@ -78,7 +84,11 @@ impl Receiver {
 fn sent_us(body: &[u8]) -> Option<u64> {
     let key = b"\"sent_us\":";
     let at = body.windows(key.len()).position(|w| w == key)? + key.len();
-    let digits: Vec<u8> = body[at..].iter().copied().take_while(u8::is_ascii_digit).collect();
+    let digits: Vec<u8> = body[at..]
+        .iter()
+        .copied()
+        .take_while(u8::is_ascii_digit)
+        .collect();
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 

@@ -37,9 +37,15 @@ impl Report {
             self.events,
             self.endpoints,
             self.concurrency,
-            self.rate.map_or("as fast as possible".to_owned(), |r| format!("steady {r} events/s"))
+            self.rate
+                .map_or("as fast as possible".to_owned(), |r| format!(
+                    "steady {r} events/s"
+                ))
         );
-        println!("  accepted:            {} (rejected {})", self.accepted, self.rejected);
+        println!(
+            "  accepted:            {} (rejected {})",
+            self.accepted, self.rejected
+        );
         println!(
             "  accept rate:         {:.0} events/s ({:.2} s)",
             self.accepted as f64 / secs(self.accept_elapsed),
@@ -56,7 +62,10 @@ impl Report {
             self.delivered as f64 / secs(self.e2e_elapsed),
             secs(self.e2e_elapsed)
         );
-        for (name, v) in [("publish→receipt", &self.latencies_us), ("publish (202) call", &self.publish_latencies_us)] {
+        for (name, v) in [
+            ("publish→receipt", &self.latencies_us),
+            ("publish (202) call", &self.publish_latencies_us),
+        ] {
             println!(
                 "  {name:<20} p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
                 percentile(v, 50.0),
@@ -66,7 +75,10 @@ impl Report {
             );
         }
         match self.peak_rss_kib {
-            Some(kib) => println!("  peak RSS:            {:.1} MiB (whole process: server, publishers and receiver)", kib as f64 / 1024.0),
+            Some(kib) => println!(
+                "  peak RSS:            {:.1} MiB (whole process: server, publishers and receiver)",
+                kib as f64 / 1024.0
+            ),
             None => println!("  peak RSS:            unavailable on this platform"),
         }
     }
