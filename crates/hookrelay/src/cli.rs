@@ -23,6 +23,24 @@ pub enum Command {
     ///
     /// Example: hookrelay bench --events 50000 --concurrency 64
     Bench(BenchArgs),
+    /// A local receiver for development: prints each webhook and checks its signature.
+    ///
+    /// Example: hookrelay listen --port 9000 --secret whsec_...
+    Listen(ListenArgs),
+}
+
+/// Flags of `listen`.
+#[derive(Args)]
+pub struct ListenArgs {
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// The endpoint's signing secret; each webhook's signature is checked against it.
+    #[arg(long, value_name = "WHSEC")]
+    pub secret: Option<String>,
+    /// The status to answer with.
+    #[arg(long, default_value_t = 204)]
+    pub status: u16,
 }
 
 /// Flags of `serve`; each also comes from `hookrelay.toml` or `HOOKRELAY_<NAME>`.

@@ -4,6 +4,7 @@
 //! - [`cli`]: the commands and flags.
 //! - [`settings`]: flags + `hookrelay.toml` + `HOOKRELAY_*` into a server [`Config`](hookrelay_server::Config).
 //! - [`serve`]: `hookrelay serve`: logging, signals, the server.
+//! - [`listen`]: `hookrelay listen`: a local receiver that prints and verifies webhooks.
 //! - [`bench`]: `hookrelay bench`: a local receiver, a server on a temporary database, and
 //!   keep-alive publishers; prints rates, latency percentiles and peak RSS.
 
@@ -11,6 +12,7 @@
 
 mod bench;
 mod cli;
+mod listen;
 mod serve;
 mod settings;
 
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
+            cli::Command::Listen(args) => listen::run(args).await,
         }
     });
     match result {
