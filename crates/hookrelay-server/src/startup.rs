@@ -91,6 +91,11 @@ impl Server {
         })
     }
 
+    /// The store (for tools that report on it, such as the benchmark).
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
     /// The bound address (tests bind port 0).
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
         Ok(self.listener.local_addr()?)

@@ -146,6 +146,11 @@ pub trait Store: Send + Sync + 'static {
     /// process. Given out once; `None` for a backend where workers claim rows instead.
     fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>;
 
+    /// Group-commit counters, where the backend batches writes.
+    fn write_stats(&self) -> Option<WriteStats> {
+        None
+    }
+
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Finishes queued writes and closes the connections.

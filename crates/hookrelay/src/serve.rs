@@ -9,6 +9,7 @@ use crate::cli::ServeArgs;
 /// until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log_format)?;
+    let shutdown = shutdown_signal()?;
     let config = crate::settings::load(&args)?;
     let database = config.database_url.clone();
     let server = Server::build(config).await?;
@@ -18,7 +19,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let addr = server.local_addr()?;
     tracing::info!(address = %addr, database = %database, recovered = server.recovered, "hookrelay listening on http://{addr}");
-    server.run_until_stopped(shutdown_signal()).await?;
+    server.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -37,25 +38,27 @@ fn init_logging(format: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled, so a signal that arrives during start-up is not lost
+/// to the default action (which would kill the process without draining).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!("SIGINT received; shutting down"),
+                _ = terminate.recv() => tracing::info!("SIGTERM received; shutting down"),
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("SIGINT received; shutting down"),
-        _ = term => tracing::info!("SIGTERM received; shutting down"),
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received; shutting down");
+        })
     }
 }

@@ -233,6 +233,7 @@ impl Received {
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
 }
 
 impl Answer {
@@ -240,7 +241,12 @@ impl Answer {
         Self {
             status,
             headers: Vec::new(),
+            body: None,
         }
+    }
+    pub fn with_body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
     }
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
@@ -337,11 +343,8 @@ async fn receive(
         let next = state.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| state.fallback.lock().unwrap().clone())
     };
-    let mut response = (
-        StatusCode::from_u16(answer.status).unwrap(),
-        "receiver says hi",
-    )
-        .into_response();
+    let body = answer.body.unwrap_or_else(|| "receiver says hi".to_owned());
+    let mut response = (StatusCode::from_u16(answer.status).unwrap(), body).into_response();
     for (name, value) in answer.headers {
         response.headers_mut().insert(name, value.parse().unwrap());
     }

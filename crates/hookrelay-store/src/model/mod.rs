@@ -15,3 +15,13 @@ pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent,
 pub use event_type::{EventTypeRecord, SyncReport};
 pub use page::{Page, PageRequest};
 pub use token::TokenRecord;
+
+/// How many hot-path writes (publishes, attempt results) the store committed, in how
+/// many transactions: the ratio is the group-commit batch size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Committed transactions.
+    pub transactions: u64,
+    /// Writes they carried.
+    pub writes: u64,
+}

@@ -196,6 +196,10 @@ impl Store for SqliteStore {
         tokens::has_admin(&self.read).await
     }
 
+    fn write_stats(&self) -> Option<WriteStats> {
+        Some(self.handle.stats())
+    }
+
     fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>> {
         self.feed.lock().ok()?.take()
     }

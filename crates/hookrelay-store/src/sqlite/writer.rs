@@ -8,10 +8,13 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{attempts, publish};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use hookrelay_core::ids::DeliveryId;
 
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AttemptResult, DeliveryJob, NewEvent, PublishOutcome};
+use crate::model::{AttemptResult, DeliveryJob, NewEvent, PublishOutcome, WriteStats};
 
 /// The most commands in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -32,6 +35,14 @@ enum Outcome {
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
     tx: mpsc::Sender<Command>,
+    stats: Arc<Stats>,
+}
+
+/// Counts that show group commit at work.
+#[derive(Default)]
+pub(crate) struct Stats {
+    transactions: AtomicU64,
+    commands: AtomicU64,
 }
 
 impl WriterHandle {
@@ -39,8 +50,17 @@ impl WriterHandle {
     /// New deliveries go to `feed` as soon as their transaction commits.
     pub(crate) fn spawn(pool: SqlitePool, feed: mpsc::UnboundedSender<DeliveryJob>) -> Self {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
-        tokio::spawn(run(pool, rx, feed));
-        Self { tx }
+        let stats = Arc::new(Stats::default());
+        tokio::spawn(run(pool, rx, feed, Arc::clone(&stats)));
+        Self { tx, stats }
+    }
+
+    /// Committed transactions and the writes they carried.
+    pub(crate) fn stats(&self) -> WriteStats {
+        WriteStats {
+            transactions: self.stats.transactions.load(Ordering::Relaxed),
+            writes: self.stats.commands.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
@@ -80,9 +100,14 @@ async fn run(
     pool: SqlitePool,
     mut rx: mpsc::Receiver<Command>,
     feed: mpsc::UnboundedSender<DeliveryJob>,
+    stats: Arc<Stats>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commands
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         commit_batch(&pool, std::mem::take(&mut batch), &feed).await;
     }
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hookrelay_server::{Config, Server};
+use hookrelay_store::model::WriteStats;
 use serde_json::json;
 
 use crate::cli::BenchArgs;
@@ -38,6 +39,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     let server = Server::build(config).await?;
     let base = format!("http://{}", server.local_addr()?);
+    let store = server.store();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server.run_until_stopped(async {
         let _ = stop_rx.await;
@@ -58,6 +60,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             .map(|r| format!(", steady {r}/s"))
             .unwrap_or_default()
     );
+    let setup_stats = store.write_stats().unwrap_or_default();
     let started = Instant::now();
     let published = load::publish_all(&client, &base, TOKEN, &args).await?;
     let accept_elapsed = started.elapsed();
@@ -79,6 +82,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         latencies_us: receiver.latencies(),
         publish_latencies_us: published.latencies_us,
         peak_rss_kib: report::peak_rss_kib(),
+        write_stats: store.write_stats().map(|end| WriteStats {
+            transactions: end.transactions - setup_stats.transactions,
+            writes: end.writes - setup_stats.writes,
+        }),
         complete: all_received,
     };
     report.print();

@@ -16,6 +16,7 @@ pub struct Report {
     pub publish_latencies_us: Vec<u64>,
     pub peak_rss_kib: Option<u64>,
     pub complete: bool,
+    pub write_stats: Option<hookrelay_store::model::WriteStats>,
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -72,6 +73,14 @@ impl Report {
                 percentile(v, 90.0),
                 percentile(v, 99.0),
                 percentile(v, 100.0)
+            );
+        }
+        if let Some(w) = self.write_stats {
+            println!(
+                "  group commit:        {} writes (publishes + attempt results) in {} fsynced transactions, {:.1} per commit",
+                w.writes,
+                w.transactions,
+                w.writes as f64 / w.transactions.max(1) as f64
             );
         }
         match self.peak_rss_kib {
