@@ -125,7 +125,7 @@ async fn first_start_creates_the_database_and_prints_an_admin_token_once() {
         !db.windows(token.len()).any(|w| w == token.as_bytes()),
         "only the hash is stored"
     );
-    stop(&mut first);
+    stop(&mut first, "-TERM");
 
     let mut second = spawn(dir.path(), &[]);
     let ok = client
@@ -163,7 +163,7 @@ fn database_urls_relative_and_absolute_create_the_file() {
             ],
         );
         assert!(file.exists(), "{url} created {}", file.display());
-        stop(&mut p);
+        stop(&mut p, "-TERM");
     }
 }
 
@@ -215,7 +215,7 @@ fn stop(p: &mut Proc) {
             assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
             return;
         }
-        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        assert!(Instant::now() < deadline, "did not stop on {signal}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -350,5 +350,5 @@ async fn kill_9_loses_no_accepted_event() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop(&mut server);
+    stop(&mut server, "-TERM");
 }

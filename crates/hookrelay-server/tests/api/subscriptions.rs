@@ -46,6 +46,14 @@ async fn exact_star_and_prefix_patterns() {
         .map(|r| r.json()["type"].as_str().unwrap().to_owned())
         .collect();
     assert!(orders.iter().all(|t| t.starts_with("order.")), "{orders:?}");
+
+    // The delivery log filters by endpoint and by status.
+    let (_, by_endpoint) = app.get("/deliveries?scope=s&endpoint=orders").await;
+    let listed = by_endpoint["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|d| d["endpoint"] == "orders"));
+    let (s, body) = app.get("/deliveries?status=lost").await;
+    assert_eq!(s, 422, "{body}");
     app.stop().await;
 }
 
