@@ -135,7 +135,7 @@ async fn first_start_creates_the_database_and_prints_an_admin_token_once() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200, "the token survives restarts");
-    stop(&mut second);
+    stop(&mut second, "-INT");
     assert!(
         second
             .stdout
@@ -201,10 +201,10 @@ fn start_up_errors_are_one_readable_line() {
     assert!(stderr.contains("HOOKRELAY_RETRY_SCHEDULE"), "{stderr}");
 }
 
-fn stop(p: &mut Proc) {
-    // SIGTERM, then expect a clean exit.
+/// Sends `signal` (`-TERM`, `-INT`) and expects a clean exit.
+fn stop(p: &mut Proc, signal: &str) {
     let status = Command::new("kill")
-        .arg("-TERM")
+        .arg(signal)
         .arg(p.child.id().to_string())
         .status()
         .unwrap();
