@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hookrelay_core::clock::{now_ms, to_rfc3339};
-use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, Page};
 use serde::{Deserialize, Serialize};
@@ -158,6 +157,6 @@ pub async fn retry(
     let (delivery, _) = load(&state, &caller, &id).await?;
     let now = now_ms();
     let record = state.store().retry_delivery(&delivery.id, now).await?;
-    state.schedule(vec![DeliveryId::from_stored(record.id.to_string())], now);
+    state.schedule(vec![record.id.clone()], now);
     Ok((StatusCode::ACCEPTED, Json(record.into())))
 }

@@ -39,30 +39,27 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
         }
         None => Vec::new(),
     };
+    let t = target(row)?;
     Ok(EndpointRecord {
-        id: EndpointId::from_stored(row.try_get("ep_id")?),
+        id: t.id,
         scope: row.try_get("ep_scope")?,
-        code: row.try_get("ep_code")?,
+        code: t.code,
         name: row.try_get("ep_name")?,
-        url: row.try_get("ep_url")?,
-        enabled: row.try_get("ep_enabled")?,
+        url: t.url,
+        enabled: t.enabled,
         disabled_reason: row.try_get("ep_disabled_reason")?,
-        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?
-            .unwrap_or_default(),
-        auth: json_col(row, "ep_auth", "endpoints.auth")?,
-        timeout_ms: row
-            .try_get::<Option<i64>, _>("ep_timeout_ms")?
-            .map(|v| v as u32),
-        rate_limit: row
-            .try_get::<Option<i64>, _>("ep_rate_limit")?
-            .map(|v| v as u32),
-        secret: row.try_get("ep_secret")?,
+        headers: t.headers,
+        auth: t.auth,
+        timeout_ms: t.timeout_ms,
+        rate_limit: t.rate_limit,
+        secret: t.secret,
         subscriptions,
         created_at: row.try_get("ep_created_at")?,
         updated_at: row.try_get("ep_updated_at")?,
     })
 }
 
+/// The parts of an endpoint row a delivery needs (also the core of [`endpoint`]).
 pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
     Ok(EndpointTarget {
         id: EndpointId::from_stored(row.try_get("ep_id")?),

@@ -1,11 +1,12 @@
 //! The benchmark's publishers: `--concurrency` tasks sharing a keep-alive client.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use super::{Shared, now_us};
+use super::now_us;
 use crate::cli::BenchArgs;
 
 pub struct Published {
@@ -20,7 +21,7 @@ pub async fn publish_all(
     token: &str,
     args: &BenchArgs,
 ) -> anyhow::Result<Published> {
-    let next = Shared::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(0));
     let padding: String = "x".repeat(args.payload_bytes);
     let url = format!("{base}/api/v1/events");
     let auth = format!("Bearer {token}");

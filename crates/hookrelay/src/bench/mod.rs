@@ -9,7 +9,6 @@ mod load;
 mod receiver;
 mod report;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -139,6 +138,3 @@ pub(crate) fn now_us() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64)
 }
-
-/// Shared counters, cheap to clone.
-pub(crate) type Shared<T> = Arc<T>;

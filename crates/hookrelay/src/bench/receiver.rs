@@ -1,6 +1,7 @@
 //! The benchmark's receiver: counts deliveries and measures their latency.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -12,7 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use tokio::sync::Notify;
 
-use super::{Shared, now_us};
+use super::now_us;
 
 struct Inner {
     expected: u64,
@@ -24,12 +25,12 @@ struct Inner {
 
 pub struct Receiver {
     addr: SocketAddr,
-    inner: Shared<Inner>,
+    inner: Arc<Inner>,
 }
 
 impl Receiver {
     pub async fn start(expected: u64) -> anyhow::Result<Self> {
-        let inner = Shared::new(Inner {
+        let inner = Arc::new(Inner {
             expected,
             count: AtomicU64::new(0),
             latencies: Mutex::new(Vec::with_capacity(expected as usize)),
@@ -92,7 +93,7 @@ fn sent_us(body: &[u8]) -> Option<u64> {
     std::str::from_utf8(&digits).ok()?.parse().ok()
 }
 
-async fn receive(State(inner): State<Shared<Inner>>, body: Bytes) -> StatusCode {
+async fn receive(State(inner): State<Arc<Inner>>, body: Bytes) -> StatusCode {
     let now = now_us();
     if let Some(sent) = sent_us(&body) {
         inner
