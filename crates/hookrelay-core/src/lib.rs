@@ -6,6 +6,7 @@
 //! - [`event_type`]: event type codes and their registry entries.
 //! - [`endpoint`]: endpoint codes, URLs, outbound auth.
 //! - [`subscription`]: which event types an endpoint receives.
+//! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
 //! - [`retry`]: the retry schedule, jitter and `Retry-After`.
 //! - [`envelope`]: the JSON body every delivery carries.
 //! - [`clock`]: millisecond timestamps and their RFC 3339 form.
@@ -17,6 +18,7 @@ pub mod endpoint;
 pub mod envelope;
 pub mod event_type;
 pub mod ids;
+pub mod network;
 pub mod retry;
 pub mod scope;
 pub mod subscription;

@@ -8,6 +8,7 @@ use crate::auth::TokenCache;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::registry_cache::RegistryCache;
+use crate::ssrf::Guard;
 
 /// What the handlers share.
 pub struct App {
@@ -17,6 +18,7 @@ pub struct App {
     pub(crate) admin_hash: Option<String>,
     pub(crate) tokens: TokenCache,
     pub(crate) registry: RegistryCache,
+    pub(crate) guard: Guard,
 }
 
 /// The handlers' state.
@@ -39,6 +41,10 @@ impl AppState {
     /// Known token hashes.
     pub fn tokens(&self) -> &TokenCache {
         &self.0.tokens
+    }
+    /// The SSRF guard.
+    pub fn guard(&self) -> &Guard {
+        &self.0.guard
     }
     /// Publishable event types, cached briefly.
     pub fn registry(&self) -> &RegistryCache {

@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use hookrelay_core::network::NetworkPolicy;
 use hookrelay_core::retry::RetrySchedule;
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::DispatchConfig;
+use crate::ssrf::Guard;
 
 /// Everything `hookrelay serve` can be told.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -18,6 +20,8 @@ pub struct Config {
     pub database_url: String,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
     pub admin_token: Option<String>,
+    /// CIDRs exempt from the SSRF guard, e.g. `127.0.0.0/8` (`HOOKRELAY_ALLOW_NETWORKS`).
+    pub allow_networks: Option<String>,
     /// Delays between attempts, e.g. `5s,5m,30m` (`HOOKRELAY_RETRY_SCHEDULE`).
     pub retry_schedule: Option<String>,
     /// Largest accepted request body (`HOOKRELAY_MAX_PAYLOAD_BYTES`).
@@ -38,6 +42,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://hookrelay.db".to_owned(),
             admin_token: None,
+            allow_networks: None,
             retry_schedule: None,
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
@@ -49,6 +54,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The SSRF guard, with the allowed networks parsed.
+    pub fn guard(&self) -> anyhow::Result<Guard> {
+        let policy = match &self.allow_networks {
+            Some(list) => NetworkPolicy::parse(list)
+                .map_err(|e| anyhow::anyhow!("HOOKRELAY_ALLOW_NETWORKS: {e}"))?,
+            None => NetworkPolicy::default(),
+        };
+        Ok(Guard::new(policy))
+    }
+
     /// The dispatcher's part, with the retry schedule parsed.
     pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {
         let retry = match &self.retry_schedule {
@@ -61,6 +76,7 @@ impl Config {
             default_timeout: Duration::from_millis(self.attempt_timeout_ms.max(1)),
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
+            guard: self.guard()?,
         })
     }
 }

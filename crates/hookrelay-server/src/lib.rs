@@ -9,6 +9,7 @@
 //! - [`auth`]: bearer tokens and the [`auth::Caller`] extractor.
 //! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
+//! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 
 #![forbid(unsafe_code)]
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod config;
 pub mod dispatch;
 pub mod registry_cache;
+pub mod ssrf;
 pub mod startup;
 
 pub use config::Config;

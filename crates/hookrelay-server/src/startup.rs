@@ -46,6 +46,7 @@ impl Server {
     /// dispatcher (recovering pending deliveries first).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let dispatch_config = config.dispatch()?;
+        let guard = dispatch_config.guard.clone();
         let store = open_store(&config.database_url).await?;
 
         let (admin_hash, created_admin_token) = match &config.admin_token {
@@ -79,6 +80,7 @@ impl Server {
             admin_hash,
             tokens: TokenCache::default(),
             registry: Default::default(),
+            guard,
         }));
         Ok(Self {
             listener,

@@ -67,6 +67,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "TOKEN")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<String>,
+    /// CIDRs exempt from the SSRF guard, e.g. 127.0.0.0/8 for a receiver on this machine.
+    #[arg(long, value_name = "CIDRS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_networks: Option<String>,
     /// Delays between attempts, e.g. 5s,5m,30m [default: 5s,5m,30m,2h,5h,10h,14h,20h,24h].
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]

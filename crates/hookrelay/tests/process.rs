@@ -261,6 +261,7 @@ async fn kill_9_loses_no_accepted_event() {
     let envs = [
         ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
         ("HOOKRELAY_RETRY_SCHEDULE", "200ms,200ms,200ms"),
+        ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8"),
     ];
     let receiver = Receiver::default();
     receiver
@@ -285,7 +286,7 @@ async fn kill_9_loses_no_accepted_event() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 201);
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     client
         .put(api("/scopes/s/subscriptions"))
         .bearer_auth(TOKEN)

@@ -18,6 +18,7 @@ use super::extract::{ApiJson, ApiQuery, Paging};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::dispatch::REDACTED_VALUE;
+use crate::ssrf::refusal;
 
 /// An endpoint as the API shows it: credentials and header values redacted.
 #[derive(Serialize)]
@@ -167,6 +168,28 @@ impl EndpointBody {
     }
 }
 
+/// Runs the SSRF guard over `(field, url)` pairs: 422 naming the field, with a message
+/// that says how to allow the range.
+async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Result<(), ApiError> {
+    let mut details = Vec::new();
+    for (field, raw) in urls {
+        let Ok(url) = url::Url::parse(raw) else {
+            continue;
+        };
+        if let Err(blocked) = state.guard().check_url(&url).await {
+            details.push(Detail {
+                field: field.clone(),
+                message: refusal(raw, &blocked),
+            });
+        }
+    }
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(details))
+    }
+}
+
 fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
     let scope = Scope::parse(scope)?;
     caller.check_scope(&scope)?;
@@ -189,6 +212,7 @@ pub async fn create(
     let input = body
         .into_input("", &mut details)
         .ok_or_else(|| ApiError::invalid(details))?;
+    guard_urls(&state, &[("url".to_owned(), &input.url)]).await?;
     let record = state.store().create_endpoint(&scope, input).await?;
     tracing::info!(scope = %scope, endpoint = %record.code, "endpoint created");
     Ok((StatusCode::CREATED, Json(record.into())))
@@ -287,6 +311,9 @@ pub async fn update(
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
     }
+    if let Some(url) = &url {
+        guard_urls(&state, &[("url".to_owned(), url)]).await?;
+    }
     let patch = EndpointPatch {
         name: body.name,
         url,
@@ -348,6 +375,12 @@ pub async fn apply(
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
     }
+    let urls: Vec<(String, &str)> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (format!("[{i}].url"), input.url.as_str()))
+        .collect();
+    guard_urls(&state, &urls).await?;
     let report = state.store().apply_endpoints(&scope, inputs).await?;
     let mut data = Vec::new();
     let mut page = hookrelay_store::model::PageRequest {

@@ -30,6 +30,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use schedule::{Item, Schedule};
+
+use crate::ssrf::Guard;
 pub use sign::REDACTED as REDACTED_VALUE;
 
 /// How the dispatcher behaves.
@@ -43,6 +45,8 @@ pub struct DispatchConfig {
     pub max_in_flight: usize,
     /// Attempts in flight to one endpoint.
     pub max_in_flight_per_endpoint: usize,
+    /// Keeps deliveries out of private and reserved networks.
+    pub guard: Guard,
 }
 
 /// A cheap handle to the running dispatcher.
@@ -77,6 +81,7 @@ impl Dispatcher {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
+            .dns_resolver(cfg.guard.resolver())
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
@@ -252,7 +257,15 @@ impl Dispatcher {
             .map_or(self.inner.cfg.default_timeout, |ms| {
                 Duration::from_millis(u64::from(ms))
             });
-        let sent = send::send(&self.inner.client, &endpoint.url, request, timeout, started).await;
+        let sent = send::send(
+            &self.inner.client,
+            &self.inner.cfg.guard,
+            &endpoint.url,
+            request,
+            timeout,
+            started,
+        )
+        .await;
         let decision = classify::decide(
             sent.ending,
             job.attempts_made + 1,

@@ -7,6 +7,7 @@ use hookrelay_store::model::AttemptRecord;
 
 use super::classify::{Ending, parse_retry_after};
 use super::sign::SignedRequest;
+use crate::ssrf::Guard;
 
 /// How much of a response body an attempt keeps.
 pub(crate) const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -18,18 +19,17 @@ pub(crate) struct Sent {
     pub retry_after: Option<Duration>,
 }
 
+/// Sends one attempt. An IP-literal URL into a refused network is not requested at all
+/// (host names are filtered by the client's resolver).
 pub(crate) async fn send(
     client: &reqwest::Client,
+    guard: &Guard,
     url: &str,
     req: SignedRequest,
     timeout: Duration,
     at_ms: i64,
 ) -> Sent {
     let started = Instant::now();
-    let mut builder = client.post(url).timeout(timeout).body(req.body);
-    for (name, value) in &req.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
     let mut record = AttemptRecord {
         n: 0,
         at: at_ms,
@@ -41,6 +41,23 @@ pub(crate) async fn send(
         response_headers: BTreeMap::new(),
         response_body: None,
     };
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Err(blocked) = guard.check_literal(&parsed)
+    {
+        record.error = Some(format!(
+            "refused by the SSRF guard: {} (see HOOKRELAY_ALLOW_NETWORKS)",
+            blocked
+        ));
+        return Sent {
+            record,
+            ending: Ending::NoAnswer,
+            retry_after: None,
+        };
+    }
+    let mut builder = client.post(url).timeout(timeout).body(req.body);
+    for (name, value) in &req.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
     let (ending, retry_after) = match builder.send().await {
         Ok(mut response) => {
             let status = response.status().as_u16();

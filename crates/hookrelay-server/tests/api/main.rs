@@ -9,4 +9,5 @@ mod events;
 mod isolation;
 mod retries;
 mod shutdown;
+mod ssrf;
 mod subscriptions;

@@ -38,6 +38,8 @@ impl TestApp {
             database_url: format!("sqlite://{}", dir.path().join("test.db").display()),
             admin_token: Some(ADMIN.to_owned()),
             retry_schedule: Some("100ms,100ms".to_owned()),
+            // The receivers of these tests listen on 127.0.0.1.
+            allow_networks: Some("127.0.0.0/8".to_owned()),
             attempt_timeout_ms: 2_000,
             ..Config::default()
         };
@@ -79,10 +81,16 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and starts a new one on the same database.
-    pub async fn restart(mut self) -> Self {
+    pub async fn restart(self) -> Self {
+        self.restart_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::restart`], with changed settings.
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> Self {
         self.shut_down().await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".to_owned();
+        tweak(&mut config);
         Self::start(config, self.dir).await
     }
 

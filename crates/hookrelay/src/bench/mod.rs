@@ -33,6 +33,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         listen: "127.0.0.1:0".to_owned(),
         database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
         admin_token: Some(TOKEN.to_owned()),
+        // The receiver listens on 127.0.0.1, which the SSRF guard refuses by default.
+        allow_networks: Some("127.0.0.0/8".to_owned()),
         max_payload_bytes: 1024 * 1024,
         ..Config::default()
     };
