@@ -48,13 +48,14 @@ impl EventTypeDef {
         if self.name.trim().is_empty() {
             return Err(FieldError::new("name", "name must not be empty"));
         }
-        if let Some(schema) = &self.schema
-            && !(schema.is_object() || schema.is_boolean())
-        {
-            return Err(FieldError::new(
-                "schema",
-                "schema must be a JSON object or boolean",
-            ));
+        if let Some(schema) = &self.schema {
+            if !(schema.is_object() || schema.is_boolean()) {
+                return Err(FieldError::new(
+                    "schema",
+                    "schema must be a JSON object or boolean",
+                ));
+            }
+            crate::schema::DataSchema::compile(schema)?;
         }
         Ok(())
     }

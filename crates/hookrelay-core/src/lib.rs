@@ -8,6 +8,7 @@
 //! - [`subscription`]: which event types an endpoint receives.
 //! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
 //! - [`retry`]: the retry schedule, jitter and `Retry-After`.
+//! - [`schema`]: JSON Schema for event data: compiled at registration, checked on publish.
 //! - [`envelope`]: the JSON body every delivery carries.
 //! - [`clock`]: millisecond timestamps and their RFC 3339 form.
 
@@ -20,6 +21,7 @@ pub mod event_type;
 pub mod ids;
 pub mod network;
 pub mod retry;
+pub mod schema;
 pub mod scope;
 pub mod subscription;
 

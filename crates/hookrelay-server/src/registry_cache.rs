@@ -6,16 +6,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use hookrelay_core::schema::DataSchema;
 use hookrelay_store::{Store, StoreResult};
 
 /// How long an entry is trusted.
 pub const TTL: Duration = Duration::from_secs(2);
 
 /// What a publish needs to know about a type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum TypeState {
-    /// Registered and publishable.
-    Live,
+    /// Registered and publishable, with its compiled data schema if it has one.
+    Live(Option<DataSchema>),
     /// Registered, archived.
     Archived,
     /// Not registered.
@@ -31,21 +32,23 @@ pub struct RegistryCache {
 impl RegistryCache {
     /// The state of `code`, from the cache or the store.
     pub async fn state(&self, store: &dyn Store, code: &str) -> StoreResult<TypeState> {
-        if let Some((state, at)) = self.lock().get(code).copied()
+        if let Some((state, at)) = self.lock().get(code).cloned()
             && at.elapsed() < TTL
         {
             return Ok(state);
         }
         let state = match store.get_event_type(code).await? {
             Some(t) if t.archived => TypeState::Archived,
-            Some(_) => TypeState::Live,
+            // A stored schema was compiled when it was registered; one that no longer
+            // compiles (a newer library) is not enforced rather than blocking publishes.
+            Some(t) => TypeState::Live(t.schema.as_ref().and_then(|s| DataSchema::compile(s).ok())),
             None => TypeState::Unknown,
         };
         let mut entries = self.lock();
         if entries.len() > 10_000 {
             entries.clear();
         }
-        entries.insert(code.to_owned(), (state, Instant::now()));
+        entries.insert(code.to_owned(), (state.clone(), Instant::now()));
         Ok(state)
     }
 

@@ -95,12 +95,13 @@ pub async fn publish(
             message: format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
         });
     }
+    let mut schema = None;
     match state
         .registry()
         .state(state.store(), &body.event_type)
         .await?
     {
-        TypeState::Live => {}
+        TypeState::Live(s) => schema = s,
         TypeState::Archived => details.push(Detail {
             field: "type".to_owned(),
             message: format!("event type {:?} is archived", body.event_type),
@@ -112,6 +113,16 @@ pub async fn publish(
                 body.event_type
             ),
         }),
+    }
+    if let (Some(schema), true) = (&schema, details.is_empty()) {
+        let text = body.data.as_ref().map_or("{}", |d| d.get());
+        let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;
+        if let Err(errors) = schema.check(&value) {
+            details.extend(errors.into_iter().map(|e| Detail {
+                field: e.field,
+                message: e.message,
+            }));
+        }
     }
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
