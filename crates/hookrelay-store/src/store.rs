@@ -68,6 +68,15 @@ pub trait Store: Send + Sync + 'static {
         scope: &Scope,
         inputs: Vec<EndpointInput>,
     ) -> StoreResult<ApplyReport>;
+    /// Replaces the signing secret; the old one keeps signing until `previous_until`
+    /// (unix ms), or stops at once when `None`.
+    async fn rotate_secret(
+        &self,
+        scope: &Scope,
+        code: &str,
+        secret: &str,
+        previous_until: Option<i64>,
+    ) -> StoreResult<EndpointRecord>;
     /// Makes the scope's subscriptions exactly `subs` (endpoint code → patterns, filter).
     async fn apply_subscriptions(
         &self,

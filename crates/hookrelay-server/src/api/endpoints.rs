@@ -410,6 +410,62 @@ pub async fn secret(
     Ok(Json(json!({ "secret": endpoint.secret })))
 }
 
+/// The body of `secret/rotate`: both fields optional (`{}` generates a secret and keeps
+/// the old one signing for 24 h).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RotateBody {
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    grace_period_s: Option<u64>,
+}
+
+/// The default grace period of a rotation.
+const DEFAULT_GRACE_S: u64 = 24 * 3600;
+/// The longest grace period accepted (30 days).
+const MAX_GRACE_S: u64 = 30 * 24 * 3600;
+
+/// `POST /scopes/{scope}/endpoints/{code}/secret/rotate`: a new signing secret; the old
+/// one keeps signing (a second `v1,` entry) until the grace period ends.
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((scope, code)): Path<(String, String)>,
+    req: axum::extract::Request,
+) -> Result<Json<Value>, ApiError> {
+    let scope = scope_for(&caller, &scope)?;
+    let bytes = super::extract::read_body(req, &state).await?;
+    let body: RotateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RotateBody::default()
+    } else {
+        super::extract::parse_json(&bytes)?
+    };
+    let secret = match body.secret {
+        Some(s) => Secret::parse(&s)
+            .map(|_| s)
+            .map_err(|e| ApiError::invalid_field("secret", e.to_string()))?,
+        None => Secret::generate().to_text(),
+    };
+    let grace = body.grace_period_s.unwrap_or(DEFAULT_GRACE_S);
+    if grace > MAX_GRACE_S {
+        return Err(ApiError::invalid_field(
+            "grace_period_s",
+            format!("at most {MAX_GRACE_S} seconds (30 days)"),
+        ));
+    }
+    let until = (grace > 0).then(|| now_ms() + (grace as i64) * 1000);
+    let record = state
+        .store()
+        .rotate_secret(&scope, &code, &secret, until)
+        .await?;
+    tracing::info!(scope = %scope, endpoint = %code, grace_period_s = grace, "signing secret rotated");
+    Ok(Json(json!({
+        "secret": record.secret,
+        "previous_secret_expires_at": record.previous_secret.map(|(_, t)| to_rfc3339(t)),
+    })))
+}
+
 /// The body of `recover`: `since` as RFC 3339 or a duration ago (`2h`).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
             post(endpoints::recover),
         )
         .route(
+            "/scopes/{scope}/endpoints/{code}/secret/rotate",
+            post(endpoints::rotate_secret),
+        )
+        .route(
             "/scopes/{scope}/subscriptions",
             get(subscriptions::get).put(subscriptions::apply),
         )

@@ -42,7 +42,16 @@ pub(crate) fn build(
         &job.scope,
         &data,
     );
-    let signature = sign(&secret, job.event_id.as_str(), timestamp, &body);
+    let mut signature = sign(&secret, job.event_id.as_str(), timestamp, &body);
+    // During a rotation's grace period the old secret signs too, so receivers that
+    // still hold it keep verifying: `v1,<new> v1,<old>`.
+    if let Some((previous, until)) = &endpoint.previous_secret
+        && *until > timestamp * 1000
+        && let Ok(previous) = Secret::parse(previous)
+    {
+        signature.push(' ');
+        signature.push_str(&sign(&previous, job.event_id.as_str(), timestamp, &body));
+    }
 
     let mut headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
@@ -98,6 +107,7 @@ mod tests {
             timeout_ms: None,
             rate_limit: None,
             enabled: true,
+            previous_secret: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),
@@ -139,5 +149,43 @@ mod tests {
         assert_eq!(body["scope"], "biz:biz1");
         assert_eq!(body["data"]["id"], 7);
         assert_eq!(body["timestamp"], "2026-11-18T11:06:40Z");
+    }
+
+    #[test]
+    fn a_rotated_secret_signs_until_its_grace_period_ends() {
+        let (job, mut endpoint) = fixture();
+        let old = Secret::generate();
+        let ts = 1_795_000_001;
+        endpoint.previous_secret = Some((old.to_text(), ts * 1000 + 1));
+        let req = build(&job, &endpoint, ts).unwrap();
+        let header = &req
+            .headers
+            .iter()
+            .find(|(n, _)| n == "webhook-signature")
+            .unwrap()
+            .1;
+        assert_eq!(header.split(' ').count(), 2, "{header}");
+        let new = Secret::parse(&endpoint.secret).unwrap();
+        for secret in [new, old.clone()] {
+            verify(
+                &[secret],
+                job.event_id.as_str(),
+                ts,
+                &req.body,
+                header,
+                ts,
+                300,
+            )
+            .unwrap();
+        }
+        endpoint.previous_secret = Some((old.to_text(), ts * 1000));
+        let req = build(&job, &endpoint, ts).unwrap();
+        let header = &req
+            .headers
+            .iter()
+            .find(|(n, _)| n == "webhook-signature")
+            .unwrap()
+            .1;
+        assert_eq!(header.split(' ').count(), 1, "expired: {header}");
     }
 }

@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod isolation;
 mod retries;
+mod rotation;
 mod schemas;
 mod shutdown;
 mod ssrf;

@@ -76,6 +76,8 @@ pub struct EndpointRecord {
     pub rate_limit: Option<u32>,
     /// The signing secret.
     pub secret: String,
+    /// The secret a rotation replaced, and until when (unix ms) it still signs.
+    pub previous_secret: Option<(String, i64)>,
     /// The subscribed patterns (empty: none).
     pub subscriptions: Vec<String>,
     /// Unix ms.

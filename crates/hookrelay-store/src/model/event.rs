@@ -111,4 +111,6 @@ pub struct EndpointTarget {
     pub rate_limit: Option<u32>,
     /// Disabled endpoints receive nothing.
     pub enabled: bool,
+    /// The secret a rotation replaced, and until when (unix ms) it still signs.
+    pub previous_secret: Option<(String, i64)>,
 }

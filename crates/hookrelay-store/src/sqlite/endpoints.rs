@@ -184,6 +184,38 @@ pub(crate) async fn delete(pool: &SqlitePool, scope: &Scope, code: &str) -> Stor
     Ok(done.rows_affected() > 0)
 }
 
+pub(crate) async fn rotate_secret(
+    pool: &SqlitePool,
+    scope: &Scope,
+    code: &str,
+    secret: &str,
+    previous_until: Option<i64>,
+) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE endpoints SET previous_secret = CASE WHEN ? IS NULL THEN NULL ELSE secret END, \
+         previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE scope = ? AND code = ?",
+    )
+    .bind(previous_until)
+    .bind(previous_until)
+    .bind(secret)
+    .bind(now_ms())
+    .bind(scope.as_str())
+    .bind(code)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!(
+            "endpoint {code:?} in scope {scope}"
+        )));
+    }
+    let record = fetch(&mut tx, scope, code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
 /// Whether applying `input` would change `existing`.
 fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
     existing.name != input.name

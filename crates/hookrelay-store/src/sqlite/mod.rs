@@ -115,6 +115,15 @@ impl Store for SqliteStore {
     ) -> StoreResult<ApplyReport> {
         endpoints::apply(&self.write, scope, inputs).await
     }
+    async fn rotate_secret(
+        &self,
+        scope: &Scope,
+        code: &str,
+        secret: &str,
+        previous_until: Option<i64>,
+    ) -> StoreResult<EndpointRecord> {
+        endpoints::rotate_secret(&self.write, scope, code, secret, previous_until).await
+    }
     async fn apply_subscriptions(
         &self,
         scope: &Scope,

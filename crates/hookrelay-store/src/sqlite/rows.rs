@@ -16,7 +16,9 @@ macro_rules! endpoint_columns {
         "ep.id AS ep_id, ep.scope AS ep_scope, ep.code AS ep_code, ep.name AS ep_name, ep.url AS ep_url, \
          ep.enabled AS ep_enabled, ep.disabled_reason AS ep_disabled_reason, ep.headers AS ep_headers, \
          ep.auth AS ep_auth, ep.timeout_ms AS ep_timeout_ms, ep.rate_limit AS ep_rate_limit, \
-         ep.secret AS ep_secret, ep.created_at AS ep_created_at, ep.updated_at AS ep_updated_at"
+         ep.secret AS ep_secret, ep.created_at AS ep_created_at, ep.updated_at AS ep_updated_at, \
+         ep.previous_secret AS ep_previous_secret, \
+         ep.previous_secret_expires_at AS ep_previous_secret_expires_at"
     };
 }
 pub(crate) use endpoint_columns;
@@ -53,6 +55,7 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
         timeout_ms: t.timeout_ms,
         rate_limit: t.rate_limit,
         secret: t.secret,
+        previous_secret: t.previous_secret,
         subscriptions,
         created_at: row.try_get("ep_created_at")?,
         updated_at: row.try_get("ep_updated_at")?,
@@ -76,6 +79,13 @@ pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
             .try_get::<Option<i64>, _>("ep_rate_limit")?
             .map(|v| v as u32),
         enabled: row.try_get("ep_enabled")?,
+        previous_secret: match (
+            row.try_get::<Option<String>, _>("ep_previous_secret")?,
+            row.try_get::<Option<i64>, _>("ep_previous_secret_expires_at")?,
+        ) {
+            (Some(secret), Some(until)) => Some((secret, until)),
+            _ => None,
+        },
     })
 }
 
