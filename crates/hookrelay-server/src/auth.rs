@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -69,19 +70,24 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// How long a token looked up in the database is trusted without looking again, so a
+/// revocation made by another process takes effect within this time (this process
+/// clears the cache at once).
+const TOKEN_TTL: Duration = Duration::from_secs(10);
+
 /// Known token hashes, so most requests skip the database.
 #[derive(Default)]
 pub struct TokenCache {
-    known: Mutex<HashMap<String, Caller>>,
+    known: Mutex<HashMap<String, (Caller, Instant)>>,
 }
 
 impl TokenCache {
     fn get(&self, hash: &str) -> Option<Caller> {
-        self.known
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        known
             .get(hash)
-            .cloned()
+            .filter(|(_, at)| at.elapsed() < TOKEN_TTL)
+            .map(|(c, _)| c.clone())
     }
 
     fn put(&self, hash: String, caller: Caller) {
@@ -90,7 +96,12 @@ impl TokenCache {
         if known.len() > 10_000 {
             known.clear();
         }
-        known.insert(hash, caller);
+        known.insert(hash, (caller, Instant::now()));
+    }
+
+    /// Forgets every token (after a revocation).
+    pub fn clear(&self) {
+        self.known.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }
 

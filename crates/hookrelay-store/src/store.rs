@@ -148,6 +148,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<TokenRecord>;
     /// Finds a live token by hash.
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>>;
+    /// Live tokens, oldest first (hashes are never returned).
+    async fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>>;
+    /// Revokes a token; `false` when no live token has this id.
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool>;
     /// Whether any live admin token exists.
     async fn has_admin_token(&self) -> StoreResult<bool>;
 

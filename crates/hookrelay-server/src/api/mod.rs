@@ -70,7 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
-        .route("/tokens", post(tokens::create));
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke));
     Router::new()
         .nest("/api/v1", v1)
         .route("/health", get(health::health))

@@ -1,7 +1,7 @@
-//! `POST /api/v1/tokens`: tokens limited to some scopes.
+//! `/api/v1/tokens`: tokens limited to some scopes; listed without their value, revoked.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hookrelay_core::clock::to_rfc3339;
 use hookrelay_core::scope::Scope;
@@ -53,4 +53,40 @@ pub async fn create(
             "created_at": to_rfc3339(record.created_at),
         })),
     ))
+}
+
+/// `GET /tokens` (admin only): live tokens, without their values.
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require_admin()?;
+    let tokens = state.store().list_tokens().await?;
+    let data: Vec<Value> = tokens
+        .into_iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "name": t.name,
+                "admin": t.scopes.is_none(),
+                "scopes": t.scopes,
+                "created_at": to_rfc3339(t.created_at),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": null })))
+}
+
+/// `DELETE /tokens/{id}` (admin only): the token stops working at once.
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin()?;
+    let revoked = state.store().revoke_token(&id).await?;
+    state.tokens().clear();
+    if revoked {
+        tracing::info!(token = %id, "token revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("token {id:?} not found")))
+    }
 }

@@ -266,3 +266,51 @@ async fn scoped_tokens_see_only_their_scopes() {
     assert_eq!(scopes, vec![json!("mine")]);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn tokens_are_listed_without_values_and_revoked_at_once() {
+    let app = TestApp::spawn().await;
+    let (_, minted) = app
+        .post("/tokens", json!({"scopes": ["a", "b"], "name": "ci"}))
+        .await;
+    let token = minted["token"].as_str().unwrap().to_owned();
+    let id = minted["id"].as_str().unwrap().to_owned();
+    let (s, _) = app
+        .call_as(&token, reqwest::Method::GET, "/scopes/a/endpoints", None)
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .call_as(&token, reqwest::Method::GET, "/tokens", None)
+        .await;
+    assert_eq!(s, 403, "listing tokens needs the admin token");
+
+    let (s, listed) = app.get("/tokens").await;
+    assert_eq!(s, 200);
+    let entry = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(entry["name"], "ci");
+    assert_eq!(entry["scopes"], json!(["a", "b"]));
+    assert!(
+        !listed.to_string().contains(&token),
+        "values are never listed"
+    );
+
+    let (s, _) = app
+        .call(reqwest::Method::DELETE, &format!("/tokens/{id}"), None)
+        .await;
+    assert_eq!(s, 204);
+    let (s, body) = app
+        .call_as(&token, reqwest::Method::GET, "/scopes/a/endpoints", None)
+        .await;
+    assert_eq!(s, 401, "a revoked token stops working at once: {body}");
+    let (s, _) = app
+        .call(reqwest::Method::DELETE, &format!("/tokens/{id}"), None)
+        .await;
+    assert_eq!(s, 404);
+    app.stop().await;
+}

@@ -201,6 +201,12 @@ impl Store for SqliteStore {
     async fn find_token(&self, hash: &str) -> StoreResult<Option<TokenRecord>> {
         tokens::find(&self.read, hash).await
     }
+    async fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        tokens::list(&self.read).await
+    }
+    async fn revoke_token(&self, id: &str) -> StoreResult<bool> {
+        tokens::revoke(&self.write, id).await
+    }
     async fn has_admin_token(&self) -> StoreResult<bool> {
         tokens::has_admin(&self.read).await
     }

@@ -48,3 +48,21 @@ pub(crate) async fn has_admin(pool: &SqlitePool) -> StoreResult<bool> {
     .await?;
     Ok(n > 0)
 }
+
+pub(crate) async fn list(pool: &SqlitePool) -> StoreResult<Vec<TokenRecord>> {
+    sqlx::query("SELECT * FROM tokens WHERE revoked_at IS NULL ORDER BY id")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(rows::token)
+        .collect()
+}
+
+pub(crate) async fn revoke(pool: &SqlitePool, id: &str) -> StoreResult<bool> {
+    let done = sqlx::query("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
