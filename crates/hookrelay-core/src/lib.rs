@@ -5,6 +5,7 @@
 //! - [`scope`]: the owner of endpoints (`biz:biz1`, `tenant-42`).
 //! - [`event_type`]: event type codes and their registry entries.
 //! - [`endpoint`]: endpoint codes, URLs, outbound auth.
+//! - [`filter`]: payload filters on subscriptions (`$eq`, `$gt`, `$in`, `$and`, …).
 //! - [`subscription`]: which event types an endpoint receives.
 //! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
 //! - [`retry`]: the retry schedule, jitter and `Retry-After`.
@@ -18,6 +19,7 @@ pub mod clock;
 pub mod endpoint;
 pub mod envelope;
 pub mod event_type;
+pub mod filter;
 pub mod ids;
 pub mod network;
 pub mod retry;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 use crate::event_type::validate_code;
+use crate::filter::Filter;
 
 /// One entry of a subscription list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +59,13 @@ impl Pattern {
     }
 }
 
-/// The event types one endpoint is subscribed to.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The event types one endpoint is subscribed to, and an optional payload filter.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Subscription {
     /// Patterns; the endpoint receives an event when any matches.
     pub patterns: Vec<Pattern>,
+    /// When set, the event's `data` must match it too.
+    pub filter: Option<Filter>,
 }
 
 impl Subscription {
@@ -72,7 +75,30 @@ impl Subscription {
             .iter()
             .map(|e| Pattern::parse(e))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { patterns })
+        Ok(Self {
+            patterns,
+            filter: None,
+        })
+    }
+
+    /// Adds a payload filter.
+    pub fn with_filter(mut self, filter: Option<&serde_json::Value>) -> Result<Self, FieldError> {
+        self.filter = filter.map(Filter::parse).transpose()?;
+        Ok(self)
+    }
+
+    /// Whether an event of type `code` whose data is `data` is delivered; `data` is
+    /// only asked for when a filter needs it.
+    pub fn accepts<'a>(
+        &self,
+        code: &str,
+        data: impl FnOnce() -> Option<&'a serde_json::Value>,
+    ) -> bool {
+        self.matches(code)
+            && match &self.filter {
+                None => true,
+                Some(f) => data().is_some_and(|d| f.matches(d)),
+            }
     }
 
     /// Whether an event of type `code` is delivered to the endpoint.

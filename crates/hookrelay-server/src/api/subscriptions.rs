@@ -70,15 +70,16 @@ pub async fn apply(
             SubscriptionSpec::List(events) => (events, None),
             SubscriptionSpec::Detailed { events, filter } => (events, filter),
         };
-        if filter.is_some() {
+        if let Err(e) = Subscription::parse(&events).and_then(|s| s.with_filter(filter.as_ref())) {
+            let field = if e.field == "events" {
+                format!("{endpoint}.events")
+            } else if e.field.is_empty() {
+                format!("{endpoint}.filter")
+            } else {
+                format!("{endpoint}.filter.{}", e.field)
+            };
             details.push(Detail {
-                field: format!("{endpoint}.filter"),
-                message: "payload filters are not supported by this version".to_owned(),
-            });
-        }
-        if let Err(e) = Subscription::parse(&events) {
-            details.push(Detail {
-                field: format!("{endpoint}.{}", e.field),
+                field,
                 message: e.message,
             });
         }

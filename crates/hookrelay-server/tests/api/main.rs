@@ -6,6 +6,7 @@ mod delivery;
 mod endpoints;
 mod errors;
 mod events;
+mod filters;
 mod isolation;
 mod retries;
 mod rotation;

@@ -17,8 +17,8 @@ use crate::model::{DeliveryJob, EndpointTarget, NewEvent, PublishOutcome};
 const MATCHING_ENDPOINTS: &str = concat!(
     "SELECT ",
     endpoint_columns!(),
-    ", s.events AS sub_events FROM endpoints ep JOIN subscriptions s ON s.endpoint_id = ep.id \
-     WHERE ep.scope = ? AND ep.enabled = 1"
+    ", s.events AS sub_events, s.filter AS sub_filter FROM endpoints ep \
+     JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = ? AND ep.enabled = 1"
 );
 
 /// Rows per multi-row insert, well under SQLite's bound-parameter limit.
@@ -35,8 +35,12 @@ async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> Store
     for row in &found {
         let patterns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sub_events")?)
             .map_err(|_| StoreError::Corrupt("subscriptions.events"))?;
-        // Patterns were validated when applied; an unparsable one matches nothing.
-        if let Ok(sub) = Subscription::parse(&patterns) {
+        let filter: Option<serde_json::Value> =
+            rows::json_col(row, "sub_filter", "subscriptions.filter")?;
+        // Patterns and filters were validated when applied; one that no longer parses
+        // matches nothing.
+        if let Ok(sub) = Subscription::parse(&patterns).and_then(|s| s.with_filter(filter.as_ref()))
+        {
             out.push((Arc::new(rows::target(row)?), sub));
         }
     }
@@ -112,10 +116,17 @@ pub(crate) async fn write_batch(
             first_with_key.insert(key, outcomes.len());
         }
         let data: Arc<str> = Arc::from(event.data.as_str());
+        // Parsed only if some subscription filters on the payload.
+        let parsed: std::cell::OnceCell<Option<serde_json::Value>> = std::cell::OnceCell::new();
         let mut jobs = Vec::new();
         for scope in &event.scopes {
             for (endpoint, sub) in by_scope.get(scope.as_str()).into_iter().flatten() {
-                if sub.matches(&event.event_type) {
+                let data_value = || {
+                    parsed
+                        .get_or_init(|| serde_json::from_str(&event.data).ok())
+                        .as_ref()
+                };
+                if sub.accepts(&event.event_type, data_value) {
                     jobs.push(DeliveryJob {
                         delivery_id: DeliveryId::generate(),
                         attempts_made: 0,
