@@ -5,13 +5,16 @@
 //! - [`sign`]: where a delivery is signed (body and headers of one attempt).
 //! - [`send`]: one HTTP attempt and what it recorded.
 //! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
+//! - [`gate`]: per-endpoint concurrency, rate limit and 429/503 pauses.
 //!
 //! New deliveries arrive on the store's job feed the moment their publish commits and
 //! start at once; retries wait in the schedule; pending rows left by a crash are loaded
-//! into the schedule at start-up. A per-endpoint semaphore (taken first) and a global one
-//! bound concurrency, so a slow endpoint holds at most its own share of the global slots.
+//! into the schedule at start-up. Each endpoint has a [`gate`] (concurrency cap, rate
+//! limit, pause after 429/503) passed before a global semaphore is taken, so a slow or
+//! throttling endpoint holds at most its own share of the global slots.
 
 mod classify;
+mod gate;
 mod schedule;
 mod send;
 mod sign;
@@ -62,7 +65,7 @@ struct Inner {
     schedule: Mutex<Schedule>,
     wake: Notify,
     global: Arc<Semaphore>,
-    per_endpoint: Mutex<HashMap<EndpointId, Arc<Semaphore>>>,
+    per_endpoint: Mutex<HashMap<EndpointId, Arc<gate::Gate>>>,
     in_flight: Mutex<HashSet<DeliveryId>>,
     tracker: TaskTracker,
     cancel: CancellationToken,
@@ -226,20 +229,24 @@ impl Dispatcher {
             Some(_) => return self.give_up(&job, "endpoint is disabled").await,
             None => return self.give_up(&job, "endpoint was deleted").await,
         };
-        let endpoint_slots = self.endpoint_semaphore(&endpoint.id);
+        let gate = self.endpoint_gate(&endpoint.id);
         let cancel = &self.inner.cancel;
         let _endpoint_permit = tokio::select! {
-            p = endpoint_slots.acquire_owned() => p,
+            p = Arc::clone(&gate.slots).acquire_owned() => p,
             _ = cancel.cancelled() => return,
         };
+        tokio::select! {
+            _ = gate.wait_turn(endpoint.rate_limit) => {}
+            _ = cancel.cancelled() => return,
+        }
         let _global_permit = tokio::select! {
             p = Arc::clone(&self.inner.global).acquire_owned() => p,
             _ = cancel.cancelled() => return,
         };
-        self.attempt(job, &endpoint).await;
+        self.attempt(job, &endpoint, &gate).await;
     }
 
-    async fn attempt(&self, job: DeliveryJob, endpoint: &EndpointTarget) {
+    async fn attempt(&self, job: DeliveryJob, endpoint: &EndpointTarget, gate: &gate::Gate) {
         let started = now_ms();
         let request = match sign::build(&job, endpoint, started / 1000) {
             Ok(r) => r,
@@ -266,6 +273,10 @@ impl Dispatcher {
             started,
         )
         .await;
+        if let classify::Ending::Status(429 | 503) = sent.ending {
+            // The receiver asked for less traffic: every delivery to it waits.
+            gate.pause(sent.retry_after.unwrap_or(gate::DEFAULT_PAUSE));
+        }
         let decision = classify::decide(
             sent.ending,
             job.attempts_made + 1,
@@ -321,17 +332,17 @@ impl Dispatcher {
         }
     }
 
-    fn endpoint_semaphore(&self, id: &EndpointId) -> Arc<Semaphore> {
+    fn endpoint_gate(&self, id: &EndpointId) -> Arc<gate::Gate> {
         let mut map = self
             .inner
             .per_endpoint
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        Arc::clone(map.entry(id.clone()).or_insert_with(|| {
-            Arc::new(Semaphore::new(
-                self.inner.cfg.max_in_flight_per_endpoint.max(1),
-            ))
-        }))
+        let cap = self.inner.cfg.max_in_flight_per_endpoint;
+        Arc::clone(
+            map.entry(id.clone())
+                .or_insert_with(|| Arc::new(gate::Gate::new(cap))),
+        )
     }
 }
 

@@ -14,3 +14,4 @@ mod schemas;
 mod shutdown;
 mod ssrf;
 mod subscriptions;
+mod throttle;
