@@ -22,6 +22,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// CIDRs exempt from the SSRF guard, e.g. `127.0.0.0/8` (`HOOKRELAY_ALLOW_NETWORKS`).
     pub allow_networks: Option<String>,
+    /// Refuse `http://` endpoints (`HOOKRELAY_HTTPS_ONLY`).
+    pub https_only: bool,
     /// Delays between attempts, e.g. `5s,5m,30m` (`HOOKRELAY_RETRY_SCHEDULE`).
     pub retry_schedule: Option<String>,
     /// Largest accepted request body (`HOOKRELAY_MAX_PAYLOAD_BYTES`).
@@ -43,6 +45,7 @@ impl Default for Config {
             database_url: "sqlite://hookrelay.db".to_owned(),
             admin_token: None,
             allow_networks: None,
+            https_only: false,
             retry_schedule: None,
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
@@ -61,7 +64,7 @@ impl Config {
                 .map_err(|e| anyhow::anyhow!("HOOKRELAY_ALLOW_NETWORKS: {e}"))?,
             None => NetworkPolicy::default(),
         };
-        Ok(Guard::new(policy))
+        Ok(Guard::new(policy, self.https_only))
     }
 
     /// The dispatcher's part, with the retry schedule parsed.

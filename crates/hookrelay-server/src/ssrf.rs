@@ -17,7 +17,13 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
     policy: Arc<NetworkPolicy>,
+    https_only: bool,
 }
+
+/// An `http://` URL where only `https://` is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("only https:// endpoints are allowed (HOOKRELAY_HTTPS_ONLY)")]
+pub struct NotHttps;
 
 /// The message every refusal carries, so users learn how to allow a range.
 pub fn refusal(url: &str, blocked: &Blocked) -> String {
@@ -37,9 +43,19 @@ pub fn refusal(url: &str, blocked: &Blocked) -> String {
 
 impl Guard {
     /// A guard exempting `policy`'s ranges.
-    pub fn new(policy: NetworkPolicy) -> Self {
+    pub fn new(policy: NetworkPolicy, https_only: bool) -> Self {
         Self {
             policy: Arc::new(policy),
+            https_only,
+        }
+    }
+
+    /// Refuses `http://` when only `https://` is allowed.
+    pub fn check_scheme(&self, url: &Url) -> Result<(), NotHttps> {
+        if self.https_only && url.scheme() != "https" {
+            Err(NotHttps)
+        } else {
+            Ok(())
         }
     }
 

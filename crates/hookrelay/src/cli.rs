@@ -71,6 +71,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "CIDRS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_networks: Option<String>,
+    /// Refuse http:// endpoints (only https://).
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub https_only: bool,
     /// Delays between attempts, e.g. 5s,5m,30m [default: 5s,5m,30m,2h,5h,10h,14h,20h,24h].
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]

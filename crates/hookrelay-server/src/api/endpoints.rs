@@ -176,7 +176,12 @@ async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Result<(), Api
         let Ok(url) = url::Url::parse(raw) else {
             continue;
         };
-        if let Err(blocked) = state.guard().check_url(&url).await {
+        if let Err(not_https) = state.guard().check_scheme(&url) {
+            details.push(Detail {
+                field: field.clone(),
+                message: not_https.to_string(),
+            });
+        } else if let Err(blocked) = state.guard().check_url(&url).await {
             details.push(Detail {
                 field: field.clone(),
                 message: refusal(raw, &blocked),

@@ -19,8 +19,9 @@ pub(crate) struct Sent {
     pub retry_after: Option<Duration>,
 }
 
-/// Sends one attempt. An IP-literal URL into a refused network is not requested at all
-/// (host names are filtered by the client's resolver).
+/// Sends one attempt. An IP-literal URL into a refused network, or an `http://` URL when
+/// only `https://` is allowed, is not requested at all (host names are filtered by the
+/// client's resolver).
 pub(crate) async fn send(
     client: &reqwest::Client,
     guard: &Guard,
@@ -41,13 +42,18 @@ pub(crate) async fn send(
         response_headers: BTreeMap::new(),
         response_body: None,
     };
-    if let Ok(parsed) = url::Url::parse(url)
-        && let Err(blocked) = guard.check_literal(&parsed)
-    {
-        record.error = Some(format!(
-            "refused by the SSRF guard: {} (see HOOKRELAY_ALLOW_NETWORKS)",
-            blocked
-        ));
+    let refusal = match url::Url::parse(url) {
+        Ok(parsed) => match (guard.check_scheme(&parsed), guard.check_literal(&parsed)) {
+            (Err(not_https), _) => Some(format!("refused: {not_https}")),
+            (_, Err(blocked)) => Some(format!(
+                "refused by the SSRF guard: {blocked} (see HOOKRELAY_ALLOW_NETWORKS)"
+            )),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(refusal) = refusal {
+        record.error = Some(refusal);
         return Sent {
             record,
             ending: Ending::NoAnswer,

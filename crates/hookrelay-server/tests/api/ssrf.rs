@@ -141,3 +141,54 @@ async fn deliveries_are_refused_at_connect_time() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn https_only_refuses_plain_http_endpoints() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    app.event_types(&["a"]).await;
+    app.endpoint("s", "plain", &receiver.url("/"), &["a"]).await;
+    let app = app
+        .restart_with(|c| {
+            c.https_only = true;
+            c.retry_schedule = Some(String::new());
+        })
+        .await;
+    let (s, body) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": receiver.url("/")}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "url");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("HOOKRELAY_HTTPS_ONLY")
+    );
+    let (s, _) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "tls", "url": "https://example.com/"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+
+    // An http:// endpoint stored before the setting is refused at delivery time.
+    let event = app.publish("a", &["s"], json!({})).await;
+    let d = app.deliveries_of(event["id"].as_str().unwrap()).await;
+    let done = app
+        .wait_for_status(d[0]["id"].as_str().unwrap(), "failed")
+        .await;
+    assert!(
+        done["attempts"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("only https://"),
+        "{done}"
+    );
+    assert!(receiver.received().is_empty());
+    app.stop().await;
+}
