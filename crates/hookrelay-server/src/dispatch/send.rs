@@ -42,25 +42,21 @@ pub(crate) async fn send(
         response_headers: BTreeMap::new(),
         response_body: None,
     };
-    let refusal = match url::Url::parse(url) {
-        Ok(parsed) => match (guard.check_scheme(&parsed), guard.check_literal(&parsed)) {
-            (Err(not_https), _) => Some(format!("refused: {not_https}")),
-            (_, Err(blocked)) => Some(format!(
-                "refused by the SSRF guard: {blocked} (see HOOKRELAY_ALLOW_NETWORKS)"
-            )),
-            _ => None,
-        },
-        Err(_) => None,
+    // Parsed once: the guard looks at it, and the client sends to it.
+    let parsed = match url::Url::parse(url) {
+        Ok(parsed) => parsed,
+        Err(e) => return refused(record, format!("the endpoint URL is invalid: {e}")),
     };
-    if let Some(refusal) = refusal {
-        record.error = Some(refusal);
-        return Sent {
-            record,
-            ending: Ending::NoAnswer,
-            retry_after: None,
-        };
+    if let Err(not_https) = guard.check_scheme(&parsed) {
+        return refused(record, format!("refused: {not_https}"));
     }
-    let mut builder = client.post(url).timeout(timeout).body(req.body);
+    if let Err(blocked) = guard.check_literal(&parsed) {
+        return refused(
+            record,
+            format!("refused by the SSRF guard: {blocked} (see HOOKRELAY_ALLOW_NETWORKS)"),
+        );
+    }
+    let mut builder = client.post(parsed).timeout(timeout).body(req.body);
     for (name, value) in &req.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
@@ -127,6 +123,16 @@ pub(crate) async fn send(
         record,
         ending,
         retry_after,
+    }
+}
+
+/// An attempt that was not sent.
+fn refused(mut record: AttemptRecord, error: String) -> Sent {
+    record.error = Some(error);
+    Sent {
+        record,
+        ending: Ending::NoAnswer,
+        retry_after: None,
     }
 }
 

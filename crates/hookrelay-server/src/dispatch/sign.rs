@@ -10,7 +10,6 @@ use hookrelay_core::endpoint::OutboundAuth;
 use hookrelay_core::envelope;
 use hookrelay_signature::{Secret, SecretError, sign};
 use hookrelay_store::model::{DeliveryJob, EndpointTarget};
-use serde_json::value::RawValue;
 
 /// What stands in for a credential in recorded headers.
 pub const REDACTED: &str = "[redacted]";
@@ -31,16 +30,12 @@ pub(crate) fn build(
     timestamp: i64,
 ) -> Result<SignedRequest, SecretError> {
     let secret = Secret::parse(&endpoint.secret)?;
-    // Stored data was validated as JSON when published; an unparsable row still goes
-    // out as `null` rather than blocking the queue.
-    let data = RawValue::from_string(job.data.to_string())
-        .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON"));
     let body = envelope::render(
         job.event_id.as_str(),
         &job.event_type,
         &to_rfc3339(job.event_created_at),
         &job.scope,
-        &data,
+        &job.data,
     );
     let mut signature = sign(&secret, job.event_id.as_str(), timestamp, &body);
     // During a rotation's grace period the old secret signs too, so receivers that
