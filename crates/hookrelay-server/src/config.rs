@@ -20,6 +20,10 @@ pub struct Config {
     pub database_url: String,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
     pub admin_token: Option<String>,
+    /// Base64 of the 32-byte key that seals credentials at rest; when unset, a key file
+    /// next to the SQLite database is used, created on the first start
+    /// (`HOOKRELAY_MASTER_KEY`).
+    pub master_key: Option<String>,
     /// CIDRs exempt from the SSRF guard, e.g. `127.0.0.0/8` (`HOOKRELAY_ALLOW_NETWORKS`).
     pub allow_networks: Option<String>,
     /// Refuse `http://` endpoints (`HOOKRELAY_HTTPS_ONLY`).
@@ -44,6 +48,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://hookrelay.db".to_owned(),
             admin_token: None,
+            master_key: None,
             allow_networks: None,
             https_only: false,
             retry_schedule: None,

@@ -5,6 +5,8 @@
 //!   socket and starts the dispatcher; [`Server::run_until_stopped`] serves until the
 //!   shutdown future resolves, then drains deliveries in flight.
 //! - [`config`]: the settings.
+//! - [`master_key`]: where the key that seals credentials at rest comes from (the
+//!   setting, or a key file next to the database).
 //! - [`app`]: the handlers' shared state.
 //! - [`auth`]: bearer tokens and the [`auth::Caller`] extractor.
 //! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
@@ -19,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dispatch;
+pub mod master_key;
 pub mod registry_cache;
 pub mod ssrf;
 pub mod startup;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use hookrelay_store::Store;
 use hookrelay_store::sqlite::SqliteStore;
+use hookrelay_store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +15,7 @@ use crate::app::{App, AppState};
 use crate::auth::{TokenCache, generate_token, hash_token};
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
+use crate::master_key::{self, KeyOrigin};
 
 /// A built server, bound and ready to run.
 pub struct Server {
@@ -27,15 +28,53 @@ pub struct Server {
     pub created_admin_token: Option<String>,
     /// Pending deliveries found at start-up.
     pub recovered: usize,
+    /// Where the master key came from (say so when this start created a key file).
+    pub key_origin: KeyOrigin,
 }
 
-/// Opens the store named by a database URL.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the SQLite store at `url` with the master key found by
+/// [`master_key::resolve`]. Finishes a key rotation that was interrupted between
+/// re-sealing the database and renaming the new key file, and removes a key file this
+/// start created if the database turns out to be sealed with another key.
+pub async fn open_sqlite(
+    url: &str,
+    configured_key: Option<&str>,
+) -> anyhow::Result<(SqliteStore, KeyOrigin)> {
+    let resolved = master_key::resolve(configured_key, url)?;
+    let opened = SqliteStore::open(url, master_key::cipher(&resolved.key)).await;
+    match (opened, &resolved.origin) {
+        (Ok(store), _) => Ok((store, resolved.origin)),
+        (Err(StoreError::WrongMasterKey(_)), KeyOrigin::File { path, created }) => {
+            let pending = master_key::pending_key_file(path);
+            if let Some(new_key) = master_key::read_key_file(&pending)? {
+                let store = SqliteStore::open(url, master_key::cipher(&new_key))
+                    .await
+                    .with_context(|| format!("cannot open the database {url}"))?;
+                master_key::replace_key_file(&pending, path)?;
+                tracing::info!(path = %path.display(), "finished an interrupted master key rotation");
+                return Ok((store, resolved.origin));
+            }
+            if *created {
+                // Leave no stray key beside a database it does not open.
+                let _ = std::fs::remove_file(path);
+                anyhow::bail!(
+                    "the database {url} holds credentials sealed with a master key, and its key file {} is missing: restore it or set HOOKRELAY_MASTER_KEY",
+                    path.display()
+                );
+            }
+            Err(StoreError::WrongMasterKey("this database"))
+                .with_context(|| format!("the key file {} does not open {url}", path.display()))
+        }
+        (Err(e), _) => Err(e).with_context(|| format!("cannot open the database {url}")),
+    }
+}
+
+/// Opens the store named by the configuration's database URL.
+pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyOrigin)> {
+    let url = &config.database_url;
     if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url)
-            .await
-            .with_context(|| format!("cannot open the database {url}"))?;
-        Ok(Arc::new(store))
+        let (store, origin) = open_sqlite(url, config.master_key.as_deref()).await?;
+        Ok((Arc::new(store), origin))
     } else {
         anyhow::bail!("unsupported database URL {url:?}: use sqlite://file.db")
     }
@@ -47,7 +86,7 @@ impl Server {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let dispatch_config = config.dispatch()?;
         let guard = dispatch_config.guard.clone();
-        let store = open_store(&config.database_url).await?;
+        let (store, key_origin) = open_store(&config).await?;
 
         let (admin_hash, created_admin_token) = match &config.admin_token {
             Some(token) if !token.is_empty() => (Some(hash_token(token)), None),
@@ -90,6 +129,7 @@ impl Server {
             store,
             created_admin_token,
             recovered,
+            key_origin,
         })
     }
 

@@ -2,15 +2,30 @@
 //!
 //! # Layout
 //! - [`secret`]: `whsec_` signing secrets: parsing and generation.
-//! - [`standard`]: Standard Webhooks `v1` signatures (`webhook-id`, `webhook-timestamp`,
-//!   `webhook-signature`), what Hookrelay puts on every delivery and what a receiver checks.
+//! - [`asymmetric`]: ed25519 keys: `whsk_` signing keys (the sender's) and `whpk_` public
+//!   keys (the receiver's): parsing, generation, derivation.
+//! - [`standard`]: Standard Webhooks signatures (`webhook-id`, `webhook-timestamp`,
+//!   `webhook-signature`): `v1` (HMAC) and `v1a` (ed25519) signing, what Hookrelay puts on
+//!   every delivery; `standard/verify.rs` checks a header against secrets and public keys.
+//! - [`providers`]: the inbound schemes of other senders, one file each: [`providers::github`],
+//!   [`providers::stripe`], [`providers::shopify`], [`providers::slack`], and a configurable
+//!   [`providers::hmac`].
+//! - `mac`, `hex`, `window` (private): the HMACs and their constant-time comparison, hex
+//!   text, and the replay window every timestamped scheme shares.
 //!
 //! The crate does no I/O and has no async code, so receivers can use it as it is.
 
 #![forbid(unsafe_code)]
 
+pub mod asymmetric;
+mod hex;
+mod mac;
+pub mod providers;
 pub mod secret;
 pub mod standard;
+mod window;
 
+pub use asymmetric::{KeyError, PublicKey, SigningKey};
+pub use providers::ProviderError;
 pub use secret::{Secret, SecretError};
-pub use standard::{VerifyError, sign, verify};
+pub use standard::{Keys, VerifyError, sign, sign_v1a, verify, verify_with};

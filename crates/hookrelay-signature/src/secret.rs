@@ -5,8 +5,8 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose::STANDARD};
 use rand::RngCore;
 
-/// Base64 that accepts secrets with or without `=` padding.
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
+/// Base64 that accepts secrets (and keys, and MACs) with or without `=` padding.
+pub(crate) const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );

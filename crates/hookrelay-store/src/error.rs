@@ -28,6 +28,12 @@ pub enum StoreError {
     /// A stored JSON column did not parse.
     #[error("corrupt stored value in {0}")]
     Corrupt(&'static str),
+    /// A sealed value (or the database's key check) does not open with the configured
+    /// master key: the key is wrong, or the value was altered.
+    #[error(
+        "the master key does not open {0}: is HOOKRELAY_MASTER_KEY (or the key file) the key this database was written with?"
+    )]
+    WrongMasterKey(&'static str),
     /// The store is shutting down.
     #[error("the store is shutting down")]
     Closed,

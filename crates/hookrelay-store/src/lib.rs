@@ -6,10 +6,13 @@
 //! - [`sqlite`]: the embedded backend: a read pool, one writer connection, and the
 //!   group-commit writer task that batches publishes and attempt results into shared
 //!   transactions. Its migrations live in `migrations/sqlite/`.
+//! - [`crypto`]: encryption at rest: the master key and the cipher that seals
+//!   credentials before they are written.
 //! - [`error`]: the error type, [`StoreError`].
 
 #![forbid(unsafe_code)]
 
+pub mod crypto;
 pub mod error;
 pub mod model;
 pub mod sqlite;

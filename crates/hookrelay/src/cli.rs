@@ -27,6 +27,27 @@ pub enum Command {
     ///
     /// Example: hookrelay listen --port 9000 --secret whsec_...
     Listen(ListenArgs),
+    /// Re-encrypt every stored secret under a new master key (stop the server first).
+    ///
+    /// With the default key file (hookrelay.db.key) a new key is generated and replaces it.
+    /// With HOOKRELAY_MASTER_KEY, pass the new key and set the variable to it afterwards:
+    ///
+    /// Example: hookrelay rotate-master-key --new-key "$(openssl rand -base64 32)"
+    RotateMasterKey(RotateKeyArgs),
+}
+
+/// Flags of `rotate-master-key`.
+#[derive(Args)]
+pub struct RotateKeyArgs {
+    /// A TOML file with the serve keys (default: ./hookrelay.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// sqlite://file.db or sqlite:///abs/path.db [default: sqlite://hookrelay.db].
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The new key, base64 of 32 bytes [default: a fresh random key].
+    #[arg(long, value_name = "BASE64")]
+    pub new_key: Option<String>,
 }
 
 /// Flags of `listen`.
@@ -67,6 +88,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "TOKEN")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<String>,
+    /// Base64 of the 32-byte key that encrypts secrets at rest [default: a key file next
+    /// to the database, created on the first start].
+    #[arg(long, value_name = "BASE64")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<String>,
     /// CIDRs exempt from the SSRF guard, e.g. 127.0.0.0/8 for a receiver on this machine.
     #[arg(long, value_name = "CIDRS")]
     #[serde(skip_serializing_if = "Option::is_none")]

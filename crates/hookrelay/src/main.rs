@@ -5,6 +5,7 @@
 //! - [`settings`]: flags + `hookrelay.toml` + `HOOKRELAY_*` into a server [`Config`](hookrelay_server::Config).
 //! - [`serve`]: `hookrelay serve`: logging, signals, the server.
 //! - [`listen`]: `hookrelay listen`: a local receiver that prints and verifies webhooks.
+//! - [`rotate_key`]: `hookrelay rotate-master-key`: re-seal stored credentials under a new key.
 //! - [`bench`]: `hookrelay bench`: a local receiver, a server on a temporary database, and
 //!   keep-alive publishers; prints rates, latency percentiles and peak RSS.
 
@@ -13,6 +14,7 @@
 mod bench;
 mod cli;
 mod listen;
+mod rotate_key;
 mod serve;
 mod settings;
 
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
             cli::Command::Listen(args) => listen::run(args).await,
+            cli::Command::RotateMasterKey(args) => rotate_key::run(args).await,
         }
     });
     match result {

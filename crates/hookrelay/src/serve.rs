@@ -1,6 +1,7 @@
 //! `hookrelay serve`.
 
 use hookrelay_server::Server;
+use hookrelay_server::master_key::KeyOrigin;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServeArgs;
@@ -16,6 +17,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(token) = &server.created_admin_token {
         // Printed once on stdout; only its hash is stored.
         println!("admin token: {token}");
+    }
+    if let KeyOrigin::File {
+        path,
+        created: true,
+    } = &server.key_origin
+    {
+        tracing::warn!(
+            path = %path.display(),
+            "created a master key file (mode 0600) that encrypts stored secrets: back it up with the database; without it the secrets cannot be read"
+        );
     }
     let addr = server.local_addr()?;
     tracing::info!(address = %addr, database = %database, recovered = server.recovered, "hookrelay listening on http://{addr}");

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,8 @@ struct Proc {
     child: Child,
     base: String,
     stdout: Arc<Mutex<Vec<String>>>,
+    /// Every log line so far.
+    stderr: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Proc {
@@ -55,8 +58,11 @@ fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
     });
     let (tx, rx) = std::sync::mpsc::channel();
     let err = child.stderr.take().unwrap();
+    let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+    let log = stderr_lines.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(err).lines().map_while(Result::ok) {
+            log.lock().unwrap().push(line.clone());
             let _ = tx.send(line);
         }
     });
@@ -77,6 +83,7 @@ fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
                 child,
                 base: addr,
                 stdout: stdout_lines,
+                stderr: stderr_lines,
             };
         }
     }
@@ -227,27 +234,32 @@ struct Receiver {
     arrived: Arc<std::sync::atomic::AtomicUsize>,
     /// Webhook ids answered 200, with how many times.
     seen: Arc<Mutex<HashMap<String, usize>>>,
+    /// Headers and body of every request answered.
+    requests: Arc<Mutex<Vec<(axum::http::HeaderMap, axum::body::Bytes)>>>,
     delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Receiver {
     async fn start(&self) -> String {
         let me = self.clone();
-        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
-            let me = me.clone();
-            async move {
-                me.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let delay = me.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-                let id = headers
-                    .get("webhook-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                *me.seen.lock().unwrap().entry(id).or_default() += 1;
-                "ok"
-            }
-        });
+        let app = axum::Router::new().fallback(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let me = me.clone();
+                async move {
+                    me.arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let delay = me.delay_ms.load(std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    *me.seen.lock().unwrap().entry(id).or_default() += 1;
+                    me.requests.lock().unwrap().push((headers, body));
+                    "ok"
+                }
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -352,4 +364,152 @@ async fn kill_9_loses_no_accepted_event() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop(&mut server, "-TERM");
+}
+
+/// Waits until the receiver has answered `n` requests.
+async fn wait_for_requests(receiver: &Receiver, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.requests.lock().unwrap().len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} requests arrived",
+            receiver.requests.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn verifies_with(request: &(axum::http::HeaderMap, axum::body::Bytes), secret: &str) -> bool {
+    let h = |name: &str| request.0[name].to_str().unwrap().to_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    hookrelay_signature::verify(
+        &[hookrelay_signature::Secret::parse(secret).unwrap()],
+        &h("webhook-id"),
+        h("webhook-timestamp").parse().unwrap(),
+        &request.1,
+        &h("webhook-signature"),
+        now,
+        300,
+    )
+    .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotate_master_key_re_seals_the_secrets_and_no_log_shows_them() {
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const BEARER: &str = "bearer-value-5c0ffee";
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
+        ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8"),
+        ("RUST_LOG", "debug"),
+    ];
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let key_file = dir.path().join("hookrelay.db.key");
+
+    let mut server = spawn(dir.path(), &envs);
+    assert!(
+        server
+            .stderr
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains("created a master key file")),
+        "the first start says it created the key file"
+    );
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let client = reqwest::Client::new();
+    let api = |base: &str, p: &str| format!("{base}/api/v1{p}");
+    for (path, body) in [
+        ("/event-types/a", json!({"name": "A"})),
+        ("/scopes/s/subscriptions", json!({"e": ["*"]})),
+    ] {
+        if path.contains("subscriptions") {
+            let r = client
+                .post(api(&server.base, "/scopes/s/endpoints"))
+                .bearer_auth(TOKEN)
+                .json(&json!({"code": "e", "url": url, "secret": SECRET,
+                              "auth": {"type": "bearer", "token": BEARER}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+        }
+        let r = client
+            .put(api(&server.base, path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+    let publish = |base: String| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/api/v1/events"))
+                .bearer_auth(TOKEN)
+                .json(&json!({"type": "a", "scopes": ["s"], "data": {}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 202);
+        }
+    };
+    publish(server.base.clone()).await;
+    wait_for_requests(&receiver, 1).await;
+    stop(&mut server, "-TERM");
+    let mut logs = server.stderr.lock().unwrap().clone();
+    let old_key = std::fs::read_to_string(&key_file).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_hookrelay"))
+        .arg("rotate-master-key")
+        .current_dir(dir.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The endpoint's secret, its (empty) custom headers and its auth.
+    assert!(stdout.contains("re-sealed 3 stored values"), "{stdout}");
+    let new_key = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(new_key, old_key);
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!dir.path().join("hookrelay.db.key.new").exists());
+
+    // The next start opens the database with the new key and signs with the same secret.
+    let mut server = spawn(dir.path(), &envs);
+    publish(server.base.clone()).await;
+    wait_for_requests(&receiver, 2).await;
+    let requests = receiver.requests.lock().unwrap().clone();
+    for r in &requests {
+        assert!(
+            verifies_with(r, SECRET),
+            "signed with the endpoint's secret"
+        );
+        assert_eq!(r.0["authorization"], format!("Bearer {BEARER}"));
+    }
+    stop(&mut server, "-TERM");
+    logs.extend(server.stderr.lock().unwrap().clone());
+    assert!(logs.len() > 5, "debug logs were captured");
+    for line in &logs {
+        for secret in [SECRET, BEARER, old_key.trim(), new_key.trim()] {
+            assert!(!line.contains(secret), "a log line shows a secret: {line}");
+        }
+    }
 }

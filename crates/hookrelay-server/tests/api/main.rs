@@ -3,6 +3,7 @@
 mod support;
 
 mod delivery;
+mod encryption;
 mod endpoints;
 mod errors;
 mod events;

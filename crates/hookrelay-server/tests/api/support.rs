@@ -16,6 +16,20 @@ use tokio::sync::Notify;
 
 pub const ADMIN: &str = "test-admin-token";
 
+/// A stopped server's settings and files.
+pub struct Stopped {
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+}
+
+impl Stopped {
+    /// Starts a server on the same files.
+    pub async fn start(mut self) -> TestApp {
+        self.config.listen = "127.0.0.1:0".to_owned();
+        TestApp::start(self.config, self.dir).await
+    }
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -85,6 +99,15 @@ impl TestApp {
         self.restart_with(|_| {}).await
     }
 
+    /// Stops the server gracefully, keeping its files for [`Stopped::start`].
+    pub async fn stop_keeping_files(mut self) -> Stopped {
+        self.shut_down().await;
+        Stopped {
+            config: self.config.clone(),
+            dir: self.dir,
+        }
+    }
+
     /// Like [`TestApp::restart`], with changed settings.
     pub async fn restart_with(mut self, tweak: impl FnOnce(&mut Config)) -> Self {
         self.shut_down().await;
@@ -92,6 +115,23 @@ impl TestApp {
         config.listen = "127.0.0.1:0".to_owned();
         tweak(&mut config);
         Self::start(config, self.dir).await
+    }
+
+    /// The folder holding the database (and its key file).
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Starts a server on this app's database with changed settings, without stopping
+    /// this one first; returns the build error (the server is expected not to start).
+    pub async fn build_error_with(&self, tweak: impl FnOnce(&mut Config)) -> String {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".to_owned();
+        tweak(&mut config);
+        match Server::build(config).await {
+            Ok(_) => panic!("the server started"),
+            Err(e) => format!("{e:#}"),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ use hookrelay_core::scope::Scope;
 use sqlx::{Row, Sqlite, SqlitePool};
 
 use super::rows::{self, endpoint_columns};
+use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest};
 
@@ -131,6 +132,7 @@ const LOAD_JOB: &str = concat!(
 
 pub(crate) async fn load_job(
     pool: &SqlitePool,
+    cipher: &Cipher,
     id: &DeliveryId,
 ) -> StoreResult<Option<DeliveryJob>> {
     let Some(row) = sqlx::query(LOAD_JOB)
@@ -141,7 +143,7 @@ pub(crate) async fn load_job(
         return Ok(None);
     };
     let endpoint = if row.try_get::<bool, _>("has_endpoint")? {
-        Some(Arc::new(rows::target(&row)?))
+        Some(Arc::new(rows::target(&row, cipher)?))
     } else {
         None
     };

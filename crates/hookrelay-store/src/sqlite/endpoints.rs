@@ -6,6 +6,8 @@ use hookrelay_core::scope::Scope;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use super::rows::{self, endpoint_columns};
+use super::sealing::seal_endpoint_value;
+use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
 
@@ -18,6 +20,7 @@ const SELECT_ONE: &str = concat!(
 
 pub(crate) async fn fetch(
     conn: &mut SqliteConnection,
+    cipher: &Cipher,
     scope: &Scope,
     code: &str,
 ) -> StoreResult<Option<EndpointRecord>> {
@@ -26,21 +29,23 @@ pub(crate) async fn fetch(
         .bind(code)
         .fetch_optional(conn)
         .await?
-        .map(|r| rows::endpoint(&r))
+        .map(|r| rows::endpoint(&r, cipher))
         .transpose()
 }
 
 pub(crate) async fn get(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     code: &str,
 ) -> StoreResult<Option<EndpointRecord>> {
     let mut conn = pool.acquire().await?;
-    fetch(&mut conn, scope, code).await
+    fetch(&mut conn, cipher, scope, code).await
 }
 
 pub(crate) async fn list(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     page: PageRequest,
 ) -> StoreResult<Page<EndpointRecord>> {
@@ -58,34 +63,37 @@ pub(crate) async fn list(
     let rows = q.build().fetch_all(pool).await?;
     let items = rows
         .iter()
-        .map(rows::endpoint)
+        .map(|r| rows::endpoint(r, cipher))
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |e| e.code.clone()))
 }
 
 async fn insert(
     conn: &mut SqliteConnection,
+    cipher: &Cipher,
     scope: &Scope,
     input: &EndpointInput,
     secret: &str,
     now: i64,
 ) -> StoreResult<()> {
+    let id = EndpointId::generate();
+    let seal = |kind, plain: &str| seal_endpoint_value(cipher, id.as_str(), kind, plain);
     let result = sqlx::query(
         "INSERT INTO endpoints (id, scope, code, name, url, enabled, disabled_reason, headers, auth, timeout_ms, \
          rate_limit, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(EndpointId::generate().as_str())
+    .bind(id.as_str())
     .bind(scope.as_str())
     .bind(&input.code)
     .bind(&input.name)
     .bind(&input.url)
     .bind(input.enabled)
     .bind((!input.enabled).then_some("disabled by user"))
-    .bind(rows::to_json(&input.headers))
-    .bind(input.auth.as_ref().map(rows::to_json))
+    .bind(seal("headers", &rows::to_json(&input.headers)))
+    .bind(input.auth.as_ref().map(|a| seal("auth", &rows::to_json(a))))
     .bind(input.timeout_ms.map(i64::from))
     .bind(input.rate_limit.map(i64::from))
-    .bind(secret)
+    .bind(seal("secret", secret))
     .bind(now)
     .bind(now)
     .execute(conn)
@@ -101,6 +109,7 @@ async fn insert(
 /// Writes every field of `input` over the stored endpoint `id`.
 async fn overwrite(
     conn: &mut SqliteConnection,
+    cipher: &Cipher,
     existing: &EndpointRecord,
     input: &EndpointInput,
     now: i64,
@@ -110,6 +119,7 @@ async fn overwrite(
         (false, false) => existing.disabled_reason.clone(),
         (false, true) => Some("disabled by user".to_owned()),
     };
+    let seal = |kind, plain: &str| seal_endpoint_value(cipher, existing.id.as_str(), kind, plain);
     sqlx::query(
         "UPDATE endpoints SET name = ?, url = ?, enabled = ?, disabled_reason = ?, headers = ?, auth = ?, \
          timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ? WHERE id = ?",
@@ -118,11 +128,14 @@ async fn overwrite(
     .bind(&input.url)
     .bind(input.enabled)
     .bind(reason)
-    .bind(rows::to_json(&input.headers))
-    .bind(input.auth.as_ref().map(rows::to_json))
+    .bind(seal("headers", &rows::to_json(&input.headers)))
+    .bind(input.auth.as_ref().map(|a| seal("auth", &rows::to_json(a))))
     .bind(input.timeout_ms.map(i64::from))
     .bind(input.rate_limit.map(i64::from))
-    .bind(input.secret.as_deref().unwrap_or(&existing.secret))
+    .bind(seal(
+        "secret",
+        input.secret.as_deref().unwrap_or(&existing.secret),
+    ))
     .bind(now)
     .bind(existing.id.as_str())
     .execute(conn)
@@ -132,13 +145,14 @@ async fn overwrite(
 
 pub(crate) async fn create(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     input: EndpointInput,
 ) -> StoreResult<EndpointRecord> {
     let mut tx = pool.begin().await?;
     let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
-    insert(&mut tx, scope, &input, secret, now_ms()).await?;
-    let record = fetch(&mut tx, scope, &input.code)
+    insert(&mut tx, cipher, scope, &input, secret, now_ms()).await?;
+    let record = fetch(&mut tx, cipher, scope, &input.code)
         .await?
         .ok_or(StoreError::Corrupt("endpoints"))?;
     tx.commit().await?;
@@ -147,12 +161,13 @@ pub(crate) async fn create(
 
 pub(crate) async fn update(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     code: &str,
     patch: EndpointPatch,
 ) -> StoreResult<EndpointRecord> {
     let mut tx = pool.begin().await?;
-    let existing = fetch(&mut tx, scope, code)
+    let existing = fetch(&mut tx, cipher, scope, code)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
     let input = EndpointInput {
@@ -167,8 +182,8 @@ pub(crate) async fn update(
         secret: None,
         generated_secret: String::new(),
     };
-    overwrite(&mut tx, &existing, &input, now_ms()).await?;
-    let record = fetch(&mut tx, scope, code)
+    overwrite(&mut tx, cipher, &existing, &input, now_ms()).await?;
+    let record = fetch(&mut tx, cipher, scope, code)
         .await?
         .ok_or(StoreError::Corrupt("endpoints"))?;
     tx.commit().await?;
@@ -186,30 +201,35 @@ pub(crate) async fn delete(pool: &SqlitePool, scope: &Scope, code: &str) -> Stor
 
 pub(crate) async fn rotate_secret(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     code: &str,
     secret: &str,
     previous_until: Option<i64>,
 ) -> StoreResult<EndpointRecord> {
     let mut tx = pool.begin().await?;
-    let done = sqlx::query(
+    let existing = fetch(&mut tx, cipher, scope, code)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
+    // The current secret's sealed text moves to `previous_secret` as it is: both columns
+    // seal the kind `secret` of the same endpoint.
+    sqlx::query(
         "UPDATE endpoints SET previous_secret = CASE WHEN ? IS NULL THEN NULL ELSE secret END, \
-         previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE scope = ? AND code = ?",
+         previous_secret_expires_at = ?, secret = ?, updated_at = ? WHERE id = ?",
     )
     .bind(previous_until)
     .bind(previous_until)
-    .bind(secret)
+    .bind(seal_endpoint_value(
+        cipher,
+        existing.id.as_str(),
+        "secret",
+        secret,
+    ))
     .bind(now_ms())
-    .bind(scope.as_str())
-    .bind(code)
+    .bind(existing.id.as_str())
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!(
-            "endpoint {code:?} in scope {scope}"
-        )));
-    }
-    let record = fetch(&mut tx, scope, code)
+    let record = fetch(&mut tx, cipher, scope, code)
         .await?
         .ok_or(StoreError::Corrupt("endpoints"))?;
     tx.commit().await?;
@@ -230,6 +250,7 @@ fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
 
 pub(crate) async fn apply(
     pool: &SqlitePool,
+    cipher: &Cipher,
     scope: &Scope,
     inputs: Vec<EndpointInput>,
 ) -> StoreResult<ApplyReport> {
@@ -237,15 +258,15 @@ pub(crate) async fn apply(
     let mut tx = pool.begin().await?;
     let mut report = ApplyReport::default();
     for input in &inputs {
-        match fetch(&mut tx, scope, &input.code).await? {
+        match fetch(&mut tx, cipher, scope, &input.code).await? {
             Some(existing) if differs(&existing, input) => {
-                overwrite(&mut tx, &existing, input, now).await?;
+                overwrite(&mut tx, cipher, &existing, input, now).await?;
                 report.updated.push(input.code.clone());
             }
             Some(_) => report.unchanged.push(input.code.clone()),
             None => {
                 let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
-                insert(&mut tx, scope, input, secret, now).await?;
+                insert(&mut tx, cipher, scope, input, secret, now).await?;
                 report.created.push(input.code.clone());
             }
         }

@@ -13,6 +13,7 @@ mod event_types;
 mod events;
 mod publish;
 mod rows;
+mod sealing;
 mod subscriptions;
 mod tokens;
 mod writer;
@@ -23,6 +24,7 @@ use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
 use sqlx::SqlitePool;
 
+use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::*;
 use crate::store::Store;
@@ -34,23 +36,39 @@ pub struct SqliteStore {
     write: SqlitePool,
     checkpoint: SqlitePool,
     handle: WriterHandle,
+    cipher: Cipher,
     feed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database at `url` and applies the migrations.
-    pub async fn open(url: &str) -> StoreResult<Self> {
+    /// Opens (creating if needed) the database at `url`, applies the migrations and
+    /// checks that `cipher` holds the master key the database's credentials are sealed
+    /// with ([`StoreError::WrongMasterKey`](crate::StoreError::WrongMasterKey) if not).
+    pub async fn open(url: &str, cipher: Cipher) -> StoreResult<Self> {
         let pools = connect::open(url, 8).await?;
+        sealing::check_or_init(&pools.write, &cipher).await?;
         let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
-        let handle = WriterHandle::spawn(pools.write.clone(), feed_tx);
+        let handle = WriterHandle::spawn(pools.write.clone(), cipher.clone(), feed_tx);
         tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));
         Ok(Self {
             read: pools.read,
             write: pools.write,
             checkpoint: pools.checkpoint,
             handle,
+            cipher,
             feed: std::sync::Mutex::new(Some(feed_rx)),
         })
+    }
+}
+
+impl SqliteStore {
+    /// Re-seals every stored credential under `new` in one transaction, then closes
+    /// the store; returns how many values were re-sealed. Run it while no other process
+    /// has the database open: one still holding the old key could not open them.
+    pub async fn rotate_master_key(self, new: &Cipher) -> StoreResult<usize> {
+        let result = sealing::rotate(&self.write, &self.cipher, new).await;
+        self.close().await;
+        result
     }
 }
 
@@ -85,17 +103,17 @@ impl Store for SqliteStore {
         scope: &Scope,
         input: EndpointInput,
     ) -> StoreResult<EndpointRecord> {
-        endpoints::create(&self.write, scope, input).await
+        endpoints::create(&self.write, &self.cipher, scope, input).await
     }
     async fn list_endpoints(
         &self,
         scope: &Scope,
         page: PageRequest,
     ) -> StoreResult<Page<EndpointRecord>> {
-        endpoints::list(&self.read, scope, page).await
+        endpoints::list(&self.read, &self.cipher, scope, page).await
     }
     async fn get_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<Option<EndpointRecord>> {
-        endpoints::get(&self.read, scope, code).await
+        endpoints::get(&self.read, &self.cipher, scope, code).await
     }
     async fn update_endpoint(
         &self,
@@ -103,7 +121,7 @@ impl Store for SqliteStore {
         code: &str,
         patch: EndpointPatch,
     ) -> StoreResult<EndpointRecord> {
-        endpoints::update(&self.write, scope, code, patch).await
+        endpoints::update(&self.write, &self.cipher, scope, code, patch).await
     }
     async fn delete_endpoint(&self, scope: &Scope, code: &str) -> StoreResult<bool> {
         endpoints::delete(&self.write, scope, code).await
@@ -113,7 +131,7 @@ impl Store for SqliteStore {
         scope: &Scope,
         inputs: Vec<EndpointInput>,
     ) -> StoreResult<ApplyReport> {
-        endpoints::apply(&self.write, scope, inputs).await
+        endpoints::apply(&self.write, &self.cipher, scope, inputs).await
     }
     async fn rotate_secret(
         &self,
@@ -122,7 +140,15 @@ impl Store for SqliteStore {
         secret: &str,
         previous_until: Option<i64>,
     ) -> StoreResult<EndpointRecord> {
-        endpoints::rotate_secret(&self.write, scope, code, secret, previous_until).await
+        endpoints::rotate_secret(
+            &self.write,
+            &self.cipher,
+            scope,
+            code,
+            secret,
+            previous_until,
+        )
+        .await
     }
     async fn apply_subscriptions(
         &self,
@@ -184,7 +210,7 @@ impl Store for SqliteStore {
             .await
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
-        deliveries::load_job(&self.read, id).await
+        deliveries::load_job(&self.read, &self.cipher, id).await
     }
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
         deliveries::pending(&self.read).await
@@ -231,4 +257,15 @@ impl Store for SqliteStore {
         self.checkpoint.close().await;
         self.write.close().await;
     }
+}
+
+/// The database file a `sqlite:` URL names (`None` for an in-memory database), parsed
+/// the way the driver parses it.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let text = file.to_string_lossy();
+    (!text.is_empty() && text != ":memory:" && !url.contains("mode=memory"))
+        .then(|| file.to_path_buf())
 }

@@ -10,6 +10,7 @@ use hookrelay_core::subscription::Subscription;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::rows::{self, endpoint_columns};
+use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{DeliveryJob, EndpointTarget, NewEvent, PublishOutcome};
 
@@ -26,7 +27,11 @@ const CHUNK: usize = 200;
 
 type Candidates = Vec<(Arc<EndpointTarget>, Subscription)>;
 
-async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> StoreResult<Candidates> {
+async fn candidates(
+    tx: &mut Transaction<'static, Sqlite>,
+    cipher: &Cipher,
+    scope: &str,
+) -> StoreResult<Candidates> {
     let found = sqlx::query(MATCHING_ENDPOINTS)
         .bind(scope)
         .fetch_all(&mut **tx)
@@ -41,7 +46,7 @@ async fn candidates(tx: &mut Transaction<'static, Sqlite>, scope: &str) -> Store
         // matches nothing.
         if let Ok(sub) = Subscription::parse(&patterns).and_then(|s| s.with_filter(filter.as_ref()))
         {
-            out.push((Arc::new(rows::target(row)?), sub));
+            out.push((Arc::new(rows::target(row, cipher)?), sub));
         }
     }
     Ok(out)
@@ -79,6 +84,7 @@ async fn existing_keys(
 /// Writes a batch of publishes; one outcome per event, in order.
 pub(crate) async fn write_batch(
     tx: &mut Transaction<'static, Sqlite>,
+    cipher: &Cipher,
     events: &[&NewEvent],
 ) -> StoreResult<Vec<PublishOutcome>> {
     let keys: Vec<&str> = events
@@ -94,7 +100,7 @@ pub(crate) async fn write_batch(
     let mut by_scope: HashMap<&str, Candidates> = HashMap::new();
     for scope in events.iter().flat_map(|e| e.scopes.iter()) {
         if !by_scope.contains_key(scope.as_str()) {
-            let found = candidates(tx, scope).await?;
+            let found = candidates(tx, cipher, scope).await?;
             by_scope.insert(scope, found);
         }
     }

@@ -6,6 +6,7 @@ use hookrelay_core::ids::{DeliveryId, EndpointId, EventId, TokenId};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::*;
 
@@ -33,7 +34,7 @@ pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
+pub(crate) fn endpoint(row: &SqliteRow, cipher: &Cipher) -> StoreResult<EndpointRecord> {
     let subs: Option<String> = row.try_get("sub_events").ok().flatten();
     let subscriptions = match subs {
         Some(t) => {
@@ -41,7 +42,7 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
         }
         None => Vec::new(),
     };
-    let t = target(row)?;
+    let t = target(row, cipher)?;
     Ok(EndpointRecord {
         id: t.id,
         scope: row.try_get("ep_scope")?,
@@ -63,15 +64,28 @@ pub(crate) fn endpoint(row: &SqliteRow) -> StoreResult<EndpointRecord> {
 }
 
 /// The parts of an endpoint row a delivery needs (also the core of [`endpoint`]).
-pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
+pub(crate) fn target(row: &SqliteRow, cipher: &Cipher) -> StoreResult<EndpointTarget> {
+    let id: String = row.try_get("ep_id")?;
+    let open = |col: &str, kind: &'static str| -> StoreResult<Option<String>> {
+        row.try_get::<Option<String>, _>(col)?
+            .map(|sealed| super::sealing::open_endpoint_value(cipher, &id, kind, &sealed))
+            .transpose()
+    };
+    let secret = open("ep_secret", "secret")?.ok_or(StoreError::Corrupt("endpoints.secret"))?;
+    let headers = match open("ep_headers", "headers")? {
+        Some(text) => serde_json::from_str::<BTreeMap<String, String>>(&text)
+            .map_err(|_| StoreError::Corrupt("endpoints.headers"))?,
+        None => BTreeMap::new(),
+    };
+    let auth = open("ep_auth", "auth")?
+        .map(|text| serde_json::from_str(&text).map_err(|_| StoreError::Corrupt("endpoints.auth")))
+        .transpose()?;
     Ok(EndpointTarget {
-        id: EndpointId::from_stored(row.try_get("ep_id")?),
         code: row.try_get("ep_code")?,
         url: row.try_get("ep_url")?,
-        secret: row.try_get("ep_secret")?,
-        headers: json_col::<BTreeMap<String, String>>(row, "ep_headers", "endpoints.headers")?
-            .unwrap_or_default(),
-        auth: json_col(row, "ep_auth", "endpoints.auth")?,
+        secret,
+        headers,
+        auth,
         timeout_ms: row
             .try_get::<Option<i64>, _>("ep_timeout_ms")?
             .map(|v| v as u32),
@@ -80,12 +94,13 @@ pub(crate) fn target(row: &SqliteRow) -> StoreResult<EndpointTarget> {
             .map(|v| v as u32),
         enabled: row.try_get("ep_enabled")?,
         previous_secret: match (
-            row.try_get::<Option<String>, _>("ep_previous_secret")?,
+            open("ep_previous_secret", "secret")?,
             row.try_get::<Option<i64>, _>("ep_previous_secret_expires_at")?,
         ) {
             (Some(secret), Some(until)) => Some((secret, until)),
             _ => None,
         },
+        id: EndpointId::from_stored(id),
     })
 }
 

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use hookrelay_core::ids::DeliveryId;
 
+use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AttemptResult, DeliveryJob, NewEvent, PublishOutcome, WriteStats};
 
@@ -48,10 +49,14 @@ pub(crate) struct Stats {
 impl WriterHandle {
     /// Starts the writer task on `pool` (which must have one connection).
     /// New deliveries go to `feed` as soon as their transaction commits.
-    pub(crate) fn spawn(pool: SqlitePool, feed: mpsc::UnboundedSender<DeliveryJob>) -> Self {
+    pub(crate) fn spawn(
+        pool: SqlitePool,
+        cipher: Cipher,
+        feed: mpsc::UnboundedSender<DeliveryJob>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
         let stats = Arc::new(Stats::default());
-        tokio::spawn(run(pool, rx, feed, Arc::clone(&stats)));
+        tokio::spawn(run(pool, cipher, rx, feed, Arc::clone(&stats)));
         Self { tx, stats }
     }
 
@@ -98,6 +103,7 @@ impl WriterHandle {
 
 async fn run(
     pool: SqlitePool,
+    cipher: Cipher,
     mut rx: mpsc::Receiver<Command>,
     feed: mpsc::UnboundedSender<DeliveryJob>,
     stats: Arc<Stats>,
@@ -108,16 +114,17 @@ async fn run(
         stats
             .commands
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&pool, std::mem::take(&mut batch), &feed).await;
+        commit_batch(&pool, &cipher, std::mem::take(&mut batch), &feed).await;
     }
 }
 
 async fn commit_batch(
     pool: &SqlitePool,
+    cipher: &Cipher,
     batch: Vec<Command>,
     feed: &mpsc::UnboundedSender<DeliveryJob>,
 ) {
-    match apply(pool, &batch).await {
+    match apply(pool, cipher, &batch).await {
         Ok(outcomes) => {
             for (cmd, outcome) in batch.into_iter().zip(outcomes) {
                 reply(cmd, Ok(outcome), feed);
@@ -131,7 +138,7 @@ async fn commit_batch(
         Err(e) => {
             tracing::debug!(error = %e, size = batch.len(), "batch failed; retrying its commands one by one");
             for cmd in batch {
-                let result = apply(pool, std::slice::from_ref(&cmd))
+                let result = apply(pool, cipher, std::slice::from_ref(&cmd))
                     .await
                     .and_then(|mut o| o.pop().ok_or(StoreError::Corrupt("writer outcome")));
                 reply(cmd, result, feed);
@@ -140,7 +147,7 @@ async fn commit_batch(
     }
 }
 
-async fn apply(pool: &SqlitePool, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
+async fn apply(pool: &SqlitePool, cipher: &Cipher, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
     let mut tx = pool.begin().await?;
     let events: Vec<&NewEvent> = batch
         .iter()
@@ -156,7 +163,9 @@ async fn apply(pool: &SqlitePool, batch: &[Command]) -> StoreResult<Vec<Outcome>
             _ => None,
         })
         .collect();
-    let mut published = publish::write_batch(&mut tx, &events).await?.into_iter();
+    let mut published = publish::write_batch(&mut tx, cipher, &events)
+        .await?
+        .into_iter();
     attempts::write_batch(&mut tx, &attempts).await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {

@@ -1,0 +1,66 @@
+//! `hookrelay rotate-master-key`: re-seal every stored credential under a new master key.
+//!
+//! With a key file, the new key is written to `<key file>.new` first, the database is
+//! re-sealed in one transaction, then the new file replaces the old. A crash between
+//! the commit and the rename is finished by the next start, which finds that only the
+//! `.new` key opens the database. With `HOOKRELAY_MASTER_KEY`, the operator supplies the
+//! new key (`--new-key`), so it is never only in this process's memory.
+
+use hookrelay_server::master_key::{self, KeyOrigin};
+use hookrelay_store::crypto::MasterKey;
+
+use crate::cli::{RotateKeyArgs, ServeArgs};
+
+/// Runs the rotation and says where the new key is.
+pub async fn run(args: RotateKeyArgs) -> anyhow::Result<()> {
+    let config = crate::settings::load(&ServeArgs {
+        config: args.config,
+        database_url: args.database_url,
+        ..ServeArgs::default()
+    })?;
+    let url = &config.database_url;
+    anyhow::ensure!(
+        url.starts_with("sqlite:"),
+        "unsupported database URL {url:?}: use sqlite://file.db"
+    );
+    let new_key = match &args.new_key {
+        Some(text) => MasterKey::parse(text).map_err(|e| anyhow::anyhow!("--new-key: {e}"))?,
+        None => MasterKey::generate(),
+    };
+    let (store, origin) =
+        hookrelay_server::startup::open_sqlite(url, config.master_key.as_deref()).await?;
+    match origin {
+        KeyOrigin::File { path, .. } => {
+            let pending = master_key::pending_key_file(&path);
+            // The current key opened the database, so a leftover `.new` file belongs to
+            // a rotation that never committed.
+            let _ = std::fs::remove_file(&pending);
+            master_key::write_key_file(&pending, &new_key)?;
+            let n = store
+                .rotate_master_key(&master_key::cipher(&new_key))
+                .await?;
+            master_key::replace_key_file(&pending, &path)?;
+            println!(
+                "re-sealed {n} stored values; the new master key is in {}",
+                path.display()
+            );
+        }
+        KeyOrigin::Configured => {
+            anyhow::ensure!(
+                args.new_key.is_some(),
+                "the master key comes from HOOKRELAY_MASTER_KEY: pass the new one with --new-key \
+                 (e.g. --new-key \"$(openssl rand -base64 32)\"), then set HOOKRELAY_MASTER_KEY to it"
+            );
+            let n = store
+                .rotate_master_key(&master_key::cipher(&new_key))
+                .await?;
+            println!(
+                "re-sealed {n} stored values; set HOOKRELAY_MASTER_KEY to the new key before the next start"
+            );
+        }
+        KeyOrigin::Ephemeral => {
+            anyhow::bail!("an in-memory database has no stored secrets to rotate")
+        }
+    }
+    Ok(())
+}
