@@ -8,6 +8,8 @@
 //! - [`filter`]: payload filters on subscriptions (`$eq`, `$gt`, `$in`, `$and`, …).
 //! - [`subscription`]: which event types an endpoint receives.
 //! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
+//! - [`operational`]: the events Hookrelay publishes about itself (`endpoint.disabled`,
+//!   `endpoint.recovered`, `delivery.failed`) into the system scope.
 //! - [`retry`]: the retry schedule, jitter and `Retry-After`.
 //! - [`schema`]: JSON Schema for event data: compiled at registration, checked on publish.
 //! - [`envelope`]: the JSON body every delivery carries.
@@ -22,6 +24,7 @@ pub mod event_type;
 pub mod filter;
 pub mod ids;
 pub mod network;
+pub mod operational;
 pub mod retry;
 pub mod schema;
 pub mod scope;

@@ -50,6 +50,10 @@ impl AppState {
     pub fn registry(&self) -> &RegistryCache {
         &self.0.registry
     }
+    /// The dispatcher, when this process delivers.
+    pub fn dispatcher(&self) -> Option<&Dispatcher> {
+        self.0.dispatcher.as_ref()
+    }
     /// Schedules deliveries for an attempt at `due` (when this process delivers).
     pub fn schedule(&self, ids: Vec<hookrelay_core::ids::DeliveryId>, due: i64) {
         if let Some(d) = &self.0.dispatcher {

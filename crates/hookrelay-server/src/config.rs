@@ -7,7 +7,7 @@ use hookrelay_core::network::NetworkPolicy;
 use hookrelay_core::retry::RetrySchedule;
 use serde::{Deserialize, Serialize};
 
-use crate::dispatch::DispatchConfig;
+use crate::dispatch::{CircuitPolicy, DispatchConfig};
 use crate::ssrf::Guard;
 
 /// Everything `hookrelay serve` can be told.
@@ -40,6 +40,15 @@ pub struct Config {
     pub attempt_timeout_ms: u64,
     /// How long shutdown waits for attempts in flight, in ms.
     pub shutdown_timeout_ms: u64,
+    /// Consecutive failed attempts that open an endpoint's circuit
+    /// (`HOOKRELAY_CIRCUIT_THRESHOLD`).
+    pub circuit_threshold: u32,
+    /// The wait before the first probe of an open circuit, e.g. `30s`; it doubles after
+    /// each failed probe, up to 10 minutes (`HOOKRELAY_CIRCUIT_COOLDOWN`).
+    pub circuit_cooldown: String,
+    /// Disable an endpoint that has failed for this long, e.g. `5d`; `off` never does
+    /// (`HOOKRELAY_DISABLE_FAILING_AFTER`).
+    pub disable_failing_after: String,
 }
 
 impl Default for Config {
@@ -57,6 +66,9 @@ impl Default for Config {
             max_in_flight_per_endpoint: 64,
             attempt_timeout_ms: 15_000,
             shutdown_timeout_ms: 10_000,
+            circuit_threshold: 10,
+            circuit_cooldown: "30s".to_owned(),
+            disable_failing_after: "5d".to_owned(),
         }
     }
 }
@@ -73,6 +85,27 @@ impl Config {
     }
 
     /// The dispatcher's part, with the retry schedule parsed.
+    /// The circuit breaker's settings.
+    pub fn circuit(&self) -> anyhow::Result<CircuitPolicy> {
+        anyhow::ensure!(
+            self.circuit_threshold >= 1,
+            "HOOKRELAY_CIRCUIT_THRESHOLD: at least 1 failure must open a circuit"
+        );
+        let cooldown = humantime::parse_duration(&self.circuit_cooldown)
+            .map_err(|e| anyhow::anyhow!("HOOKRELAY_CIRCUIT_COOLDOWN: {e} (e.g. 30s)"))?;
+        let disable_after = match self.disable_failing_after.trim() {
+            "off" | "never" => None,
+            text => Some(humantime::parse_duration(text).map_err(|e| {
+                anyhow::anyhow!("HOOKRELAY_DISABLE_FAILING_AFTER: {e} (e.g. 5d, or off)")
+            })?),
+        };
+        Ok(CircuitPolicy {
+            threshold: self.circuit_threshold,
+            cooldown,
+            disable_after,
+        })
+    }
+
     pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {
         let retry = match &self.retry_schedule {
             Some(s) => RetrySchedule::parse(s)
@@ -85,6 +118,7 @@ impl Config {
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
             guard: self.guard()?,
+            circuit: self.circuit()?,
         })
     }
 }

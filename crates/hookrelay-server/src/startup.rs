@@ -87,6 +87,12 @@ impl Server {
         let dispatch_config = config.dispatch()?;
         let guard = dispatch_config.guard.clone();
         let (store, key_origin) = open_store(&config).await?;
+        for def in hookrelay_core::operational::builtin_types() {
+            store
+                .put_event_type(def)
+                .await
+                .context("cannot register the operational event types")?;
+        }
 
         let (admin_hash, created_admin_token) = match &config.admin_token {
             Some(token) if !token.is_empty() => (Some(hash_token(token)), None),

@@ -35,12 +35,28 @@ pub struct EndpointView {
     timeout_ms: Option<u32>,
     rate_limit: Option<u32>,
     subscriptions: Vec<String>,
+    /// Consecutive failed attempts.
+    failure_streak: u32,
+    /// When the current run of failures began.
+    failing_since: Option<String>,
+    /// The circuit breaker: `closed`, `open` (deliveries wait) or `half_open` (probing).
+    circuit: &'static str,
     created_at: String,
     updated_at: String,
 }
 
-impl From<EndpointRecord> for EndpointView {
-    fn from(r: EndpointRecord) -> Self {
+impl EndpointView {
+    /// The view of a stored endpoint, with its live circuit state.
+    pub fn new(state: &AppState, r: EndpointRecord) -> Self {
+        let circuit = state
+            .dispatcher()
+            .and_then(|d| d.circuit_state(&r.id))
+            .unwrap_or(if r.failure_streak >= state.config().circuit_threshold {
+                // Not used since the start: it resumes open, and the next delivery probes.
+                "open"
+            } else {
+                "closed"
+            });
         Self {
             id: r.id.to_string(),
             scope: r.scope,
@@ -63,6 +79,9 @@ impl From<EndpointRecord> for EndpointView {
             timeout_ms: r.timeout_ms,
             rate_limit: r.rate_limit,
             subscriptions: r.subscriptions,
+            failure_streak: r.failure_streak,
+            failing_since: r.failing_since.map(to_rfc3339),
+            circuit,
             created_at: to_rfc3339(r.created_at),
             updated_at: to_rfc3339(r.updated_at),
         }
@@ -220,7 +239,7 @@ pub async fn create(
     guard_urls(&state, &[("url".to_owned(), &input.url)]).await?;
     let record = state.store().create_endpoint(&scope, input).await?;
     tracing::info!(scope = %scope, endpoint = %record.code, "endpoint created");
-    Ok((StatusCode::CREATED, Json(record.into())))
+    Ok((StatusCode::CREATED, Json(EndpointView::new(&state, record))))
 }
 
 /// `GET /scopes/{scope}/endpoints`.
@@ -232,7 +251,7 @@ pub async fn list(
 ) -> Result<Json<Page<EndpointView>>, ApiError> {
     let scope = scope_for(&caller, &scope)?;
     let page = state.store().list_endpoints(&scope, paging.page()?).await?;
-    Ok(Json(page.map(EndpointView::from)))
+    Ok(Json(page.map(|r| EndpointView::new(&state, r))))
 }
 
 /// `GET /scopes/{scope}/endpoints/{code}`.
@@ -244,7 +263,7 @@ pub async fn get(
     let scope = scope_for(&caller, &scope)?;
     let found = state.store().get_endpoint(&scope, &code).await?;
     found
-        .map(|e| Json(e.into()))
+        .map(|e| Json(EndpointView::new(&state, e)))
         .ok_or_else(|| not_found(&scope, &code))
 }
 
@@ -329,7 +348,11 @@ pub async fn update(
         rate_limit: body.rate_limit,
     };
     let record = state.store().update_endpoint(&scope, &code, patch).await?;
-    Ok(Json(record.into()))
+    if let Some(d) = state.dispatcher() {
+        // New settings (and a re-enabled endpoint's fresh start) apply to the next delivery.
+        d.forget_endpoint(&record.id);
+    }
+    Ok(Json(EndpointView::new(&state, record)))
 }
 
 /// `DELETE /scopes/{scope}/endpoints/{code}`: 204; its delivery history stays.
@@ -339,7 +362,11 @@ pub async fn delete(
     Path((scope, code)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let scope = scope_for(&caller, &scope)?;
+    let existing = state.store().get_endpoint(&scope, &code).await?;
     if state.store().delete_endpoint(&scope, &code).await? {
+        if let (Some(d), Some(e)) = (state.dispatcher(), existing) {
+            d.forget_endpoint(&e.id);
+        }
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(not_found(&scope, &code))
@@ -394,7 +421,12 @@ pub async fn apply(
     };
     loop {
         let p = state.store().list_endpoints(&scope, page.clone()).await?;
-        data.extend(p.data.into_iter().map(EndpointView::from));
+        for record in p.data {
+            if let Some(d) = state.dispatcher() {
+                d.forget_endpoint(&record.id);
+            }
+            data.push(EndpointView::new(&state, record));
+        }
         match p.next_cursor {
             Some(c) => page.cursor = Some(c),
             None => break,

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hookrelay_core::clock::to_rfc3339;
 use hookrelay_core::event_type::{EventTypeDef, Registry, validate_code};
+use hookrelay_core::operational;
 use hookrelay_store::model::{EventTypeRecord, Page, SyncReport};
 use serde::{Deserialize, Serialize};
 
@@ -95,6 +96,7 @@ pub async fn put(
 ) -> Result<(StatusCode, Json<EventTypeView>), ApiError> {
     caller.require_admin()?;
     validate_code(&code)?;
+    refuse_builtin(&code)?;
     if body.code.as_ref().is_some_and(|c| *c != code) {
         return Err(ApiError::invalid_field(
             "code",
@@ -125,6 +127,7 @@ pub async fn archive(
     Path(code): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
+    refuse_builtin(&code)?;
     let archived = state.store().archive_event_type(&code).await?;
     state.registry().clear();
     if archived {
@@ -134,6 +137,16 @@ pub async fn archive(
             "event type {code:?} not found"
         )))
     }
+}
+
+/// The operational event types belong to Hookrelay: 409 on any change.
+fn refuse_builtin(code: &str) -> Result<(), ApiError> {
+    if operational::is_builtin(code) {
+        return Err(ApiError::conflict(format!(
+            "{code:?} is a built-in operational event type; it cannot be changed or archived"
+        )));
+    }
+    Ok(())
 }
 
 /// `?dry_run=true`.
@@ -171,6 +184,12 @@ pub async fn sync(
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
     }
+    // A registry file exported from GET /event-types lists the operational types too;
+    // they are Hookrelay's own, so they are left as they are.
+    let mut registry = registry;
+    registry
+        .events
+        .retain(|d| !operational::is_builtin(&d.code));
     let dry_run = super::extract::flag("dry_run", q.dry_run.as_deref())?;
     let report = state
         .store()

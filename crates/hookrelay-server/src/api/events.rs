@@ -96,6 +96,17 @@ pub async fn publish(
         });
     }
     let mut schema = None;
+    if hookrelay_core::operational::is_builtin(&body.event_type) {
+        // Only Hookrelay reports on its own endpoints and deliveries; a forged alert
+        // could make an operator act on something that did not happen.
+        return Err(ApiError::invalid_field(
+            "type",
+            format!(
+                "{:?} is an operational event type that only Hookrelay publishes",
+                body.event_type
+            ),
+        ));
+    }
     match state
         .registry()
         .state(state.store(), &body.event_type)

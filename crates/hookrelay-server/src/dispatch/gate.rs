@@ -1,14 +1,19 @@
-//! Per-endpoint traffic control: a concurrency cap, the endpoint's rate limit, and a
-//! pause when the receiver answers 429 or 503 — so a throttling receiver slows the whole
-//! endpoint, not just the one delivery it answered.
+//! Per-endpoint traffic control: a concurrency cap, the endpoint's rate limit, a pause
+//! when the receiver answers 429 or 503 — so a throttling receiver slows the whole
+//! endpoint, not just the one delivery it answered — and the endpoint's [`Circuit`].
+//! Deliveries wait here, never on the global slots, so a dead endpoint cannot slow
+//! healthy ones.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
+
+use super::circuit::{Change, Circuit, Outcome, Turn};
 
 /// The longest pause a 429/503 imposes on an endpoint.
 pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(300);
@@ -20,20 +25,30 @@ pub(crate) struct Gate {
     pub slots: Arc<Semaphore>,
     limiter: Mutex<Option<(u32, Arc<DefaultDirectRateLimiter>)>>,
     paused_until: Mutex<Option<Instant>>,
+    circuit: Mutex<Circuit>,
+    /// Signalled when the circuit changes (a probe's result frees the waiters).
+    circuit_changed: Notify,
+    /// Set when the dispatcher disabled the endpoint: deliveries still waiting here
+    /// give up instead of sending.
+    disabled: AtomicBool,
 }
 
 impl Gate {
-    pub(crate) fn new(concurrency: usize) -> Self {
+    pub(crate) fn new(concurrency: usize, circuit: Circuit) -> Self {
         Self {
             slots: Arc::new(Semaphore::new(concurrency.max(1))),
             limiter: Mutex::new(None),
             paused_until: Mutex::new(None),
+            circuit: Mutex::new(circuit),
+            circuit_changed: Notify::new(),
+            disabled: AtomicBool::new(false),
         }
     }
 
-    /// Waits until the endpoint may be sent to: past any pause, and within its rate
-    /// (`per_second`, evenly spaced, no burst).
-    pub(crate) async fn wait_turn(&self, per_second: Option<u32>) {
+    /// Waits until the endpoint may be sent to: past any pause, through the circuit
+    /// breaker, and within its rate (`per_second`, evenly spaced, no burst). Returns
+    /// whether this attempt is the circuit's probe.
+    pub(crate) async fn wait_turn(&self, per_second: Option<u32>) -> bool {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match until {
@@ -41,9 +56,58 @@ impl Gate {
                 _ => break,
             }
         }
+        let probe = loop {
+            let changed = self.circuit_changed.notified();
+            tokio::pin!(changed);
+            // Armed before looking, so a change between the look and the wait is seen.
+            changed.as_mut().enable();
+            if self.is_disabled() {
+                break false;
+            }
+            let turn = self.lock_circuit().turn(Instant::now());
+            let until = match turn {
+                Turn::Go => break false,
+                Turn::Probe => break true,
+                Turn::WaitUntil(t) | Turn::WaitForProbe(t) => t,
+            };
+            tokio::select! {
+                _ = &mut changed => {}
+                _ = tokio::time::sleep_until(until) => {}
+            }
+        };
         if let Some(limiter) = self.limiter(per_second) {
             limiter.until_ready().await;
         }
+        probe
+    }
+
+    /// Feeds an attempt's outcome to the circuit and wakes the deliveries waiting on it.
+    pub(crate) fn record(&self, outcome: Outcome, probe: bool, now_ms: i64) -> Change {
+        let change = self
+            .lock_circuit()
+            .record(outcome, probe, Instant::now(), now_ms);
+        self.circuit_changed.notify_waiters();
+        change
+    }
+
+    /// `closed`, `open` or `half_open`.
+    pub(crate) fn circuit_state(&self) -> &'static str {
+        self.lock_circuit().state()
+    }
+
+    /// Marks the endpoint disabled and wakes every waiting delivery so it gives up.
+    pub(crate) fn disable(&self) {
+        self.disabled.store(true, Ordering::SeqCst);
+        self.circuit_changed.notify_waiters();
+    }
+
+    /// Whether the dispatcher disabled the endpoint.
+    pub(crate) fn is_disabled(&self) -> bool {
+        self.disabled.load(Ordering::SeqCst)
+    }
+
+    fn lock_circuit(&self) -> std::sync::MutexGuard<'_, Circuit> {
+        self.circuit.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Holds back every delivery to the endpoint for `d` (capped at [`MAX_PAUSE`]).
@@ -74,10 +138,15 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::circuit::CircuitPolicy;
+
+    fn closed() -> Circuit {
+        Circuit::resume(CircuitPolicy::default(), 0, None, Instant::now())
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_later_turns() {
-        let gate = Gate::new(4);
+        let gate = Gate::new(4, closed());
         let start = Instant::now();
         gate.pause(Duration::from_secs(2));
         gate.wait_turn(None).await;

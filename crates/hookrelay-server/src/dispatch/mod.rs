@@ -5,7 +5,9 @@
 //! - [`sign`]: where a delivery is signed (body and headers of one attempt).
 //! - [`send`]: one HTTP attempt and what it recorded.
 //! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
-//! - [`gate`]: per-endpoint concurrency, rate limit and 429/503 pauses.
+//! - [`gate`]: per-endpoint concurrency, rate limit, 429/503 pauses and the circuit.
+//! - [`circuit`]: the circuit breaker and auto-disable of one endpoint.
+//! - [`operational`]: the events Hookrelay publishes about endpoints and deliveries.
 //!
 //! New deliveries arrive on the store's job feed the moment their publish commits and
 //! start at once; retries wait in the schedule; pending rows left by a crash are loaded
@@ -13,8 +15,10 @@
 //! limit, pause after 429/503) passed before a global semaphore is taken, so a slow or
 //! throttling endpoint holds at most its own share of the global slots.
 
+mod circuit;
 mod classify;
 mod gate;
+mod operational;
 mod schedule;
 mod send;
 mod sign;
@@ -27,14 +31,16 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::{DeliveryId, EndpointId};
 use hookrelay_core::retry::RetrySchedule;
 use hookrelay_store::Store;
-use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, NextStep};
+use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use circuit::{Change, Circuit, Outcome};
 use schedule::{Item, Schedule};
 
 use crate::ssrf::Guard;
+pub use circuit::CircuitPolicy;
 pub use sign::REDACTED as REDACTED_VALUE;
 
 /// How the dispatcher behaves.
@@ -50,6 +56,8 @@ pub struct DispatchConfig {
     pub max_in_flight_per_endpoint: usize,
     /// Keeps deliveries out of private and reserved networks.
     pub guard: Guard,
+    /// When endpoint circuits open and failing endpoints are disabled.
+    pub circuit: CircuitPolicy,
 }
 
 /// A cheap handle to the running dispatcher.
@@ -229,24 +237,33 @@ impl Dispatcher {
             Some(_) => return self.give_up(&job, "endpoint is disabled").await,
             None => return self.give_up(&job, "endpoint was deleted").await,
         };
-        let gate = self.endpoint_gate(&endpoint.id);
+        let gate = self.endpoint_gate(&endpoint);
         let cancel = &self.inner.cancel;
         let _endpoint_permit = tokio::select! {
             p = Arc::clone(&gate.slots).acquire_owned() => p,
             _ = cancel.cancelled() => return,
         };
-        tokio::select! {
-            _ = gate.wait_turn(endpoint.rate_limit) => {}
+        let probe = tokio::select! {
+            probe = gate.wait_turn(endpoint.rate_limit) => probe,
             _ = cancel.cancelled() => return,
+        };
+        if gate.is_disabled() {
+            return self.give_up(&job, "endpoint is disabled").await;
         }
         let _global_permit = tokio::select! {
             p = Arc::clone(&self.inner.global).acquire_owned() => p,
             _ = cancel.cancelled() => return,
         };
-        self.attempt(job, &endpoint, &gate).await;
+        self.attempt(job, &endpoint, &gate, probe).await;
     }
 
-    async fn attempt(&self, job: DeliveryJob, endpoint: &EndpointTarget, gate: &gate::Gate) {
+    async fn attempt(
+        &self,
+        job: DeliveryJob,
+        endpoint: &EndpointTarget,
+        gate: &gate::Gate,
+        probe: bool,
+    ) {
         let started = now_ms();
         let request = match sign::build(&job, endpoint, started / 1000) {
             Ok(r) => r,
@@ -297,26 +314,104 @@ impl Dispatcher {
                 "delivery failed"
             ),
         }
-        if let Some(reason) = &decision.disable {
-            tracing::warn!(endpoint = %endpoint.code, scope = %job.scope, reason, "endpoint disabled");
+        let outcome = match sent.ending {
+            classify::Ending::Status(s) if (200..300).contains(&s) => Outcome::Success,
+            classify::Ending::Status(429) => Outcome::Neutral,
+            _ => Outcome::Failure,
+        };
+        let change = gate.record(outcome, probe, now_ms());
+        let mut disable = decision.disable.clone();
+        match &change {
+            Change::Opened => tracing::warn!(
+                endpoint = %endpoint.code, scope = %job.scope,
+                "circuit opened after consecutive failures; deliveries to the endpoint wait for a probe"
+            ),
+            Change::Recovered { .. } => {
+                tracing::info!(endpoint = %endpoint.code, scope = %job.scope, "endpoint recovered; circuit closed")
+            }
+            Change::Disable {
+                failures,
+                failing_since,
+            } => {
+                disable.get_or_insert_with(|| {
+                    format!(
+                        "failing since {} ({failures} consecutive failures)",
+                        hookrelay_core::clock::to_rfc3339(*failing_since)
+                    )
+                });
+            }
+            Change::None => {}
         }
+        if let Some(reason) = &disable {
+            tracing::warn!(endpoint = %endpoint.code, scope = %job.scope, reason, "endpoint disabled");
+            gate.disable();
+        }
+        let last = (sent.record.status_code, sent.record.error.clone());
         let result = AttemptResult {
             delivery_id: job.delivery_id.clone(),
             endpoint_id: endpoint.id.clone(),
             attempt: sent.record,
             next: decision.next,
-            disable_endpoint: decision.disable,
+            disable_endpoint: disable.clone(),
+            health: match outcome {
+                Outcome::Success => Health::Success,
+                Outcome::Failure => Health::Failure,
+                Outcome::Neutral => Health::Neutral,
+            },
         };
         match self.inner.store.record_attempt(result).await {
             Ok(()) => {
                 if let NextStep::RetryAt(at) = decision.next {
-                    self.schedule([job.delivery_id], at);
+                    self.schedule([job.delivery_id.clone()], at);
                 }
+                self.report(&job, endpoint, last, decision.next, disable, change)
+                    .await;
             }
             Err(e) => {
                 tracing::error!(delivery = %job.delivery_id, error = %e, "could not record an attempt; the delivery stays pending");
                 self.schedule([job.delivery_id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
             }
+        }
+    }
+
+    /// Publishes the operational events an attempt's recorded result calls for.
+    async fn report(
+        &self,
+        job: &DeliveryJob,
+        endpoint: &EndpointTarget,
+        last: (Option<u16>, Option<String>),
+        next: NextStep,
+        disabled: Option<String>,
+        change: Change,
+    ) {
+        let store = self.inner.store.as_ref();
+        if next == NextStep::Failed {
+            operational::delivery_failed(store, job, endpoint, last).await;
+        }
+        let (failures, since) = match change {
+            Change::Recovered {
+                failures,
+                failing_since,
+            } => {
+                operational::endpoint_recovered(
+                    store,
+                    &job.scope,
+                    endpoint,
+                    failures,
+                    failing_since,
+                )
+                .await;
+                return;
+            }
+            Change::Disable {
+                failures,
+                failing_since,
+            } => (failures, Some(failing_since)),
+            Change::Opened | Change::None => (endpoint.failure_streak + 1, endpoint.failing_since),
+        };
+        if let Some(reason) = disabled {
+            operational::endpoint_disabled(store, &job.scope, endpoint, &reason, failures, since)
+                .await;
         }
     }
 
@@ -332,17 +427,40 @@ impl Dispatcher {
         }
     }
 
-    fn endpoint_gate(&self, id: &EndpointId) -> Arc<gate::Gate> {
-        let mut map = self
-            .inner
+    /// The endpoint's gate; a new one resumes the circuit from the stored failure streak.
+    fn endpoint_gate(&self, endpoint: &EndpointTarget) -> Arc<gate::Gate> {
+        let mut map = self.lock_gates();
+        let cap = self.inner.cfg.max_in_flight_per_endpoint;
+        let policy = self.inner.cfg.circuit;
+        Arc::clone(map.entry(endpoint.id.clone()).or_insert_with(|| {
+            let circuit = Circuit::resume(
+                policy,
+                endpoint.failure_streak,
+                endpoint.failing_since,
+                tokio::time::Instant::now(),
+            );
+            Arc::new(gate::Gate::new(cap, circuit))
+        }))
+    }
+
+    /// Drops what the dispatcher holds about an endpoint (its circuit, pauses, limiter)
+    /// after the endpoint was changed, re-enabled or deleted; the next delivery starts
+    /// from the stored state.
+    pub fn forget_endpoint(&self, id: &EndpointId) {
+        self.lock_gates().remove(id);
+    }
+
+    /// The endpoint's circuit (`closed`, `open`, `half_open`), if it has been used since
+    /// the start.
+    pub fn circuit_state(&self, id: &EndpointId) -> Option<&'static str> {
+        self.lock_gates().get(id).map(|g| g.circuit_state())
+    }
+
+    fn lock_gates(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Arc<gate::Gate>>> {
+        self.inner
             .per_endpoint
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let cap = self.inner.cfg.max_in_flight_per_endpoint;
-        Arc::clone(
-            map.entry(id.clone())
-                .or_insert_with(|| Arc::new(gate::Gate::new(cap))),
-        )
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 

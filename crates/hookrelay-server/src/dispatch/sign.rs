@@ -103,6 +103,8 @@ mod tests {
             rate_limit: None,
             enabled: true,
             previous_secret: None,
+            failure_streak: 0,
+            failing_since: None,
         };
         let job = DeliveryJob {
             delivery_id: DeliveryId::generate(),

@@ -138,7 +138,17 @@ async fn registry_sync_creates_updates_and_archives() {
         .iter()
         .map(|t| t["code"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(codes, vec!["order.paid", "template_update"]);
+    // The operational types are Hookrelay's own: a sync never archives them.
+    assert_eq!(
+        codes,
+        vec![
+            "delivery.failed",
+            "endpoint.disabled",
+            "endpoint.recovered",
+            "order.paid",
+            "template_update"
+        ]
+    );
 
     let (_, again) = app
         .put("/event-types", json!({"version": 1, "events": [{"code": "order.paid", "name": "Order was paid", "schema": {"type": "object"}}]}))

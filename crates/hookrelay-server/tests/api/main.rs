@@ -2,6 +2,7 @@
 
 mod support;
 
+mod circuit;
 mod delivery;
 mod encryption;
 mod endpoints;

@@ -125,6 +125,20 @@ pub struct AttemptResult {
     pub attempt: AttemptRecord,
     /// The delivery's next state.
     pub next: NextStep,
-    /// Disable the endpoint, with this reason (a 410).
+    /// Disable the endpoint, with this reason (a 410, or failing for too long).
     pub disable_endpoint: Option<String>,
+    /// What the attempt says about the endpoint's health.
+    pub health: Health,
+}
+
+/// What one attempt says about its endpoint's health (the failure streak the circuit
+/// breaker and auto-disable read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// A 2xx: the streak ends.
+    Success,
+    /// A failure: the streak grows (and starts now if there was none).
+    Failure,
+    /// Says nothing either way (e.g. 429: the receiver is up but busy).
+    Neutral,
 }

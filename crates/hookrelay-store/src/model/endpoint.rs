@@ -78,6 +78,10 @@ pub struct EndpointRecord {
     pub secret: String,
     /// The secret a rotation replaced, and until when (unix ms) it still signs.
     pub previous_secret: Option<(String, i64)>,
+    /// Consecutive failed attempts so far.
+    pub failure_streak: u32,
+    /// When the current run of failures began (unix ms).
+    pub failing_since: Option<i64>,
     /// The subscribed patterns (empty: none).
     pub subscriptions: Vec<String>,
     /// Unix ms.

@@ -113,4 +113,8 @@ pub struct EndpointTarget {
     pub enabled: bool,
     /// The secret a rotation replaced, and until when (unix ms) it still signs.
     pub previous_secret: Option<(String, i64)>,
+    /// Consecutive failed attempts so far.
+    pub failure_streak: u32,
+    /// When the current run of failures began (unix ms).
+    pub failing_since: Option<i64>,
 }

@@ -8,7 +8,7 @@ mod page;
 mod token;
 
 pub use delivery::{
-    AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, NextStep,
+    AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, Health, NextStep,
 };
 pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
 pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent, PublishOutcome};

@@ -120,9 +120,14 @@ async fn overwrite(
         (false, true) => Some("disabled by user".to_owned()),
     };
     let seal = |kind, plain: &str| seal_endpoint_value(cipher, existing.id.as_str(), kind, plain);
+    // Re-enabling an endpoint gives it a fresh start: without clearing the failure
+    // streak, the next failure would disable it again at once.
+    let reenabled = input.enabled && !existing.enabled;
     sqlx::query(
         "UPDATE endpoints SET name = ?, url = ?, enabled = ?, disabled_reason = ?, headers = ?, auth = ?, \
-         timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ? WHERE id = ?",
+         timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ?, \
+         failure_streak = CASE WHEN ? THEN 0 ELSE failure_streak END, \
+         failing_since = CASE WHEN ? THEN NULL ELSE failing_since END WHERE id = ?",
     )
     .bind(&input.name)
     .bind(&input.url)
@@ -137,6 +142,8 @@ async fn overwrite(
         input.secret.as_deref().unwrap_or(&existing.secret),
     ))
     .bind(now)
+    .bind(reenabled)
+    .bind(reenabled)
     .bind(existing.id.as_str())
     .execute(conn)
     .await?;

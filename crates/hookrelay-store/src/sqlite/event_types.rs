@@ -2,6 +2,7 @@
 
 use hookrelay_core::clock::now_ms;
 use hookrelay_core::event_type::EventTypeDef;
+use hookrelay_core::operational;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 use super::rows;
@@ -134,7 +135,8 @@ pub(crate) async fn sync(
             .fetch_all(&mut *tx)
             .await?;
     for code in live {
-        if !defs.iter().any(|d| d.code == code) {
+        // The operational types are Hookrelay's own; a user's registry file omits them.
+        if !defs.iter().any(|d| d.code == code) && !operational::is_builtin(&code) {
             sqlx::query("UPDATE event_types SET archived = 1, updated_at = ? WHERE code = ?")
                 .bind(now)
                 .bind(&code)

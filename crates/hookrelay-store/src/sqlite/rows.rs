@@ -19,7 +19,8 @@ macro_rules! endpoint_columns {
          ep.auth AS ep_auth, ep.timeout_ms AS ep_timeout_ms, ep.rate_limit AS ep_rate_limit, \
          ep.secret AS ep_secret, ep.created_at AS ep_created_at, ep.updated_at AS ep_updated_at, \
          ep.previous_secret AS ep_previous_secret, \
-         ep.previous_secret_expires_at AS ep_previous_secret_expires_at"
+         ep.previous_secret_expires_at AS ep_previous_secret_expires_at, \
+         ep.failure_streak AS ep_failure_streak, ep.failing_since AS ep_failing_since"
     };
 }
 pub(crate) use endpoint_columns;
@@ -57,6 +58,8 @@ pub(crate) fn endpoint(row: &SqliteRow, cipher: &Cipher) -> StoreResult<Endpoint
         rate_limit: t.rate_limit,
         secret: t.secret,
         previous_secret: t.previous_secret,
+        failure_streak: t.failure_streak,
+        failing_since: t.failing_since,
         subscriptions,
         created_at: row.try_get("ep_created_at")?,
         updated_at: row.try_get("ep_updated_at")?,
@@ -100,6 +103,8 @@ pub(crate) fn target(row: &SqliteRow, cipher: &Cipher) -> StoreResult<EndpointTa
             (Some(secret), Some(until)) => Some((secret, until)),
             _ => None,
         },
+        failure_streak: row.try_get::<i64, _>("ep_failure_streak")?.max(0) as u32,
+        failing_since: row.try_get("ep_failing_since")?,
         id: EndpointId::from_stored(id),
     })
 }
