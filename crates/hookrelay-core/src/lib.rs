@@ -5,6 +5,7 @@
 //! - [`scope`]: the owner of endpoints (`biz:biz1`, `tenant-42`).
 //! - [`event_type`]: event type codes and their registry entries.
 //! - [`endpoint`]: endpoint codes, URLs, outbound auth.
+//! - [`balance`]: several `targets` per endpoint and the strategy that picks them.
 //! - [`filter`]: payload filters on subscriptions (`$eq`, `$gt`, `$in`, `$and`, …).
 //! - [`subscription`]: which event types an endpoint receives.
 //! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
@@ -17,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod balance;
 pub mod clock;
 pub mod endpoint;
 pub mod envelope;

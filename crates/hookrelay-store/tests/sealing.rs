@@ -18,6 +18,7 @@ fn input(code: &str) -> EndpointInput {
         code: code.to_owned(),
         name: code.to_owned(),
         url: "https://example.com/hook".to_owned(),
+        targets: None,
         enabled: true,
         headers: BTreeMap::from([("X-Api-Key".to_owned(), "k-123".to_owned())]),
         auth: None,

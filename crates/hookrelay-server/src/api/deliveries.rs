@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hookrelay_core::clock::{now_ms, to_rfc3339};
 use hookrelay_core::scope::Scope;
-use hookrelay_store::model::{AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, Page};
+use hookrelay_store::model::{
+    AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, Page, TargetFailure,
+};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
@@ -63,6 +65,9 @@ pub struct AttemptView {
     request_headers: std::collections::BTreeMap<String, String>,
     response_headers: std::collections::BTreeMap<String, String>,
     response_body: Option<String>,
+    /// Targets a failover endpoint tried first in this attempt.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failed_over: Vec<TargetFailure>,
 }
 
 impl From<AttemptRecord> for AttemptView {
@@ -77,6 +82,7 @@ impl From<AttemptRecord> for AttemptView {
             request_headers: a.request_headers,
             response_headers: a.response_headers,
             response_body: a.response_body,
+            failed_over: a.failed_over,
         }
     }
 }

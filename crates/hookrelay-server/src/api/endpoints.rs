@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use hookrelay_core::balance::{Strategy, Target};
 use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
-use hookrelay_core::endpoint::{OutboundAuth, parse_url, validate_code, validate_headers};
+use hookrelay_core::endpoint::{OutboundAuth, validate_code, validate_headers};
 use hookrelay_core::scope::Scope;
 use hookrelay_signature::Secret;
 use hookrelay_store::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
 
+use super::destination;
 use super::error::{ApiError, Detail};
 use super::extract::{ApiJson, ApiQuery, Paging};
 use crate::app::AppState;
@@ -28,6 +30,10 @@ pub struct EndpointView {
     code: String,
     name: String,
     url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<Vec<Target>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strategy: Option<Strategy>,
     enabled: bool,
     disabled_reason: Option<String>,
     headers: BTreeMap<String, String>,
@@ -63,6 +69,8 @@ impl EndpointView {
             code: r.code,
             name: r.name,
             url: r.url,
+            strategy: r.targets.as_ref().map(|t| t.strategy),
+            targets: r.targets.map(|t| t.targets),
             enabled: r.enabled,
             disabled_reason: r.disabled_reason,
             headers: r
@@ -95,7 +103,12 @@ pub struct EndpointBody {
     code: String,
     #[serde(default)]
     name: Option<String>,
-    url: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    targets: Option<Vec<Target>>,
+    #[serde(default)]
+    strategy: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
     #[serde(default)]
@@ -150,13 +163,6 @@ impl EndpointBody {
         if let Err(e) = validate_code(&self.code) {
             push(e);
         }
-        let url = match parse_url(&self.url) {
-            Ok(u) => Some(u.to_string()),
-            Err(e) => {
-                push(e);
-                None
-            }
-        };
         if let Err(e) = validate_headers(&self.headers) {
             push(e);
         }
@@ -166,6 +172,14 @@ impl EndpointBody {
             push(hookrelay_core::FieldError::new("secret", e.to_string()));
         }
         check_limits(self.timeout_ms, self.rate_limit, at, details);
+        let destination = destination::parse(
+            self.url.as_deref(),
+            self.targets,
+            self.strategy.as_deref(),
+            true,
+            at,
+            details,
+        );
         if details.len() > before {
             return None;
         }
@@ -175,7 +189,8 @@ impl EndpointBody {
                 .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| self.code.clone()),
             code: self.code,
-            url: url?,
+            url: destination.as_ref()?.url.clone(),
+            targets: destination?.targets,
             enabled: self.enabled,
             headers: self.headers,
             auth: self.auth,
@@ -236,7 +251,11 @@ pub async fn create(
     let input = body
         .into_input("", &mut details)
         .ok_or_else(|| ApiError::invalid(details))?;
-    guard_urls(&state, &[("url".to_owned(), &input.url)]).await?;
+    guard_urls(
+        &state,
+        &destination::urls(&input.url, input.targets.as_ref(), ""),
+    )
+    .await?;
     let record = state.store().create_endpoint(&scope, input).await?;
     tracing::info!(scope = %scope, endpoint = %record.code, "endpoint created");
     Ok((StatusCode::CREATED, Json(EndpointView::new(&state, record))))
@@ -283,6 +302,10 @@ pub struct PatchBody {
     #[serde(default)]
     url: Option<String>,
     #[serde(default)]
+    targets: Option<Vec<Target>>,
+    #[serde(default)]
+    strategy: Option<String>,
+    #[serde(default)]
     enabled: Option<bool>,
     #[serde(default)]
     headers: Option<BTreeMap<String, String>>,
@@ -303,17 +326,14 @@ pub async fn update(
 ) -> Result<Json<EndpointView>, ApiError> {
     let scope = scope_for(&caller, &scope)?;
     let mut details = Vec::new();
-    let url = match body.url.as_deref().map(parse_url) {
-        Some(Ok(u)) => Some(u.to_string()),
-        Some(Err(e)) => {
-            details.push(Detail {
-                field: e.field,
-                message: e.message,
-            });
-            None
-        }
-        None => None,
-    };
+    let destination = destination::parse(
+        body.url.as_deref(),
+        body.targets,
+        body.strategy.as_deref(),
+        false,
+        "",
+        &mut details,
+    );
     if let Some(Err(e)) = body.headers.as_ref().map(validate_headers) {
         details.push(Detail {
             field: e.field,
@@ -335,12 +355,17 @@ pub async fn update(
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
     }
-    if let Some(url) = &url {
-        guard_urls(&state, &[("url".to_owned(), url)]).await?;
+    if let Some(d) = &destination {
+        guard_urls(&state, &destination::urls(&d.url, d.targets.as_ref(), "")).await?;
     }
+    let (url, targets) = match destination {
+        Some(d) => (Some(d.url), Some(d.targets)),
+        None => (None, None),
+    };
     let patch = EndpointPatch {
         name: body.name,
         url,
+        targets,
         enabled: body.enabled,
         headers: body.headers,
         auth: body.auth,
@@ -410,7 +435,9 @@ pub async fn apply(
     let urls: Vec<(String, &str)> = inputs
         .iter()
         .enumerate()
-        .map(|(i, input)| (format!("[{i}].url"), input.url.as_str()))
+        .flat_map(|(i, input)| {
+            destination::urls(&input.url, input.targets.as_ref(), &format!("[{i}]."))
+        })
         .collect();
     guard_urls(&state, &urls).await?;
     let report = state.store().apply_endpoints(&scope, inputs).await?;

@@ -7,6 +7,7 @@
 //! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
 
 pub mod deliveries;
+pub mod destination;
 pub mod endpoints;
 pub mod error;
 pub mod event_types;

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use hookrelay_core::balance::{Balancer, Targets};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
@@ -31,6 +32,8 @@ pub(crate) struct Gate {
     /// Set when the dispatcher disabled the endpoint: deliveries still waiting here
     /// give up instead of sending.
     disabled: AtomicBool,
+    /// Picks targets for endpoints that have several.
+    balancer: Mutex<Balancer>,
 }
 
 impl Gate {
@@ -42,6 +45,7 @@ impl Gate {
             circuit: Mutex::new(circuit),
             circuit_changed: Notify::new(),
             disabled: AtomicBool::new(false),
+            balancer: Mutex::new(Balancer::default()),
         }
     }
 
@@ -99,6 +103,14 @@ impl Gate {
     pub(crate) fn disable(&self) {
         self.disabled.store(true, Ordering::SeqCst);
         self.circuit_changed.notify_waiters();
+    }
+
+    /// The targets one attempt tries, in order (see [`Balancer::order`]).
+    pub(crate) fn pick_targets(&self, targets: &Targets) -> Vec<usize> {
+        self.balancer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .order(targets, &mut rand::rng())
     }
 
     /// Whether the dispatcher disabled the endpoint.

@@ -31,7 +31,9 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::{DeliveryId, EndpointId};
 use hookrelay_core::retry::RetrySchedule;
 use hookrelay_store::Store;
-use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep};
+use hookrelay_store::model::{
+    AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, TargetFailure,
+};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -281,15 +283,9 @@ impl Dispatcher {
             .map_or(self.inner.cfg.default_timeout, |ms| {
                 Duration::from_millis(u64::from(ms))
             });
-        let sent = send::send(
-            &self.inner.client,
-            &self.inner.cfg.guard,
-            &endpoint.url,
-            request,
-            timeout,
-            started,
-        )
-        .await;
+        let sent = self
+            .send_to_targets(endpoint, gate, request, timeout, started)
+            .await;
         if let classify::Ending::Status(429 | 503) = sent.ending {
             // The receiver asked for less traffic: every delivery to it waits.
             gate.pause(sent.retry_after.unwrap_or(gate::DEFAULT_PAUSE));
@@ -372,6 +368,53 @@ impl Dispatcher {
                 self.schedule([job.delivery_id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
             }
         }
+    }
+
+    /// Sends one attempt to the endpoint's URL, or to the targets its strategy picks:
+    /// a failover endpoint moves on to the next target when one does not answer or
+    /// answers 5xx, and the attempt records the target that answered last.
+    async fn send_to_targets(
+        &self,
+        endpoint: &EndpointTarget,
+        gate: &gate::Gate,
+        request: sign::SignedRequest,
+        timeout: Duration,
+        started: i64,
+    ) -> send::Sent {
+        let (client, guard) = (&self.inner.client, &self.inner.cfg.guard);
+        let Some(targets) = &endpoint.targets else {
+            return send::send(client, guard, &endpoint.url, request, timeout, started).await;
+        };
+        let order = gate.pick_targets(targets);
+        let Some((&last, first)) = order.split_last() else {
+            return send::send(client, guard, &endpoint.url, request, timeout, started).await;
+        };
+        let mut failed_over = Vec::new();
+        for &i in first {
+            let url = &targets.targets[i].url;
+            // Cheap: the body is shared, the headers are a few short strings.
+            let mut sent = send::send(client, guard, url, request.clone(), timeout, now_ms()).await;
+            let unanswered = match sent.ending {
+                classify::Ending::NoAnswer => true,
+                classify::Ending::Status(s) => s >= 500,
+            };
+            if !unanswered {
+                sent.record.at = started;
+                sent.record.duration_ms = (now_ms() - started).max(0) as u64;
+                sent.record.failed_over = failed_over;
+                return sent;
+            }
+            failed_over.push(TargetFailure {
+                url: url.clone(),
+                error: sent.record.error.unwrap_or_else(|| "no answer".to_owned()),
+            });
+        }
+        let url = &targets.targets[last].url;
+        let mut sent = send::send(client, guard, url, request, timeout, now_ms()).await;
+        sent.record.at = started;
+        sent.record.duration_ms = (now_ms() - started).max(0) as u64;
+        sent.record.failed_over = failed_over;
+        sent
     }
 
     /// Publishes the operational events an attempt's recorded result calls for.

@@ -41,6 +41,7 @@ pub(crate) async fn send(
         request_headers: req.recorded,
         response_headers: BTreeMap::new(),
         response_body: None,
+        failed_over: Vec::new(),
     };
     // Parsed once: the guard looks at it, and the client sends to it.
     let parsed = match url::Url::parse(url) {

@@ -15,8 +15,9 @@ use hookrelay_store::model::{DeliveryJob, EndpointTarget};
 pub const REDACTED: &str = "[redacted]";
 
 /// One attempt's request, ready to send.
+#[derive(Clone)]
 pub(crate) struct SignedRequest {
-    pub body: Vec<u8>,
+    pub body: bytes::Bytes,
     /// Headers to send, in order.
     pub headers: Vec<(String, String)>,
     /// The same headers with credentials redacted, for the attempt record.
@@ -74,7 +75,7 @@ pub(crate) fn build(
         recorded.insert("authorization".to_owned(), REDACTED.to_owned());
     }
     Ok(SignedRequest {
-        body,
+        body: body.into(),
         headers,
         recorded,
     })
@@ -94,6 +95,7 @@ mod tests {
             id: EndpointId::generate(),
             code: "webhook1".into(),
             url: "https://example.com/hook".into(),
+            targets: None,
             secret: Secret::generate().to_text(),
             headers: [("X-Team".to_owned(), "blue-secret".to_owned())].into(),
             auth: Some(OutboundAuth::Bearer {

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod balance;
 mod circuit;
 mod delivery;
 mod encryption;

@@ -101,6 +101,17 @@ pub struct AttemptRecord {
     pub response_headers: BTreeMap<String, String>,
     /// The first 64 KiB of the response body.
     pub response_body: Option<String>,
+    /// Targets a failover endpoint tried first in this attempt, and why each was left.
+    pub failed_over: Vec<TargetFailure>,
+}
+
+/// A target a failover attempt moved past.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TargetFailure {
+    /// The target.
+    pub url: String,
+    /// Its status, or the network error.
+    pub error: String,
 }
 
 /// What happens to a delivery after an attempt.

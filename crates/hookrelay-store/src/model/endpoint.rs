@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use hookrelay_core::balance::Targets;
 use hookrelay_core::endpoint::OutboundAuth;
 use hookrelay_core::ids::EndpointId;
 use serde::Serialize;
@@ -11,8 +12,10 @@ pub struct EndpointInput {
     pub code: String,
     /// A human name.
     pub name: String,
-    /// Where deliveries go.
+    /// Where deliveries go (the first target when `targets` is set).
     pub url: String,
+    /// Several destinations and how to pick them, instead of `url`.
+    pub targets: Option<Targets>,
     /// Disabled endpoints get no new deliveries.
     pub enabled: bool,
     /// Extra request headers.
@@ -37,6 +40,8 @@ pub struct EndpointPatch {
     pub name: Option<String>,
     /// New URL.
     pub url: Option<String>,
+    /// Replace the targets (`Some(None)`: back to the single `url`).
+    pub targets: Option<Option<Targets>>,
     /// Enable or disable; disabling records `disabled_reason`.
     pub enabled: Option<bool>,
     /// Replace the custom headers.
@@ -60,8 +65,10 @@ pub struct EndpointRecord {
     pub code: String,
     /// A human name.
     pub name: String,
-    /// Where deliveries go.
+    /// Where deliveries go (the first target when `targets` is set).
     pub url: String,
+    /// Several destinations and how to pick them, instead of `url`.
+    pub targets: Option<Targets>,
     /// Whether new deliveries are created for it.
     pub enabled: bool,
     /// Why it was disabled.

@@ -97,8 +97,10 @@ pub struct EndpointTarget {
     pub id: EndpointId,
     /// Its code.
     pub code: String,
-    /// Where to send.
+    /// Where to send (the first target when `targets` is set).
     pub url: String,
+    /// Several destinations and how to pick them.
+    pub targets: Option<hookrelay_core::balance::Targets>,
     /// `whsec_…`.
     pub secret: String,
     /// Custom headers.

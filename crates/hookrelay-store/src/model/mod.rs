@@ -9,6 +9,7 @@ mod token;
 
 pub use delivery::{
     AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, Health, NextStep,
+    TargetFailure,
 };
 pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
 pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent, PublishOutcome};

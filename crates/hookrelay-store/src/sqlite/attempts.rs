@@ -53,7 +53,7 @@ pub(crate) async fn write_batch(
         }
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO attempts (delivery_id, n, at, url, status_code, duration_ms, error, request_headers, \
-             response_headers, response_body) ",
+             response_headers, response_body, failed_over) ",
         );
         q.push_values(recorded.iter(), |mut b, (r, n)| {
             let a = &r.attempt;
@@ -66,7 +66,8 @@ pub(crate) async fn write_batch(
                 .push_bind(a.error.clone())
                 .push_bind(rows::to_json(&a.request_headers))
                 .push_bind(rows::to_json(&a.response_headers))
-                .push_bind(a.response_body.clone());
+                .push_bind(a.response_body.clone())
+                .push_bind((!a.failed_over.is_empty()).then(|| rows::to_json(&a.failed_over)));
         });
         q.build().execute(&mut **tx).await?;
     }

@@ -80,7 +80,7 @@ async fn insert(
     let seal = |kind, plain: &str| seal_endpoint_value(cipher, id.as_str(), kind, plain);
     let result = sqlx::query(
         "INSERT INTO endpoints (id, scope, code, name, url, enabled, disabled_reason, headers, auth, timeout_ms, \
-         rate_limit, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         rate_limit, secret, created_at, updated_at, targets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id.as_str())
     .bind(scope.as_str())
@@ -96,6 +96,7 @@ async fn insert(
     .bind(seal("secret", secret))
     .bind(now)
     .bind(now)
+    .bind(input.targets.as_ref().map(rows::to_json))
     .execute(conn)
     .await;
     match result {
@@ -125,7 +126,7 @@ async fn overwrite(
     let reenabled = input.enabled && !existing.enabled;
     sqlx::query(
         "UPDATE endpoints SET name = ?, url = ?, enabled = ?, disabled_reason = ?, headers = ?, auth = ?, \
-         timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ?, \
+         timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ?, targets = ?, \
          failure_streak = CASE WHEN ? THEN 0 ELSE failure_streak END, \
          failing_since = CASE WHEN ? THEN NULL ELSE failing_since END WHERE id = ?",
     )
@@ -142,6 +143,7 @@ async fn overwrite(
         input.secret.as_deref().unwrap_or(&existing.secret),
     ))
     .bind(now)
+    .bind(input.targets.as_ref().map(rows::to_json))
     .bind(reenabled)
     .bind(reenabled)
     .bind(existing.id.as_str())
@@ -181,6 +183,7 @@ pub(crate) async fn update(
         code: existing.code.clone(),
         name: patch.name.unwrap_or_else(|| existing.name.clone()),
         url: patch.url.unwrap_or_else(|| existing.url.clone()),
+        targets: patch.targets.unwrap_or_else(|| existing.targets.clone()),
         enabled: patch.enabled.unwrap_or(existing.enabled),
         headers: patch.headers.unwrap_or_else(|| existing.headers.clone()),
         auth: patch.auth.unwrap_or_else(|| existing.auth.clone()),
@@ -247,6 +250,7 @@ pub(crate) async fn rotate_secret(
 fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
     existing.name != input.name
         || existing.url != input.url
+        || existing.targets != input.targets
         || existing.enabled != input.enabled
         || existing.headers != input.headers
         || existing.auth != input.auth

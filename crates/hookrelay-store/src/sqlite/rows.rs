@@ -20,7 +20,8 @@ macro_rules! endpoint_columns {
          ep.secret AS ep_secret, ep.created_at AS ep_created_at, ep.updated_at AS ep_updated_at, \
          ep.previous_secret AS ep_previous_secret, \
          ep.previous_secret_expires_at AS ep_previous_secret_expires_at, \
-         ep.failure_streak AS ep_failure_streak, ep.failing_since AS ep_failing_since"
+         ep.failure_streak AS ep_failure_streak, ep.failing_since AS ep_failing_since, \
+         ep.targets AS ep_targets"
     };
 }
 pub(crate) use endpoint_columns;
@@ -50,6 +51,7 @@ pub(crate) fn endpoint(row: &SqliteRow, cipher: &Cipher) -> StoreResult<Endpoint
         code: t.code,
         name: row.try_get("ep_name")?,
         url: t.url,
+        targets: t.targets,
         enabled: t.enabled,
         disabled_reason: row.try_get("ep_disabled_reason")?,
         headers: t.headers,
@@ -86,6 +88,7 @@ pub(crate) fn target(row: &SqliteRow, cipher: &Cipher) -> StoreResult<EndpointTa
     Ok(EndpointTarget {
         code: row.try_get("ep_code")?,
         url: row.try_get("ep_url")?,
+        targets: json_col(row, "ep_targets", "endpoints.targets")?,
         secret,
         headers,
         auth,
@@ -165,6 +168,7 @@ pub(crate) fn attempt(row: &SqliteRow) -> StoreResult<AttemptRecord> {
         response_headers: json_col(row, "response_headers", "attempts.response_headers")?
             .unwrap_or_default(),
         response_body: row.try_get("response_body")?,
+        failed_over: json_col(row, "failed_over", "attempts.failed_over")?.unwrap_or_default(),
     })
 }
 
