@@ -56,7 +56,8 @@ pub struct ListenArgs {
     /// Port on 127.0.0.1.
     #[arg(long, default_value_t = 9000)]
     pub port: u16,
-    /// The endpoint's signing secret; each webhook's signature is checked against it.
+    /// The endpoint's signing secret (whsec_…), or its public key (whpk_…) for an ed25519
+    /// endpoint; each webhook's signature is checked against it.
     #[arg(long, value_name = "WHSEC")]
     pub secret: Option<String>,
     /// The status to answer with.

@@ -8,23 +8,25 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hookrelay_signature::{Secret, verify};
+use hookrelay_signature::{Keys, PublicKey, Secret, verify_with};
 
 use crate::cli::ListenArgs;
 
 struct Listener {
-    secret: Option<Secret>,
+    /// What `--secret` named: an HMAC secret or an ed25519 public key (`v1a`).
+    secret: Option<(Vec<Secret>, Vec<PublicKey>)>,
     status: StatusCode,
 }
 
 /// Serves until Ctrl-C.
 pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
-    let secret = args
-        .secret
-        .as_deref()
-        .map(Secret::parse)
-        .transpose()
-        .context("--secret")?;
+    let secret = match args.secret.as_deref() {
+        None => None,
+        Some(key) if key.starts_with(hookrelay_signature::asymmetric::PUBLIC_PREFIX) => {
+            Some((Vec::new(), vec![PublicKey::parse(key).context("--secret")?]))
+        }
+        Some(secret) => Some((vec![Secret::parse(secret).context("--secret")?], Vec::new())),
+    };
     let status = StatusCode::from_u16(args.status).context("--status")?;
     let state = Arc::new(Listener { secret, status });
     let app = Router::new().fallback(receive).with_state(state);
@@ -57,12 +59,16 @@ async fn receive(
     let ts = header(&headers, "webhook-timestamp");
     let check = match &state.secret {
         None => "not checked (no --secret)".to_owned(),
-        Some(secret) => match ts.parse::<i64>() {
+        Some((secrets, public_keys)) => match ts.parse::<i64>() {
             Err(_) => "FAILED: webhook-timestamp is missing or not a number".to_owned(),
             Ok(t) => {
                 let now = hookrelay_core::clock::now_ms() / 1000;
-                match verify(
-                    std::slice::from_ref(secret),
+                let keys = Keys {
+                    secrets,
+                    public_keys,
+                };
+                match verify_with(
+                    keys,
                     id,
                     t,
                     &body,

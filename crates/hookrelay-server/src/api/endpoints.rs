@@ -9,7 +9,7 @@ use hookrelay_core::balance::{Strategy, Target};
 use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
 use hookrelay_core::endpoint::{OutboundAuth, validate_code, validate_headers};
 use hookrelay_core::scope::Scope;
-use hookrelay_signature::Secret;
+use hookrelay_signature::{Signer, SignerKind};
 use hookrelay_store::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -47,6 +47,8 @@ pub struct EndpointView {
     failing_since: Option<String>,
     /// The circuit breaker: `closed`, `open` (deliveries wait) or `half_open` (probing).
     circuit: &'static str,
+    /// How deliveries are signed: `hmac` (`v1`) or `ed25519` (`v1a`).
+    key_type: &'static str,
     created_at: String,
     updated_at: String,
 }
@@ -90,6 +92,14 @@ impl EndpointView {
             failure_streak: r.failure_streak,
             failing_since: r.failing_since.map(to_rfc3339),
             circuit,
+            key_type: if r
+                .secret
+                .starts_with(hookrelay_signature::asymmetric::SIGNING_PREFIX)
+            {
+                SignerKind::Ed25519.name()
+            } else {
+                SignerKind::Hmac.name()
+            },
             created_at: to_rfc3339(r.created_at),
             updated_at: to_rfc3339(r.updated_at),
         }
@@ -121,6 +131,10 @@ pub struct EndpointBody {
     rate_limit: Option<u32>,
     #[serde(default)]
     secret: Option<String>,
+    /// The kind of secret to generate when `secret` is absent: `hmac` (default) or
+    /// `ed25519`.
+    #[serde(default)]
+    key_type: Option<String>,
 }
 
 fn yes() -> bool {
@@ -167,10 +181,31 @@ impl EndpointBody {
             push(e);
         }
         if let Some(secret) = &self.secret
-            && let Err(e) = Secret::parse(secret)
+            && let Err(e) = Signer::parse(secret)
         {
             push(hookrelay_core::FieldError::new("secret", e.to_string()));
         }
+        let kind = match (
+            self.key_type.as_deref().map(SignerKind::parse),
+            &self.secret,
+        ) {
+            (None, _) => SignerKind::Hmac,
+            (Some(Some(kind)), None) => kind,
+            (Some(None), _) => {
+                push(hookrelay_core::FieldError::new(
+                    "key_type",
+                    "key_type is hmac or ed25519",
+                ));
+                SignerKind::Hmac
+            }
+            (Some(Some(_)), Some(_)) => {
+                push(hookrelay_core::FieldError::new(
+                    "key_type",
+                    "give either a secret or the key_type to generate, not both",
+                ));
+                SignerKind::Hmac
+            }
+        };
         check_limits(self.timeout_ms, self.rate_limit, at, details);
         let destination = destination::parse(
             self.url.as_deref(),
@@ -197,7 +232,7 @@ impl EndpointBody {
             timeout_ms: self.timeout_ms,
             rate_limit: self.rate_limit,
             secret: self.secret,
-            generated_secret: Secret::generate().to_text(),
+            generated_secret: Signer::generate(kind).to_text(),
         })
     }
 }
@@ -229,13 +264,13 @@ async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Result<(), Api
     }
 }
 
-fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
+pub(super) fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
     let scope = Scope::parse(scope)?;
     caller.check_scope(&scope)?;
     Ok(scope)
 }
 
-fn not_found(scope: &Scope, code: &str) -> ApiError {
+pub(super) fn not_found(scope: &Scope, code: &str) -> ApiError {
     ApiError::not_found(format!("endpoint {code:?} not found in scope {scope}"))
 }
 
@@ -460,74 +495,6 @@ pub async fn apply(
         }
     }
     Ok(Json(ApplyView { report, data }))
-}
-
-/// `GET /scopes/{scope}/endpoints/{code}/secret`.
-pub async fn secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
-    let found = state.store().get_endpoint(&scope, &code).await?;
-    let endpoint = found.ok_or_else(|| not_found(&scope, &code))?;
-    Ok(Json(json!({ "secret": endpoint.secret })))
-}
-
-/// The body of `secret/rotate`: both fields optional (`{}` generates a secret and keeps
-/// the old one signing for 24 h).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RotateBody {
-    #[serde(default)]
-    secret: Option<String>,
-    #[serde(default)]
-    grace_period_s: Option<u64>,
-}
-
-/// The default grace period of a rotation.
-const DEFAULT_GRACE_S: u64 = 24 * 3600;
-/// The longest grace period accepted (30 days).
-const MAX_GRACE_S: u64 = 30 * 24 * 3600;
-
-/// `POST /scopes/{scope}/endpoints/{code}/secret/rotate`: a new signing secret; the old
-/// one keeps signing (a second `v1,` entry) until the grace period ends.
-pub async fn rotate_secret(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
-    req: axum::extract::Request,
-) -> Result<Json<Value>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
-    let bytes = super::extract::read_body(req, &state).await?;
-    let body: RotateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
-        RotateBody::default()
-    } else {
-        super::extract::parse_json(&bytes)?
-    };
-    let secret = match body.secret {
-        Some(s) => Secret::parse(&s)
-            .map(|_| s)
-            .map_err(|e| ApiError::invalid_field("secret", e.to_string()))?,
-        None => Secret::generate().to_text(),
-    };
-    let grace = body.grace_period_s.unwrap_or(DEFAULT_GRACE_S);
-    if grace > MAX_GRACE_S {
-        return Err(ApiError::invalid_field(
-            "grace_period_s",
-            format!("at most {MAX_GRACE_S} seconds (30 days)"),
-        ));
-    }
-    let until = (grace > 0).then(|| now_ms() + (grace as i64) * 1000);
-    let record = state
-        .store()
-        .rotate_secret(&scope, &code, &secret, until)
-        .await?;
-    tracing::info!(scope = %scope, endpoint = %code, grace_period_s = grace, "signing secret rotated");
-    Ok(Json(json!({
-        "secret": record.secret,
-        "previous_secret_expires_at": record.previous_secret.map(|(_, t)| to_rfc3339(t)),
-    })))
 }
 
 /// The body of `recover`: `since` as RFC 3339 or a duration ago (`2h`).

@@ -1,8 +1,8 @@
 //! The HTTP API: `/api/v1/…`, `/health`.
 //!
 //! # Layout
-//! One module per resource: [`event_types`], [`endpoints`] (with the signing secret and
-//! recovery), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
+//! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
+//! validates `url`/`targets`), [`secrets`] (signing secret and rotation), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
 //! [`health`]. Policy lives in [`extract`] (JSON bodies, paging) and
 //! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
 
@@ -14,6 +14,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod secrets;
 pub mod subscriptions;
 pub mod tokens;
 
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/scopes/{scope}/endpoints/{code}/secret",
-            get(endpoints::secret),
+            get(secrets::secret),
         )
         .route(
             "/scopes/{scope}/endpoints/{code}/recover",
@@ -60,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/scopes/{scope}/endpoints/{code}/secret/rotate",
-            post(endpoints::rotate_secret),
+            post(secrets::rotate_secret),
         )
         .route(
             "/scopes/{scope}/subscriptions",

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use hookrelay_core::clock::to_rfc3339;
 use hookrelay_core::endpoint::OutboundAuth;
 use hookrelay_core::envelope;
-use hookrelay_signature::{Secret, SecretError, sign};
+use hookrelay_signature::{Signer, SignerError};
 use hookrelay_store::model::{DeliveryJob, EndpointTarget};
 
 /// What stands in for a credential in recorded headers.
@@ -29,8 +29,8 @@ pub(crate) fn build(
     job: &DeliveryJob,
     endpoint: &EndpointTarget,
     timestamp: i64,
-) -> Result<SignedRequest, SecretError> {
-    let secret = Secret::parse(&endpoint.secret)?;
+) -> Result<SignedRequest, SignerError> {
+    let signer = Signer::parse(&endpoint.secret)?;
     let body = envelope::render(
         job.event_id.as_str(),
         &job.event_type,
@@ -38,15 +38,16 @@ pub(crate) fn build(
         &job.scope,
         &job.data,
     );
-    let mut signature = sign(&secret, job.event_id.as_str(), timestamp, &body);
+    // `v1,…` for a `whsec_` secret, `v1a,…` for a `whsk_` ed25519 key.
+    let mut signature = signer.sign(job.event_id.as_str(), timestamp, &body);
     // During a rotation's grace period the old secret signs too, so receivers that
     // still hold it keep verifying: `v1,<new> v1,<old>`.
     if let Some((previous, until)) = &endpoint.previous_secret
         && *until > timestamp * 1000
-        && let Ok(previous) = Secret::parse(previous)
+        && let Ok(previous) = Signer::parse(previous)
     {
         signature.push(' ');
-        signature.push_str(&sign(&previous, job.event_id.as_str(), timestamp, &body));
+        signature.push_str(&previous.sign(job.event_id.as_str(), timestamp, &body));
     }
 
     let mut headers = vec![
@@ -86,7 +87,7 @@ mod tests {
     use std::sync::Arc;
 
     use hookrelay_core::ids::{DeliveryId, EndpointId, EventId};
-    use hookrelay_signature::verify;
+    use hookrelay_signature::{Secret, verify};
 
     use super::*;
 

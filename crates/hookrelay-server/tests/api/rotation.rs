@@ -139,3 +139,104 @@ async fn rotation_refuses_bad_input() {
     assert_eq!(resp.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn ed25519_endpoints_sign_v1a_and_rotate_to_and_from_hmac() {
+    use hookrelay_signature::{Keys, PublicKey, verify_with};
+
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    app.event_types(&["a"]).await;
+    let (s, e) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": receiver.url("/"), "key_type": "ed25519"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{e}");
+    assert_eq!(e["key_type"], "ed25519");
+    app.put("/scopes/s/subscriptions", json!({"e": ["a"]}))
+        .await;
+    let (_, shown) = app.get("/scopes/s/endpoints/e/secret").await;
+    assert!(
+        shown["secret"].as_str().unwrap().starts_with("whsk_"),
+        "{shown}"
+    );
+    let public = PublicKey::parse(shown["public_key"].as_str().unwrap()).unwrap();
+
+    app.publish("a", &["s"], json!({"n": 1})).await;
+    let r = &receiver.wait_for(1).await[0];
+    let header = &r.headers["webhook-signature"];
+    assert!(
+        header.starts_with("v1a,") && !header.contains(' '),
+        "{header}"
+    );
+    let ts: i64 = r.headers["webhook-timestamp"].parse().unwrap();
+    let keys = Keys {
+        secrets: &[],
+        public_keys: std::slice::from_ref(&public),
+    };
+    verify_with(
+        keys,
+        &r.headers["webhook-id"],
+        ts,
+        &r.body,
+        header,
+        now(),
+        300,
+    )
+    .expect("the public key verifies the v1a signature");
+
+    // Rotating to an HMAC secret: both signatures during the grace period.
+    let (s, rotated) = app
+        .post(
+            "/scopes/s/endpoints/e/secret/rotate",
+            json!({"key_type": "hmac"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rotated}");
+    assert!(rotated.get("public_key").is_none());
+    let new = Secret::parse(rotated["secret"].as_str().unwrap()).unwrap();
+    app.publish("a", &["s"], json!({"n": 2})).await;
+    let r = &receiver.wait_for(2).await[1];
+    let header = &r.headers["webhook-signature"];
+    let ts: i64 = r.headers["webhook-timestamp"].parse().unwrap();
+    assert!(
+        header.starts_with("v1,") && header.contains(" v1a,"),
+        "{header}"
+    );
+    let both = Keys {
+        secrets: std::slice::from_ref(&new),
+        public_keys: &[],
+    };
+    verify_with(
+        both,
+        &r.headers["webhook-id"],
+        ts,
+        &r.body,
+        header,
+        now(),
+        300,
+    )
+    .unwrap();
+    verify_with(
+        keys,
+        &r.headers["webhook-id"],
+        ts,
+        &r.body,
+        header,
+        now(),
+        300,
+    )
+    .expect("the old public key still verifies during the grace period");
+
+    let (s, bad) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "x", "url": receiver.url("/"), "secret": "whpk_AAAA"}),
+        )
+        .await;
+    assert_eq!(s, 422, "a public key cannot sign: {bad}");
+    assert_eq!(bad["error"]["details"][0]["field"], "secret");
+    app.stop().await;
+}
