@@ -114,8 +114,9 @@ async fn a_failed_probe_keeps_the_circuit_open_and_the_streak_survives_a_restart
 
     let app = app.restart().await;
     let (_, e) = app.get("/scopes/s/endpoints/e").await;
-    assert_eq!(
-        e["circuit"], "open",
+    // Open, or already half-open if the pending delivery is probing right now.
+    assert!(
+        e["circuit"] == "open" || e["circuit"] == "half_open",
         "a stored streak over the threshold resumes open: {e}"
     );
     receiver.always(Answer::status(200));
