@@ -69,6 +69,11 @@ prefixed_id!(
     TokenId,
     "tok_"
 );
+prefixed_id!(
+    /// One request received by the inbound gateway.
+    RequestId,
+    "req_"
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,8 @@
 //! - [`endpoint`]: endpoint codes, URLs, outbound auth.
 //! - [`balance`]: several `targets` per endpoint and the strategy that picks them.
 //! - [`filter`]: payload filters on subscriptions (`$eq`, `$gt`, `$in`, `$and`, …).
+//! - [`source`]: inbound sources: verification schemes, deduplication, forwarding and
+//!   publishing settings.
 //! - [`subscription`]: which event types an endpoint receives.
 //! - [`network`]: the SSRF guard's rules (reserved ranges, allowed networks).
 //! - [`operational`]: the events Hookrelay publishes about itself (`endpoint.disabled`,
@@ -30,6 +32,7 @@ pub mod operational;
 pub mod retry;
 pub mod schema;
 pub mod scope;
+pub mod source;
 pub mod subscription;
 
 /// A rejected value, with the field it came from, for 422 answers.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
+use hookrelay_core::source::SourceSpec;
 
 use crate::error::StoreResult;
 use crate::model::*;
@@ -140,6 +141,29 @@ pub trait Store: Send + Sync + 'static {
     // --- tokens ---
 
     /// Stores a token's hash.
+    // Inbound sources and their request log.
+
+    /// Creates or replaces a source; `true` when created.
+    async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)>;
+    /// One source.
+    async fn get_source(&self, name: &str) -> StoreResult<Option<SourceRecord>>;
+    /// Sources by name.
+    async fn list_sources(&self, page: PageRequest) -> StoreResult<Page<SourceRecord>>;
+    /// Deletes a source (its request log stays).
+    async fn delete_source(&self, name: &str) -> StoreResult<bool>;
+    /// Records a request — with its forward deliveries and published event when accepted,
+    /// or as a duplicate — in one durable transaction.
+    async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome>;
+    /// A source's request log, newest first.
+    async fn list_inbound(
+        &self,
+        source: &str,
+        status: Option<InboundStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<InboundRecord>>;
+    /// One logged request with its headers and body.
+    async fn get_inbound(&self, source: &str, id: &str) -> StoreResult<Option<InboundRecord>>;
+
     async fn create_token(
         &self,
         name: &str,

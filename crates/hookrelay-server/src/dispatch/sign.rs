@@ -119,6 +119,7 @@ mod tests {
             data: Arc::from("{\"id\": 7}"),
             scope: "biz:biz1".into(),
             endpoint: None,
+            inbound: None,
         };
         (job, endpoint)
     }

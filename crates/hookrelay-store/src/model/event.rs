@@ -88,6 +88,9 @@ pub struct DeliveryJob {
     pub scope: String,
     /// The receiving endpoint; `None` when it was deleted since.
     pub endpoint: Option<Arc<EndpointTarget>>,
+    /// For a forward of an inbound request: the request as received (sent as it is,
+    /// instead of an envelope).
+    pub inbound: Option<super::SharedPayload>,
 }
 
 /// The parts of an endpoint a delivery uses.

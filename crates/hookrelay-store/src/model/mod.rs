@@ -5,6 +5,7 @@ mod endpoint;
 mod event;
 mod event_type;
 mod page;
+mod source;
 mod token;
 
 pub use delivery::{
@@ -15,6 +16,10 @@ pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Su
 pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent, PublishOutcome};
 pub use event_type::{EventTypeRecord, SyncReport};
 pub use page::{Page, PageRequest};
+pub use source::{
+    ForwardRecord, InboundOutcome, InboundPayload, InboundRecord, InboundStatus, NewInbound,
+    SharedPayload, SourceRecord,
+};
 pub use token::TokenRecord;
 
 /// How many hot-path writes (publishes, attempt results) the store committed, in how

@@ -11,15 +11,18 @@ mod deliveries;
 mod endpoints;
 mod event_types;
 mod events;
+mod inbound;
 mod publish;
 mod rows;
 mod sealing;
+mod sources;
 mod subscriptions;
 mod tokens;
 mod writer;
 
 use async_trait::async_trait;
 use hookrelay_core::event_type::EventTypeDef;
+use hookrelay_core::source::SourceSpec;
 use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
 use sqlx::SqlitePool;
@@ -216,6 +219,33 @@ impl Store for SqliteStore {
         deliveries::pending(&self.read).await
     }
 
+    async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
+        sources::put(&self.write, &self.cipher, name, spec).await
+    }
+    async fn get_source(&self, name: &str) -> StoreResult<Option<SourceRecord>> {
+        sources::get(&self.read, &self.cipher, name).await
+    }
+    async fn list_sources(&self, page: PageRequest) -> StoreResult<Page<SourceRecord>> {
+        sources::list(&self.read, &self.cipher, page).await
+    }
+    async fn delete_source(&self, name: &str) -> StoreResult<bool> {
+        sources::delete(&self.write, name).await
+    }
+    async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome> {
+        self.handle.record_inbound(req).await
+    }
+    async fn list_inbound(
+        &self,
+        source: &str,
+        status: Option<InboundStatus>,
+        page: PageRequest,
+    ) -> StoreResult<Page<InboundRecord>> {
+        inbound::list(&self.read, source, status, page).await
+    }
+    async fn get_inbound(&self, source: &str, id: &str) -> StoreResult<Option<InboundRecord>> {
+        inbound::get(&self.read, source, id).await
+    }
+
     async fn create_token(
         &self,
         name: &str,
@@ -258,6 +288,8 @@ impl Store for SqliteStore {
         self.write.close().await;
     }
 }
+
+pub use inbound::{FORWARD_TYPE, forward_scope};
 
 /// The database file a `sqlite:` URL names (`None` for an in-memory database), parsed
 /// the way the driver parses it.

@@ -143,6 +143,7 @@ pub(crate) async fn write_batch(
                         data: Arc::clone(&data),
                         scope: scope.clone(),
                         endpoint: Some(Arc::clone(endpoint)),
+                        inbound: None,
                     });
                 }
             }
@@ -203,7 +204,7 @@ async fn insert_events(
     Ok(())
 }
 
-async fn insert_deliveries(
+pub(crate) async fn insert_deliveries(
     tx: &mut Transaction<'static, Sqlite>,
     jobs: &[&DeliveryJob],
 ) -> StoreResult<()> {

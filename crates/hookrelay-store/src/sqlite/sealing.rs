@@ -71,7 +71,7 @@ pub(crate) async fn check_or_init(pool: &SqlitePool, cipher: &Cipher) -> StoreRe
 /// key check; returns how many values were re-sealed.
 pub(crate) async fn rotate(pool: &SqlitePool, old: &Cipher, new: &Cipher) -> StoreResult<usize> {
     let mut tx = pool.begin().await?;
-    let n = reseal_endpoints(&mut tx, Some(old), new).await?;
+    let n = reseal_endpoints(&mut tx, Some(old), new).await? + reseal_sources(&mut tx, old, new).await?;
     write_check(&mut tx, new).await?;
     tx.commit().await?;
     Ok(n)
@@ -84,6 +84,30 @@ async fn write_check(conn: &mut SqliteConnection, cipher: &Cipher) -> StoreResul
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Re-seals every source's verify settings from `old` to `new`.
+async fn reseal_sources(
+    conn: &mut SqliteConnection,
+    old: &Cipher,
+    new: &Cipher,
+) -> StoreResult<usize> {
+    let rows = sqlx::query("SELECT name, verify FROM sources")
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let name: String = row.try_get("name")?;
+        let aad = super::sources::verify_aad(&name);
+        let plain = old
+            .open(&row.try_get::<String, _>("verify")?, &aad)
+            .map_err(|_| StoreError::WrongMasterKey("a source's secrets"))?;
+        sqlx::query("UPDATE sources SET verify = ? WHERE name = ?")
+            .bind(new.seal(&plain, &aad))
+            .bind(&name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len())
 }
 
 /// Re-seals every endpoint credential under `new`. With `old`, sealed values are opened

@@ -7,7 +7,7 @@
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{attempts, publish};
+use super::{attempts, inbound, publish};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -15,7 +15,9 @@ use hookrelay_core::ids::DeliveryId;
 
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AttemptResult, DeliveryJob, NewEvent, PublishOutcome, WriteStats};
+use crate::model::{
+    AttemptResult, DeliveryJob, InboundOutcome, NewEvent, NewInbound, PublishOutcome, WriteStats,
+};
 
 /// The most commands in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -25,11 +27,13 @@ pub(crate) enum Command {
     Publish(NewEvent, oneshot::Sender<StoreResult<PublishOutcome>>),
     Attempt(AttemptResult, oneshot::Sender<StoreResult<()>>),
     GiveUp(DeliveryId, String, i64, oneshot::Sender<StoreResult<()>>),
+    Inbound(Box<NewInbound>, oneshot::Sender<StoreResult<InboundOutcome>>),
 }
 
 enum Outcome {
     Published(PublishOutcome),
     Recorded,
+    Inbound(InboundOutcome),
 }
 
 /// The sending side; cheap to clone.
@@ -86,6 +90,15 @@ impl WriterHandle {
         let (reply, wait) = oneshot::channel();
         self.tx
             .send(Command::GiveUp(id, reason, now, reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome> {
+        let (reply, wait) = oneshot::channel();
+        self.tx
+            .send(Command::Inbound(Box::new(req), reply))
             .await
             .map_err(|_| StoreError::Closed)?;
         wait.await.map_err(|_| StoreError::Closed)?
@@ -180,6 +193,8 @@ async fn apply(pool: &SqlitePool, cipher: &Cipher, batch: &[Command]) -> StoreRe
                 attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;
                 Outcome::Recorded
             }
+            // One by one: a duplicate must see the request before it, even in this batch.
+            Command::Inbound(req, _) => Outcome::Inbound(inbound::record(&mut tx, cipher, req).await?),
         });
     }
     tx.commit().await?;
@@ -200,7 +215,17 @@ fn reply(cmd: Command, result: StoreResult<Outcome>, feed: &mpsc::UnboundedSende
         (Command::Publish(_, tx), Err(e)) => drop(tx.send(Err(e))),
         (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Ok(_)) => drop(tx.send(Ok(()))),
         (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Err(e)) => drop(tx.send(Err(e))),
-        (Command::Publish(_, tx), Ok(Outcome::Recorded)) => {
+        (Command::Inbound(_, tx), Ok(Outcome::Inbound(mut o))) => {
+            for job in std::mem::take(&mut o.jobs) {
+                let _ = feed.send(job);
+            }
+            drop(tx.send(Ok(o)))
+        }
+        (Command::Inbound(_, tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::Publish(_, tx), Ok(_)) => {
+            drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
+        }
+        (Command::Inbound(_, tx), Ok(_)) => {
             drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
         }
     }
