@@ -1,6 +1,7 @@
 //! Server settings. The binary fills them from flags, `hookrelay.toml` and
 //! `HOOKRELAY_*` variables; tests build them directly.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use hookrelay_core::network::NetworkPolicy;
@@ -28,6 +29,9 @@ pub struct Config {
     pub allow_networks: Option<String>,
     /// Refuse `http://` endpoints (`HOOKRELAY_HTTPS_ONLY`).
     pub https_only: bool,
+    /// A PEM bundle of root certificates trusted for deliveries besides the bundled web
+    /// PKI roots, for receivers behind a private CA (`HOOKRELAY_EXTRA_ROOT_CERTS`).
+    pub extra_root_certs: Option<PathBuf>,
     /// Delays between attempts, e.g. `5s,5m,30m` (`HOOKRELAY_RETRY_SCHEDULE`).
     pub retry_schedule: Option<String>,
     /// Largest accepted request body (`HOOKRELAY_MAX_PAYLOAD_BYTES`).
@@ -51,6 +55,7 @@ impl Default for Config {
             master_key: None,
             allow_networks: None,
             https_only: false,
+            extra_root_certs: None,
             retry_schedule: None,
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
@@ -85,6 +90,10 @@ impl Config {
             max_in_flight: self.max_in_flight,
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
             guard: self.guard()?,
+            extra_roots: match &self.extra_root_certs {
+                Some(path) => crate::dispatch::client::read_extra_roots(path)?,
+                None => Vec::new(),
+            },
         })
     }
 }

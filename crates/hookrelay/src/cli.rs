@@ -101,6 +101,11 @@ pub struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub https_only: bool,
+    /// A PEM bundle of extra root certificates trusted for deliveries, for receivers
+    /// behind a private CA (the bundled web PKI roots stay trusted).
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_root_certs: Option<PathBuf>,
     /// Delays between attempts, e.g. 5s,5m,30m [default: 5s,5m,30m,2h,5h,10h,14h,20h,24h].
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]

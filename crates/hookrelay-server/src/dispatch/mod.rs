@@ -6,6 +6,7 @@
 //! - [`send`]: one HTTP attempt and what it recorded.
 //! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
 //! - [`gate`]: per-endpoint concurrency, rate limit and 429/503 pauses.
+//! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
 //!
 //! New deliveries arrive on the store's job feed the moment their publish commits and
 //! start at once; retries wait in the schedule; pending rows left by a crash are loaded
@@ -14,6 +15,7 @@
 //! throttling endpoint holds at most its own share of the global slots.
 
 mod classify;
+pub mod client;
 mod gate;
 mod schedule;
 mod send;
@@ -28,6 +30,7 @@ use hookrelay_core::ids::{DeliveryId, EndpointId};
 use hookrelay_core::retry::RetrySchedule;
 use hookrelay_store::Store;
 use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, NextStep};
+use rustls::pki_types::CertificateDer;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -50,6 +53,8 @@ pub struct DispatchConfig {
     pub max_in_flight_per_endpoint: usize,
     /// Keeps deliveries out of private and reserved networks.
     pub guard: Guard,
+    /// Roots trusted besides the bundled ones, for receivers behind a private CA.
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 /// A cheap handle to the running dispatcher.
@@ -81,14 +86,7 @@ impl Dispatcher {
         cfg: DispatchConfig,
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(cfg.guard.resolver())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()?;
+        let client = client::delivery_client(&cfg)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
