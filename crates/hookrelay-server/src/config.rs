@@ -17,6 +17,10 @@ use crate::ssrf::Guard;
 pub struct Config {
     /// Address to listen on (`HOOKRELAY_LISTEN`).
     pub listen: String,
+    /// PEM certificate chain to serve HTTPS with; needs `tls_key` (`HOOKRELAY_TLS_CERT`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, RSA or EC) of `tls_cert` (`HOOKRELAY_TLS_KEY`).
+    pub tls_key: Option<PathBuf>,
     /// `sqlite://file.db`, `sqlite:///abs/file.db` (`HOOKRELAY_DATABASE_URL`).
     pub database_url: String,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
@@ -50,6 +54,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
+            tls_cert: None,
+            tls_key: None,
             database_url: "sqlite://hookrelay.db".to_owned(),
             admin_token: None,
             master_key: None,
