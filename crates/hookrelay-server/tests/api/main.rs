@@ -16,3 +16,4 @@ mod shutdown;
 mod ssrf;
 mod subscriptions;
 mod throttle;
+mod tls;
