@@ -1,6 +1,7 @@
 //! Server settings. The binary fills them from flags, `hookrelay.toml` and
 //! `HOOKRELAY_*` variables; tests build them directly.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use hookrelay_core::network::NetworkPolicy;
@@ -16,6 +17,10 @@ use crate::ssrf::Guard;
 pub struct Config {
     /// Address to listen on (`HOOKRELAY_LISTEN`).
     pub listen: String,
+    /// PEM certificate chain to serve HTTPS with; needs `tls_key` (`HOOKRELAY_TLS_CERT`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, RSA or EC) of `tls_cert` (`HOOKRELAY_TLS_KEY`).
+    pub tls_key: Option<PathBuf>,
     /// `sqlite://file.db`, `sqlite:///abs/file.db` (`HOOKRELAY_DATABASE_URL`).
     pub database_url: String,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
@@ -28,6 +33,9 @@ pub struct Config {
     pub allow_networks: Option<String>,
     /// Refuse `http://` endpoints (`HOOKRELAY_HTTPS_ONLY`).
     pub https_only: bool,
+    /// A PEM bundle of root certificates trusted for deliveries besides the bundled web
+    /// PKI roots, for receivers behind a private CA (`HOOKRELAY_EXTRA_ROOT_CERTS`).
+    pub extra_root_certs: Option<PathBuf>,
     /// Delays between attempts, e.g. `5s,5m,30m` (`HOOKRELAY_RETRY_SCHEDULE`).
     pub retry_schedule: Option<String>,
     /// Largest accepted request body (`HOOKRELAY_MAX_PAYLOAD_BYTES`).
@@ -55,11 +63,14 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
+            tls_cert: None,
+            tls_key: None,
             database_url: "sqlite://hookrelay.db".to_owned(),
             admin_token: None,
             master_key: None,
             allow_networks: None,
             https_only: false,
+            extra_root_certs: None,
             retry_schedule: None,
             max_payload_bytes: 1024 * 1024,
             max_in_flight: 512,
@@ -119,6 +130,10 @@ impl Config {
             max_in_flight_per_endpoint: self.max_in_flight_per_endpoint,
             guard: self.guard()?,
             circuit: self.circuit()?,
+            extra_roots: match &self.extra_root_certs {
+                Some(path) => crate::dispatch::client::read_extra_roots(path)?,
+                None => Vec::new(),
+            },
         })
     }
 }

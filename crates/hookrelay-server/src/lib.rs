@@ -12,6 +12,7 @@
 //! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
 //! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
+//! - [`tls`]: HTTPS for the API (certificate and key loading, the TLS listener).
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod master_key;
 pub mod registry_cache;
 pub mod ssrf;
 pub mod startup;
+pub mod tls;
 
 pub use config::Config;
 pub use startup::Server;

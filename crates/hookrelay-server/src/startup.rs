@@ -20,6 +20,8 @@ use crate::master_key::{self, KeyOrigin};
 /// A built server, bound and ready to run.
 pub struct Server {
     listener: TcpListener,
+    /// Set when the server terminates TLS itself.
+    tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
     dispatcher: Dispatcher,
     cancel: CancellationToken,
@@ -84,7 +86,10 @@ impl Server {
     /// Opens the store, ensures an admin token, binds the listener and starts the
     /// dispatcher (recovering pending deliveries first).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Settings and files are checked before the store is touched, so a bad one
+        // leaves nothing behind (such as an admin token that was never printed).
         let dispatch_config = config.dispatch()?;
+        let tls = crate::tls::from_settings(config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         let guard = dispatch_config.guard.clone();
         let (store, key_origin) = open_store(&config).await?;
         for def in hookrelay_core::operational::builtin_types() {
@@ -129,6 +134,7 @@ impl Server {
         }));
         Ok(Self {
             listener,
+            tls,
             state,
             dispatcher,
             cancel,
@@ -149,6 +155,11 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
+    /// `https` when the server terminates TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
     /// Serves until `shutdown` resolves, then stops taking work, lets attempts in flight
     /// finish within the configured deadline, and closes the store.
     pub async fn run_until_stopped(
@@ -158,13 +169,28 @@ impl Server {
         let deadline = Duration::from_millis(self.state.config().shutdown_timeout_ms);
         let router = crate::api::router(self.state.clone());
         let cancel = self.cancel.clone();
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                cancel.cancel();
-            })
-            .await
-            .context("the HTTP server failed")?;
+        let stopping = async move {
+            shutdown.await;
+            cancel.cancel();
+        };
+        // The same graceful shutdown either way: stop accepting, let requests finish.
+        let served = match self.tls {
+            Some(tls) => {
+                async {
+                    let listener = crate::tls::TlsListener::new(self.listener, tls)?;
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(stopping)
+                        .await
+                }
+                .await
+            }
+            None => {
+                axum::serve(self.listener, router)
+                    .with_graceful_shutdown(stopping)
+                    .await
+            }
+        };
+        // Whatever ended serving, deliveries in flight are drained and the store closed.
         self.cancel.cancel();
         if !self.dispatcher.drain(deadline).await {
             tracing::warn!(
@@ -173,6 +199,6 @@ impl Server {
             );
         }
         self.store.close().await;
-        Ok(())
+        served.context("the HTTP server failed")
     }
 }

@@ -29,7 +29,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let addr = server.local_addr()?;
-    tracing::info!(address = %addr, database = %database, recovered = server.recovered, "hookrelay listening on http://{addr}");
+    let scheme = server.scheme();
+    tracing::info!(address = %addr, database = %database, recovered = server.recovered, "hookrelay listening on {scheme}://{addr}");
     server.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(())

@@ -62,4 +62,34 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closure returns figment::Error"
+    )]
+    fn tls_paths_come_from_every_source() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("hookrelay.toml", "tls_cert = \"/etc/hookrelay/cert.pem\"")?;
+            jail.set_env("HOOKRELAY_TLS_KEY", "/etc/hookrelay/key.pem");
+            let args = ServeArgs {
+                extra_root_certs: Some("/etc/hookrelay/private-ca.pem".into()),
+                ..ServeArgs::default()
+            };
+            let config = load(&args).map_err(|e| e.to_string())?;
+            assert_eq!(
+                config.tls_cert.as_deref(),
+                Some(Path::new("/etc/hookrelay/cert.pem"))
+            );
+            assert_eq!(
+                config.tls_key.as_deref(),
+                Some(Path::new("/etc/hookrelay/key.pem"))
+            );
+            assert_eq!(
+                config.extra_root_certs.as_deref(),
+                Some(Path::new("/etc/hookrelay/private-ca.pem"))
+            );
+            Ok(())
+        });
+    }
 }

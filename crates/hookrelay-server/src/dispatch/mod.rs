@@ -8,6 +8,7 @@
 //! - [`gate`]: per-endpoint concurrency, rate limit, 429/503 pauses and the circuit.
 //! - [`circuit`]: the circuit breaker and auto-disable of one endpoint.
 //! - [`operational`]: the events Hookrelay publishes about endpoints and deliveries.
+//! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
 //!
 //! New deliveries arrive on the store's job feed the moment their publish commits and
 //! start at once; retries wait in the schedule; pending rows left by a crash are loaded
@@ -17,6 +18,7 @@
 
 mod circuit;
 mod classify;
+pub mod client;
 mod gate;
 mod operational;
 mod schedule;
@@ -34,6 +36,7 @@ use hookrelay_store::Store;
 use hookrelay_store::model::{
     AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, TargetFailure,
 };
+use rustls::pki_types::CertificateDer;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -60,6 +63,8 @@ pub struct DispatchConfig {
     pub guard: Guard,
     /// When endpoint circuits open and failing endpoints are disabled.
     pub circuit: CircuitPolicy,
+    /// Roots trusted besides the bundled ones, for receivers behind a private CA.
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 /// A cheap handle to the running dispatcher.
@@ -91,14 +96,7 @@ impl Dispatcher {
         cfg: DispatchConfig,
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(cfg.guard.resolver())
-            .connect_timeout(Duration::from_secs(10))
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            .build()?;
+        let client = client::delivery_client(&cfg)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,

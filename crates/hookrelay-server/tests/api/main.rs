@@ -18,3 +18,4 @@ mod shutdown;
 mod ssrf;
 mod subscriptions;
 mod throttle;
+mod tls;

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use hookrelay_server::tls::TlsListener;
 use hookrelay_server::{Config, Server};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -63,7 +64,11 @@ impl TestApp {
 
     async fn start(config: Config, dir: tempfile::TempDir) -> Self {
         let server = Server::build(config.clone()).await.expect("server builds");
-        let base = format!("http://{}", server.local_addr().expect("bound"));
+        let base = format!(
+            "{}://{}",
+            server.scheme(),
+            server.local_addr().expect("bound")
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server.run_until_stopped(async {
             let _ = stopped.await;
@@ -313,11 +318,22 @@ struct ReceiverState {
 #[derive(Clone)]
 pub struct TestReceiver {
     pub addr: std::net::SocketAddr,
+    scheme: &'static str,
     state: Arc<ReceiverState>,
 }
 
 impl TestReceiver {
     pub async fn start() -> Self {
+        Self::serve(None).await
+    }
+
+    /// A receiver serving HTTPS with the PEM certificate chain and key in these files.
+    pub async fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let tls = hookrelay_server::tls::server_config(cert, key).expect("receiver TLS config");
+        Self::serve(Some(tls)).await
+    }
+
+    async fn serve(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let state = Arc::new(ReceiverState {
             got: Mutex::new(Vec::new()),
             script: Mutex::new(Default::default()),
@@ -329,12 +345,26 @@ impl TestReceiver {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let app = Router::new().fallback(receive).with_state(state.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { addr, state }
+        let scheme = match tls {
+            Some(tls) => {
+                let listener = TlsListener::new(listener, tls).expect("TLS listener");
+                tokio::spawn(async move { axum::serve(listener, app).await });
+                "https"
+            }
+            None => {
+                tokio::spawn(async move { axum::serve(listener, app).await });
+                "http"
+            }
+        };
+        Self {
+            addr,
+            scheme,
+            state,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}{path}", self.scheme, self.addr)
     }
 
     /// Answers the next requests with `answers`, in order.
