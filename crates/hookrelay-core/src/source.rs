@@ -196,13 +196,22 @@ impl Verify {
             } => {
                 nonempty(secrets, "secrets")?;
                 if header.trim().is_empty() {
-                    return Err(FieldError::new("verify.header", "name the signature header"));
+                    return Err(FieldError::new(
+                        "verify.header",
+                        "name the signature header",
+                    ));
                 }
                 if !matches!(algorithm.as_str(), "sha256" | "sha512") {
-                    return Err(FieldError::new("verify.algorithm", "algorithm is sha256 or sha512"));
+                    return Err(FieldError::new(
+                        "verify.algorithm",
+                        "algorithm is sha256 or sha512",
+                    ));
                 }
                 if !matches!(encoding.as_str(), "hex" | "base64") {
-                    return Err(FieldError::new("verify.encoding", "encoding is hex or base64"));
+                    return Err(FieldError::new(
+                        "verify.encoding",
+                        "encoding is hex or base64",
+                    ));
                 }
                 Ok(())
             }
@@ -410,7 +419,11 @@ impl SourceSpec {
                 "max_body_bytes is between 1 and 67108864",
             ));
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The deduplication in effect.
@@ -462,16 +475,25 @@ mod tests {
 
     #[test]
     fn a_github_source_dedupes_on_the_delivery_header_by_default() {
-        let s = spec(json!({"verify": {"type": "github", "secrets": ["s"]}, "forward_to": ["https://internal.example.com/gh"]}));
+        let s = spec(
+            json!({"verify": {"type": "github", "secrets": ["s"]}, "forward_to": ["https://internal.example.com/gh"]}),
+        );
         s.validate().unwrap();
         assert_eq!(
             s.effective_dedupe().unwrap().header.as_deref(),
             Some("x-github-delivery")
         );
-        let off = spec(json!({"verify": {"type": "github", "secrets": ["s"]}, "forward_to": ["https://a.example.com"], "dedupe": false}));
+        let off = spec(
+            json!({"verify": {"type": "github", "secrets": ["s"]}, "forward_to": ["https://a.example.com"], "dedupe": false}),
+        );
         assert!(off.effective_dedupe().is_none());
-        let stripe = spec(json!({"verify": {"type": "stripe", "secrets": ["whsec_x"]}, "forward_to": ["https://a.example.com"]}));
-        assert_eq!(stripe.effective_dedupe().unwrap().json_path.as_deref(), Some("id"));
+        let stripe = spec(
+            json!({"verify": {"type": "stripe", "secrets": ["whsec_x"]}, "forward_to": ["https://a.example.com"]}),
+        );
+        assert_eq!(
+            stripe.effective_dedupe().unwrap().json_path.as_deref(),
+            Some("id")
+        );
     }
 
     #[test]
@@ -483,7 +505,12 @@ mod tests {
             "allowed_ips": ["nope"],
             "response": {"status": 500}
         }));
-        let fields: Vec<String> = s.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = s
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
             [
@@ -502,7 +529,9 @@ mod tests {
 
     #[test]
     fn allowed_ips_take_cidrs_and_addresses() {
-        let s = spec(json!({"verify": {"type": "none"}, "forward_to": ["https://a.example.com"], "allowed_ips": ["192.30.252.0/22", "10.1.2.3"]}));
+        let s = spec(
+            json!({"verify": {"type": "none"}, "forward_to": ["https://a.example.com"], "allowed_ips": ["192.30.252.0/22", "10.1.2.3"]}),
+        );
         assert!(s.allows("192.30.253.9".parse().unwrap()));
         assert!(s.allows("10.1.2.3".parse().unwrap()));
         assert!(!s.allows("10.1.2.4".parse().unwrap()));

@@ -138,10 +138,7 @@ pub trait Store: Send + Sync + 'static {
     /// Pending deliveries and when each is due, for recovery at start-up.
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>>;
 
-    // --- tokens ---
-
-    /// Stores a token's hash.
-    // Inbound sources and their request log.
+    // --- inbound sources and their request log ---
 
     /// Creates or replaces a source; `true` when created.
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)>;
@@ -164,6 +161,9 @@ pub trait Store: Send + Sync + 'static {
     /// One logged request with its headers and body.
     async fn get_inbound(&self, source: &str, id: &str) -> StoreResult<Option<InboundRecord>>;
 
+    // --- tokens ---
+
+    /// Stores a token's hash.
     async fn create_token(
         &self,
         name: &str,

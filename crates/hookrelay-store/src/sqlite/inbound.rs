@@ -9,8 +9,8 @@ use hookrelay_core::ids::{DeliveryId, EventId, RequestId};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 
-use super::rows::{self, endpoint_columns};
 use super::publish;
+use super::rows::{self, endpoint_columns};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
@@ -233,10 +233,10 @@ pub(crate) async fn get(
     let Some(row) = sqlx::query(
         "SELECT *, length(body) AS body_size FROM inbound_requests WHERE source = ? AND id = ?",
     )
-        .bind(source)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
+    .bind(source)
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };

@@ -22,9 +22,9 @@ mod writer;
 
 use async_trait::async_trait;
 use hookrelay_core::event_type::EventTypeDef;
-use hookrelay_core::source::SourceSpec;
 use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
+use hookrelay_core::source::SourceSpec;
 use sqlx::SqlitePool;
 
 use crate::crypto::Cipher;

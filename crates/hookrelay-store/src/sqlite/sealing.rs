@@ -71,7 +71,8 @@ pub(crate) async fn check_or_init(pool: &SqlitePool, cipher: &Cipher) -> StoreRe
 /// key check; returns how many values were re-sealed.
 pub(crate) async fn rotate(pool: &SqlitePool, old: &Cipher, new: &Cipher) -> StoreResult<usize> {
     let mut tx = pool.begin().await?;
-    let n = reseal_endpoints(&mut tx, Some(old), new).await? + reseal_sources(&mut tx, old, new).await?;
+    let n = reseal_endpoints(&mut tx, Some(old), new).await?
+        + reseal_sources(&mut tx, old, new).await?;
     write_check(&mut tx, new).await?;
     tx.commit().await?;
     Ok(n)

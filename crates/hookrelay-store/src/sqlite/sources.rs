@@ -25,7 +25,8 @@ fn record(row: &SqliteRow, cipher: &Cipher) -> StoreResult<SourceRecord> {
         serde_json::from_str(&verify_json).map_err(|_| StoreError::Corrupt("sources.verify"))?;
     let mut spec: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("spec")?)
         .map_err(|_| StoreError::Corrupt("sources.spec"))?;
-    spec["verify"] = serde_json::to_value(&verify).map_err(|_| StoreError::Corrupt("sources.verify"))?;
+    spec["verify"] =
+        serde_json::to_value(&verify).map_err(|_| StoreError::Corrupt("sources.verify"))?;
     let spec: SourceSpec =
         serde_json::from_value(spec).map_err(|_| StoreError::Corrupt("sources.spec"))?;
     Ok(SourceRecord {

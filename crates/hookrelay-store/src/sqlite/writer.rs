@@ -27,7 +27,10 @@ pub(crate) enum Command {
     Publish(NewEvent, oneshot::Sender<StoreResult<PublishOutcome>>),
     Attempt(AttemptResult, oneshot::Sender<StoreResult<()>>),
     GiveUp(DeliveryId, String, i64, oneshot::Sender<StoreResult<()>>),
-    Inbound(Box<NewInbound>, oneshot::Sender<StoreResult<InboundOutcome>>),
+    Inbound(
+        Box<NewInbound>,
+        oneshot::Sender<StoreResult<InboundOutcome>>,
+    ),
 }
 
 enum Outcome {
@@ -194,7 +197,9 @@ async fn apply(pool: &SqlitePool, cipher: &Cipher, batch: &[Command]) -> StoreRe
                 Outcome::Recorded
             }
             // One by one: a duplicate must see the request before it, even in this batch.
-            Command::Inbound(req, _) => Outcome::Inbound(inbound::record(&mut tx, cipher, req).await?),
+            Command::Inbound(req, _) => {
+                Outcome::Inbound(inbound::record(&mut tx, cipher, req).await?)
+            }
         });
     }
     tx.commit().await?;
