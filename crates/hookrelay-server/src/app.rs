@@ -7,6 +7,7 @@ use hookrelay_store::Store;
 use crate::auth::TokenCache;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
+use crate::inbound::client::TrustedProxies;
 use crate::registry_cache::RegistryCache;
 use crate::ssrf::Guard;
 
@@ -19,6 +20,7 @@ pub struct App {
     pub(crate) tokens: TokenCache,
     pub(crate) registry: RegistryCache,
     pub(crate) guard: Guard,
+    pub(crate) trusted_proxies: TrustedProxies,
 }
 
 /// The handlers' state.
@@ -49,6 +51,10 @@ impl AppState {
     /// Publishable event types, cached briefly.
     pub fn registry(&self) -> &RegistryCache {
         &self.0.registry
+    }
+    /// Proxies whose `X-Forwarded-For` names the inbound caller.
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.0.trusted_proxies
     }
     /// The dispatcher, when this process delivers.
     pub fn dispatcher(&self) -> Option<&Dispatcher> {

@@ -48,6 +48,9 @@ pub struct Config {
     pub attempt_timeout_ms: u64,
     /// How long shutdown waits for attempts in flight, in ms.
     pub shutdown_timeout_ms: u64,
+    /// Proxies whose `X-Forwarded-For` names the inbound gateway's caller, as CIDRs
+    /// (`HOOKRELAY_TRUSTED_PROXIES`); without it the socket's address counts.
+    pub trusted_proxies: Option<String>,
     /// Consecutive failed attempts that open an endpoint's circuit
     /// (`HOOKRELAY_CIRCUIT_THRESHOLD`).
     pub circuit_threshold: u32,
@@ -77,6 +80,7 @@ impl Default for Config {
             max_in_flight_per_endpoint: 64,
             attempt_timeout_ms: 15_000,
             shutdown_timeout_ms: 10_000,
+            trusted_proxies: None,
             circuit_threshold: 10,
             circuit_cooldown: "30s".to_owned(),
             disable_failing_after: "5d".to_owned(),

@@ -13,6 +13,8 @@
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
 //! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
 //! - [`tls`]: HTTPS for the API (certificate and key loading, the TLS listener).
+//! - [`inbound`]: the inbound gateway, `POST /in/{source}`: verify, deduplicate, record,
+//!   answer; forwards go through the dispatcher.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 
 #![forbid(unsafe_code)]
@@ -22,6 +24,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dispatch;
+pub mod inbound;
 pub mod master_key;
 pub mod registry_cache;
 pub mod ssrf;

@@ -15,6 +15,7 @@ use crate::app::{App, AppState};
 use crate::auth::{TokenCache, generate_token, hash_token};
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
+use crate::inbound::client::TrustedProxies;
 use crate::master_key::{self, KeyOrigin};
 
 /// A built server, bound and ready to run.
@@ -89,6 +90,11 @@ impl Server {
         // Settings and files are checked before the store is touched, so a bad one
         // leaves nothing behind (such as an admin token that was never printed).
         let dispatch_config = config.dispatch()?;
+        let trusted_proxies = match &config.trusted_proxies {
+            Some(list) => TrustedProxies::parse(list)
+                .map_err(|e| anyhow::anyhow!("HOOKRELAY_TRUSTED_PROXIES: {e}"))?,
+            None => TrustedProxies::default(),
+        };
         let tls = crate::tls::from_settings(config.tls_cert.as_deref(), config.tls_key.as_deref())?;
         let guard = dispatch_config.guard.clone();
         let (store, key_origin) = open_store(&config).await?;
@@ -131,6 +137,7 @@ impl Server {
             tokens: TokenCache::default(),
             registry: Default::default(),
             guard,
+            trusted_proxies,
         }));
         Ok(Self {
             listener,
@@ -175,19 +182,26 @@ impl Server {
         };
         // The same graceful shutdown either way: stop accepting, let requests finish.
         let served = match self.tls {
-            Some(tls) => {
-                async {
-                    let listener = crate::tls::TlsListener::new(self.listener, tls)?;
-                    axum::serve(listener, router)
-                        .with_graceful_shutdown(stopping)
-                        .await
-                }
+            Some(tls) => async {
+                let listener = crate::tls::TlsListener::new(self.listener, tls)?;
+                axum::serve(
+                    listener,
+                    router
+                        .into_make_service_with_connect_info::<crate::inbound::client::PeerAddr>(),
+                )
+                .with_graceful_shutdown(stopping)
                 .await
             }
+            .await,
             None => {
-                axum::serve(self.listener, router)
-                    .with_graceful_shutdown(stopping)
-                    .await
+                // The peer address is what the inbound gateway's `allowed_ips` check.
+                axum::serve(
+                    self.listener,
+                    router
+                        .into_make_service_with_connect_info::<crate::inbound::client::PeerAddr>(),
+                )
+                .with_graceful_shutdown(stopping)
+                .await
             }
         };
         // Whatever ended serving, deliveries in flight are drained and the store closed.

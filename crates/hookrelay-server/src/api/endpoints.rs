@@ -239,7 +239,7 @@ impl EndpointBody {
 
 /// Runs the SSRF guard over `(field, url)` pairs: 422 naming the field, with a message
 /// that says how to allow the range.
-async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Result<(), ApiError> {
+pub(super) async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Result<(), ApiError> {
     let mut details = Vec::new();
     for (field, raw) in urls {
         let Ok(url) = url::Url::parse(raw) else {

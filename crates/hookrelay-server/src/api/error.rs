@@ -119,6 +119,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The message it answers with.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<FieldError> for ApiError {

@@ -3,7 +3,8 @@
 //! # Layout
 //! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
 //! validates `url`/`targets`), [`secrets`] (signing secret and rotation), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
-//! [`health`]. Policy lives in [`extract`] (JSON bodies, paging) and
+//! [`health`], [`sources`] (the inbound gateway's configuration and request log; the
+//! gateway itself is [`crate::inbound`]). Policy lives in [`extract`] (JSON bodies, paging) and
 //! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
 
 pub mod deliveries;
@@ -15,6 +16,7 @@ pub mod events;
 pub mod extract;
 pub mod health;
 pub mod secrets;
+pub mod sources;
 pub mod subscriptions;
 pub mod tokens;
 
@@ -72,11 +74,22 @@ pub fn router(state: AppState) -> Router {
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
+        .route("/sources", get(sources::list))
+        .route(
+            "/sources/{name}",
+            get(sources::get).put(sources::put).delete(sources::delete),
+        )
+        .route("/sources/{name}/requests", get(sources::requests))
+        .route("/sources/{name}/requests/{id}", get(sources::request))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", axum::routing::delete(tokens::revoke));
     Router::new()
         .nest("/api/v1", v1)
         .route("/health", get(health::health))
+        .route(
+            "/in/{name}",
+            axum::routing::post(crate::inbound::gateway::receive),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`schedule`]: the in-memory timer queue of waiting deliveries.
 //! - [`sign`]: where a delivery is signed (body and headers of one attempt).
+//! - [`forward`]: the same for a forward of an inbound request (sent as received).
 //! - [`send`]: one HTTP attempt and what it recorded.
 //! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
 //! - [`gate`]: per-endpoint concurrency, rate limit, 429/503 pauses and the circuit.
@@ -19,6 +20,7 @@
 mod circuit;
 mod classify;
 pub mod client;
+mod forward;
 mod gate;
 mod operational;
 mod schedule;
@@ -265,7 +267,11 @@ impl Dispatcher {
         probe: bool,
     ) {
         let started = now_ms();
-        let request = match sign::build(&job, endpoint, started / 1000) {
+        let built = match &job.inbound {
+            Some(payload) => Ok(forward::build(payload, endpoint)),
+            None => sign::build(&job, endpoint, started / 1000),
+        };
+        let request = match built {
             Ok(r) => r,
             Err(e) => {
                 return self

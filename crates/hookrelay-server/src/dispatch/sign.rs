@@ -63,16 +63,7 @@ pub(crate) fn build(
         recorded.insert(name.to_ascii_lowercase(), REDACTED.to_owned());
     }
     if let Some(auth) = &endpoint.auth {
-        let value = match auth {
-            OutboundAuth::Bearer { token } => format!("Bearer {token}"),
-            OutboundAuth::Basic { username, password } => {
-                format!(
-                    "Basic {}",
-                    STANDARD.encode(format!("{username}:{password}"))
-                )
-            }
-        };
-        headers.push(("authorization".to_owned(), value));
+        headers.push(("authorization".to_owned(), auth_header(auth)));
         recorded.insert("authorization".to_owned(), REDACTED.to_owned());
     }
     Ok(SignedRequest {
@@ -80,6 +71,17 @@ pub(crate) fn build(
         headers,
         recorded,
     })
+}
+
+/// The `Authorization` value of an endpoint's outbound auth.
+pub(crate) fn auth_header(auth: &OutboundAuth) -> String {
+    match auth {
+        OutboundAuth::Bearer { token } => format!("Bearer {token}"),
+        OutboundAuth::Basic { username, password } => format!(
+            "Basic {}",
+            STANDARD.encode(format!("{username}:{password}"))
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod endpoints;
 mod errors;
 mod events;
 mod filters;
+mod inbound;
 mod isolation;
 mod retries;
 mod rotation;

@@ -1,0 +1,107 @@
+//! Who is calling: the socket's address, or the first `X-Forwarded-For` entry when the
+//! socket is a trusted proxy (`HOOKRELAY_TRUSTED_PROXIES`). Trusting the header from
+//! anyone else would let any caller pick the address `allowed_ips` checks.
+
+use std::net::IpAddr;
+
+use axum::http::HeaderMap;
+use ipnet::IpNet;
+
+/// The trusted proxies' networks.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of CIDRs or addresses.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let net = item
+                .parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR"))?;
+            nets.push(net);
+        }
+        Ok(Self(nets))
+    }
+
+    /// The client's address.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        let peer = canonical(peer);
+        if !self.0.iter().any(|n| n.contains(&peer)) {
+            return peer;
+        }
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|first| first.trim().parse::<IpAddr>().ok())
+            .map_or(peer, canonical)
+    }
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it carries.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_a_trusted_proxy() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, 127.0.0.1").unwrap();
+        let from_proxy: IpAddr = "10.1.1.1".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.9".parse().unwrap();
+        let headers = xff("203.0.113.7, 10.1.1.1");
+        assert_eq!(
+            proxies.client(from_proxy, &headers),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(proxies.client(stranger, &headers), stranger);
+        assert_eq!(proxies.client(from_proxy, &HeaderMap::new()), from_proxy);
+        assert_eq!(
+            TrustedProxies::default().client(from_proxy, &headers),
+            from_proxy
+        );
+        assert!(TrustedProxies::parse("nope").is_err());
+        let mapped: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+        assert_eq!(
+            proxies.client(mapped, &xff("203.0.113.8")),
+            "203.0.113.8".parse::<IpAddr>().unwrap()
+        );
+    }
+}
+
+/// The socket's remote address, for plain and TLS listeners alike (axum knows the plain
+/// one only; the inbound gateway reads this one).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
