@@ -48,6 +48,9 @@ pub struct Config {
     pub attempt_timeout_ms: u64,
     /// How long shutdown waits for attempts in flight, in ms.
     pub shutdown_timeout_ms: u64,
+    /// How long the inbound gateway waits for a request's body before answering 408
+    /// (`HOOKRELAY_INBOUND_READ_TIMEOUT_MS`), so slow clients cannot hold connections.
+    pub inbound_read_timeout_ms: u64,
     /// Proxies whose `X-Forwarded-For` names the inbound gateway's caller, as CIDRs
     /// (`HOOKRELAY_TRUSTED_PROXIES`); without it the socket's address counts.
     pub trusted_proxies: Option<String>,
@@ -81,6 +84,7 @@ impl Default for Config {
             attempt_timeout_ms: 15_000,
             shutdown_timeout_ms: 10_000,
             trusted_proxies: None,
+            inbound_read_timeout_ms: 30_000,
             circuit_threshold: 10,
             circuit_cooldown: "30s".to_owned(),
             disable_failing_after: "5d".to_owned(),

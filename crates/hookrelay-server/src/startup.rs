@@ -182,17 +182,19 @@ impl Server {
         };
         // The same graceful shutdown either way: stop accepting, let requests finish.
         let served = match self.tls {
-            Some(tls) => async {
-                let listener = crate::tls::TlsListener::new(self.listener, tls)?;
-                axum::serve(
+            Some(tls) => {
+                async {
+                    let listener = crate::tls::TlsListener::new(self.listener, tls)?;
+                    axum::serve(
                     listener,
                     router
                         .into_make_service_with_connect_info::<crate::inbound::client::PeerAddr>(),
                 )
                 .with_graceful_shutdown(stopping)
                 .await
+                }
+                .await
             }
-            .await,
             None => {
                 // The peer address is what the inbound gateway's `allowed_ips` check.
                 axum::serve(

@@ -513,3 +513,70 @@ async fn rotate_master_key_re_seals_the_secrets_and_no_log_shows_them() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_after_an_inbound_202_still_forwards_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
+        ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8"),
+    ];
+    let receiver = Receiver::default();
+    // Slow: the forward is still in flight when the process is killed.
+    receiver
+        .delay_ms
+        .store(2_000, std::sync::atomic::Ordering::SeqCst);
+    let url = receiver.start().await;
+    let mut server = spawn(dir.path(), &envs);
+    let client = reqwest::Client::new();
+    let r = client
+        .put(format!("{}/api/v1/sources/gh", server.base))
+        .bearer_auth(TOKEN)
+        .json(&json!({"verify": {"type": "github", "secrets": ["s3cret"]}, "forward_to": [url]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body = br#"{"action":"opened","number":7}"#;
+    let r = client
+        .post(format!("{}/in/gh", server.base))
+        .header("x-github-event", "pull_request")
+        .header("x-github-delivery", "d-1")
+        .header(
+            "x-hub-signature-256",
+            hookrelay_signature::providers::github::sign(b"s3cret", body),
+        )
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while receiver.arrived.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(Instant::now() < deadline, "the forward never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.child.kill().unwrap(); // SIGKILL, the forward unanswered
+    server.child.wait().unwrap();
+    assert!(
+        receiver.requests.lock().unwrap().is_empty(),
+        "not answered before the kill"
+    );
+
+    receiver
+        .delay_ms
+        .store(0, std::sync::atomic::Ordering::SeqCst);
+    let mut server = spawn(dir.path(), &envs);
+    wait_for_requests(&receiver, 1).await;
+    let requests = receiver.requests.lock().unwrap().clone();
+    let forwarded = requests
+        .iter()
+        .find(|(h, _)| h["x-hookrelay-request-id"] == id.as_str())
+        .expect("the request accepted before the kill is forwarded after the restart");
+    assert_eq!(&forwarded.1[..], body, "byte for byte");
+    stop(&mut server, "-TERM");
+}

@@ -115,6 +115,11 @@ impl ApiError {
         }
     }
 
+    /// 408: the client was too slow to send its request.
+    pub fn timeout(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", message)
+    }
+
     /// The status it answers with.
     pub fn status(&self) -> StatusCode {
         self.status

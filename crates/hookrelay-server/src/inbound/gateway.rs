@@ -3,6 +3,7 @@
 //! durable transaction — and answer. Rejections are recorded too (never forwarded).
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -97,9 +98,25 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
         ));
         return Ok(received.reject(state, error, Bytes::new()).await);
     }
-    let Ok(body) = axum::body::to_bytes(body, spec.max_body_bytes).await else {
-        let error = ApiError::too_large(spec.max_body_bytes);
-        return Ok(received.reject(state, error, Bytes::new()).await);
+    let read_timeout = Duration::from_millis(state.config().inbound_read_timeout_ms.max(1));
+    let body = match tokio::time::timeout(
+        read_timeout,
+        axum::body::to_bytes(body, spec.max_body_bytes),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
+            let error = ApiError::too_large(spec.max_body_bytes);
+            return Ok(received.reject(state, error, Bytes::new()).await);
+        }
+        Err(_) => {
+            let error = ApiError::timeout(format!(
+                "the request body did not arrive within {} ms",
+                read_timeout.as_millis()
+            ));
+            return Ok(received.reject(state, error, Bytes::new()).await);
+        }
     };
     if let Err(reason) = verify::check(&spec.verify, &head.headers, &body, received.at / 1000) {
         return Ok(received

@@ -2236,3 +2236,41 @@ async fn only_the_admin_token_manages_sources() {
     assert_eq!(s, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_forwarded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::with(|c| c.inbound_read_timeout_ms = 300).await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(&app, &receiver, "slow", json!({"type": "none"})).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Headers promise 100 bytes; only 5 come, then the client goes quiet.
+    socket
+        .write_all(
+            b"POST /in/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+              Content-Length: 100\r\n\r\n{\"a\":",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut answer))
+        .await
+        .expect("the gateway answers instead of waiting for ever")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    let rejected = log_of(&app, "slow", "?status=rejected").await;
+    assert_eq!(rejected.len(), 1, "{rejected:?}");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did not arrive"),
+        "{rejected:?}"
+    );
+    assert!(forward_deliveries(&app, "slow").await.is_empty());
+    app.stop().await;
+}
