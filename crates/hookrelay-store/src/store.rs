@@ -179,6 +179,36 @@ pub trait Store: Send + Sync + 'static {
     /// Whether any live admin token exists.
     async fn has_admin_token(&self) -> StoreResult<bool>;
 
+    // --- claiming, for backends shared by several processes ---
+
+    /// Claims up to `limit` pending deliveries due by `now` that no live worker holds,
+    /// leasing each until `now + lease_ms`, and returns everything needed to send them.
+    /// Two concurrent callers never get the same row; a lease that runs out (its worker
+    /// died) makes the row claimable again. Backends with a job feed claim nothing:
+    /// their one dispatcher is fed in memory.
+    async fn claim_due(
+        &self,
+        limit: usize,
+        lease_ms: i64,
+        now: i64,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        let _ = (limit, lease_ms, now);
+        Ok(Vec::new())
+    }
+    /// Gives back the leases of claimed deliveries that were not attempted (at
+    /// shutdown), so another worker can take them at once instead of after the lease.
+    async fn release_claims(&self, ids: &[DeliveryId]) -> StoreResult<()> {
+        let _ = ids;
+        Ok(())
+    }
+    /// Raised whenever any process commits new or re-queued work (PostgreSQL's
+    /// `LISTEN/NOTIFY`), and after a lost listening connection is back (notifications
+    /// may have been missed). `None` for a backend whose job feed carries new work;
+    /// `Some` means this backend's dispatchers claim rows with [`Store::claim_due`].
+    fn work_signal(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+
     /// New deliveries, sent the moment their publish commits, for a dispatcher in this
     /// process. Given out once; `None` for a backend where workers claim rows instead.
     fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>;
