@@ -201,6 +201,13 @@ pub trait Store: Send + Sync + 'static {
         let _ = ids;
         Ok(())
     }
+    /// Extends this worker's lease on a claimed delivery to `until` (unix ms), for an
+    /// attempt whose timeout outlasts the lease it was claimed with; `false` when the
+    /// delivery is no longer pending or its lease ran out and another worker may hold it.
+    async fn renew_claim(&self, id: &DeliveryId, until: i64) -> StoreResult<bool> {
+        let _ = (id, until);
+        Ok(true)
+    }
     /// Raised whenever any process commits new or re-queued work (PostgreSQL's
     /// `LISTEN/NOTIFY`), and after a lost listening connection is back (notifications
     /// may have been missed). `None` for a backend whose job feed carries new work;
