@@ -11,6 +11,52 @@ use serde::{Deserialize, Serialize};
 use crate::dispatch::{CircuitPolicy, DispatchConfig};
 use crate::ssrf::Guard;
 
+/// What one `hookrelay serve` process does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The API, the inbound gateway and deliveries.
+    #[default]
+    All,
+    /// The API and the inbound gateway: accepts and writes, delivers nothing.
+    Api,
+    /// Deliveries only; the HTTP listener serves `/health`.
+    Worker,
+}
+
+impl Role {
+    /// Whether this process runs a dispatcher.
+    pub fn delivers(self) -> bool {
+        matches!(self, Self::All | Self::Worker)
+    }
+    /// Whether this process serves the API.
+    pub fn serves_api(self) -> bool {
+        matches!(self, Self::All | Self::Api)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::All => "all",
+            Self::Api => "api",
+            Self::Worker => "worker",
+        })
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "all" => Ok(Self::All),
+            "api" => Ok(Self::Api),
+            "worker" => Ok(Self::Worker),
+            other => Err(format!("unknown role {other:?}: use all, api or worker")),
+        }
+    }
+}
+
 /// Everything `hookrelay serve` can be told.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
@@ -21,8 +67,27 @@ pub struct Config {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key (PKCS#8, RSA or EC) of `tls_cert` (`HOOKRELAY_TLS_KEY`).
     pub tls_key: Option<PathBuf>,
-    /// `sqlite://file.db`, `sqlite:///abs/file.db` (`HOOKRELAY_DATABASE_URL`).
+    /// `sqlite://file.db`, `sqlite:///abs/file.db`, or `postgres://…` to share one
+    /// database between processes (`HOOKRELAY_DATABASE_URL`).
     pub database_url: String,
+    /// PostgreSQL: the schema Hookrelay's tables live in, created if missing; unset
+    /// means the connection's default search path (`HOOKRELAY_DATABASE_SCHEMA`).
+    pub database_schema: Option<String>,
+    /// PostgreSQL: connections in the pool (`HOOKRELAY_DATABASE_POOL_SIZE`).
+    pub database_pool_size: u32,
+    /// PostgreSQL: the longest a statement may run, in ms
+    /// (`HOOKRELAY_DATABASE_STATEMENT_TIMEOUT_MS`).
+    pub database_statement_timeout_ms: u64,
+    /// Apply pending migrations at start (`HOOKRELAY_MIGRATE`; `--no-migrate` turns it
+    /// off, so that only `hookrelay migrate` changes the schema).
+    pub migrate: bool,
+    /// What this process does: `all` (API and deliveries), `api` (accepts and writes,
+    /// delivers nothing) or `worker` (delivers; serves only `/health`)
+    /// (`HOOKRELAY_ROLE`). `api` and `worker` need PostgreSQL.
+    pub role: Role,
+    /// How often a worker claims due deliveries from PostgreSQL without a notification,
+    /// in ms (`HOOKRELAY_POLL_INTERVAL_MS`).
+    pub poll_interval_ms: u64,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
     pub admin_token: Option<String>,
     /// Base64 of the 32-byte key that seals credentials at rest; when unset, a key file
@@ -72,6 +137,12 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             database_url: "sqlite://hookrelay.db".to_owned(),
+            database_schema: None,
+            database_pool_size: 16,
+            database_statement_timeout_ms: 30_000,
+            migrate: true,
+            role: Role::All,
+            poll_interval_ms: 1_000,
             admin_token: None,
             master_key: None,
             allow_networks: None,
@@ -142,6 +213,7 @@ impl Config {
                 Some(path) => crate::dispatch::client::read_extra_roots(path)?,
                 None => Vec::new(),
             },
+            poll_interval: Duration::from_millis(self.poll_interval_ms.max(10)),
         })
     }
 }

@@ -31,7 +31,7 @@ pub mod ssrf;
 pub mod startup;
 pub mod tls;
 
-pub use config::Config;
+pub use config::{Config, Role};
 pub use startup::Server;
 
 /// The `user-agent` of every delivery.

@@ -24,7 +24,8 @@ pub struct Server {
     /// Set when the server terminates TLS itself.
     tls: Option<Arc<rustls::ServerConfig>>,
     state: AppState,
-    dispatcher: Dispatcher,
+    /// Absent in an API-only process.
+    dispatcher: Option<Dispatcher>,
     cancel: CancellationToken,
     store: Arc<dyn Store>,
     /// The admin token created by this start (print it once), if one was created.
@@ -83,6 +84,19 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyO
     }
 }
 
+/// Applies the migrations of the database the configuration names; says what it did.
+pub async fn migrate(config: &Config) -> anyhow::Result<String> {
+    let url = &config.database_url;
+    if url.starts_with("sqlite:") {
+        // Opening a SQLite store applies its migrations (and creates the key file).
+        let (store, _) = open_sqlite(url, config.master_key.as_deref()).await?;
+        store.close().await;
+        Ok(format!("{url}: the schema is up to date"))
+    } else {
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://file.db or postgres://…")
+    }
+}
+
 impl Server {
     /// Opens the store, ensures an admin token, binds the listener and starts the
     /// dispatcher (recovering pending deliveries first).
@@ -90,6 +104,12 @@ impl Server {
         // Settings and files are checked before the store is touched, so a bad one
         // leaves nothing behind (such as an admin token that was never printed).
         let dispatch_config = config.dispatch()?;
+        if config.role != crate::Role::All && config.database_url.starts_with("sqlite:") {
+            anyhow::bail!(
+                "--role {} needs PostgreSQL (HOOKRELAY_DATABASE_URL=postgres://…): a SQLite database belongs to one process, which must run with --role all",
+                config.role
+            );
+        }
         let trusted_proxies = match &config.trusted_proxies {
             Some(list) => TrustedProxies::parse(list)
                 .map_err(|e| anyhow::anyhow!("HOOKRELAY_TRUSTED_PROXIES: {e}"))?,
@@ -123,15 +143,21 @@ impl Server {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
 
         let cancel = CancellationToken::new();
-        let dispatcher = Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
-        let recovered = dispatcher
-            .start(store.take_job_feed())
-            .await
-            .context("cannot load pending deliveries")?;
+        let (dispatcher, recovered) = if config.role.delivers() {
+            let dispatcher =
+                Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
+            let recovered = dispatcher
+                .start(store.take_job_feed())
+                .await
+                .context("cannot load pending deliveries")?;
+            (Some(dispatcher), recovered)
+        } else {
+            (None, 0)
+        };
 
         let state = AppState(Arc::new(App {
             store: Arc::clone(&store),
-            dispatcher: Some(dispatcher.clone()),
+            dispatcher: dispatcher.clone(),
             config,
             admin_hash,
             tokens: TokenCache::default(),
@@ -174,7 +200,11 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let deadline = Duration::from_millis(self.state.config().shutdown_timeout_ms);
-        let router = crate::api::router(self.state.clone());
+        let router = if self.state.config().role.serves_api() {
+            crate::api::router(self.state.clone())
+        } else {
+            crate::api::worker_router(self.state.clone())
+        };
         let cancel = self.cancel.clone();
         let stopping = async move {
             shutdown.await;
@@ -208,7 +238,9 @@ impl Server {
         };
         // Whatever ended serving, deliveries in flight are drained and the store closed.
         self.cancel.cancel();
-        if !self.dispatcher.drain(deadline).await {
+        if let Some(dispatcher) = &self.dispatcher
+            && !dispatcher.drain(deadline).await
+        {
             tracing::warn!(
                 deadline_ms = deadline.as_millis() as u64,
                 "attempts still in flight at the shutdown deadline; they stay pending and are sent after restart"

@@ -38,6 +38,27 @@ pub enum Command {
     ///
     /// Example: hookrelay rotate-master-key --new-key "$(openssl rand -base64 32)"
     RotateMasterKey(RotateKeyArgs),
+    /// Apply the database migrations and exit (for deployments that start with
+    /// --no-migrate, so only one step ever changes the schema).
+    ///
+    /// Example: hookrelay migrate --database-url postgres://hookrelay@db/hookrelay
+    Migrate(MigrateArgs),
+}
+
+/// Flags of `migrate`.
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// sqlite://file.db or postgres://… [default: HOOKRELAY_DATABASE_URL, else sqlite://hookrelay.db].
+    #[arg(long, value_name = "URL", env = "HOOKRELAY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// PostgreSQL: the schema for Hookrelay's tables.
+    #[arg(long, value_name = "NAME", env = "HOOKRELAY_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
+}
+
+/// `--no-migrate` given → `migrate = false`.
+fn negate<S: serde::Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(!value)
 }
 
 /// Flags of `rotate-master-key`.
@@ -93,10 +114,41 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
-    /// sqlite://file.db or sqlite:///abs/path.db [default: sqlite://hookrelay.db].
+    /// sqlite://file.db, sqlite:///abs/path.db, or postgres://user@host/db to share one
+    /// database between processes [default: sqlite://hookrelay.db].
     #[arg(long, value_name = "URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database_url: Option<String>,
+    /// PostgreSQL: the schema for Hookrelay's tables, created if missing.
+    #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_schema: Option<String>,
+    /// PostgreSQL: connections in the pool [default: 16].
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_pool_size: Option<u32>,
+    /// PostgreSQL: the longest a statement may run, in ms [default: 30000].
+    #[arg(long, value_name = "MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_statement_timeout_ms: Option<u64>,
+    /// Do not apply migrations at start (run `hookrelay migrate` instead).
+    #[arg(long)]
+    #[serde(
+        skip_serializing_if = "std::ops::Not::not",
+        rename = "migrate",
+        serialize_with = "negate"
+    )]
+    pub no_migrate: bool,
+    /// all (API and deliveries), api (accepts and writes only) or worker (delivers only;
+    /// serves /health); api and worker need PostgreSQL [default: all].
+    #[arg(long, value_name = "ROLE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<hookrelay_server::Role>,
+    /// PostgreSQL: how often a worker looks for due deliveries without a notification,
+    /// in ms [default: 1000].
+    #[arg(long, value_name = "MS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_interval_ms: Option<u64>,
     /// The admin token; when unset the first start creates one and prints it once.
     #[arg(long, value_name = "TOKEN")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,7 @@
 //! - [`serve`]: `hookrelay serve`: logging, signals, the server.
 //! - [`listen`]: `hookrelay listen`: a local receiver that prints and verifies webhooks.
 //! - [`rotate_key`]: `hookrelay rotate-master-key`: re-seal stored credentials under a new key.
+//! - [`migrate`]: `hookrelay migrate`: apply the database migrations and exit.
 //! - [`bench`]: `hookrelay bench`: a local receiver, a server on a temporary database, and
 //!   keep-alive publishers; prints rates, latency percentiles and peak RSS.
 
@@ -14,6 +15,7 @@
 mod bench;
 mod cli;
 mod listen;
+mod migrate;
 mod rotate_key;
 mod serve;
 mod settings;
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
             cli::Command::Bench(args) => bench::run(args).await,
             cli::Command::Listen(args) => listen::run(args).await,
             cli::Command::RotateMasterKey(args) => rotate_key::run(args).await,
+            cli::Command::Migrate(args) => migrate::run(args).await,
         }
     });
     match result {

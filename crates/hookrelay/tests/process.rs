@@ -1,93 +1,18 @@
 //! The real binary, as a user runs it: first start, start-up errors, signals, kill -9.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+mod common;
+use common::{spawn, stop};
+
 const TOKEN: &str = "process-test-admin";
-
-/// A running `hookrelay serve`.
-struct Proc {
-    child: Child,
-    base: String,
-    stdout: Arc<Mutex<Vec<String>>>,
-    /// Every log line so far.
-    stderr: Arc<Mutex<Vec<String>>>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // A test that failed half-way must not leave a server running.
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-#[expect(
-    clippy::zombie_processes,
-    reason = "Proc's Drop kills and waits for the child"
-)]
-fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookrelay"));
-    cmd.arg("serve")
-        .current_dir(dir)
-        .env_clear()
-        .env("HOOKRELAY_LISTEN", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    let stdout_lines = Arc::new(Mutex::new(Vec::new()));
-    let out = child.stdout.take().unwrap();
-    let sink = stdout_lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let (tx, rx) = std::sync::mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    let stderr_lines = Arc::new(Mutex::new(Vec::new()));
-    let log = stderr_lines.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            log.lock().unwrap().push(line.clone());
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its address");
-        if let Some(at) = line.find("listening on http://") {
-            let addr: String = line[at + "listening on ".len()..]
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .to_owned();
-            // Keep draining stderr so the child never blocks on a full pipe.
-            std::thread::spawn(move || while rx.recv().is_ok() {});
-            return Proc {
-                child,
-                base: addr,
-                stdout: stdout_lines,
-                stderr: stderr_lines,
-            };
-        }
-    }
-}
 
 fn run_to_end(dir: &Path, envs: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hookrelay"));
@@ -206,25 +131,6 @@ fn start_up_errors_are_one_readable_line() {
     let (code, stderr) = run_to_end(dir.path(), &[("HOOKRELAY_RETRY_SCHEDULE", "1s,soon")]);
     assert_eq!(code, 1);
     assert!(stderr.contains("HOOKRELAY_RETRY_SCHEDULE"), "{stderr}");
-}
-
-/// Sends `signal` (`-TERM`, `-INT`) and expects a clean exit.
-fn stop(p: &mut Proc, signal: &str) {
-    let status = Command::new("kill")
-        .arg(signal)
-        .arg(p.child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = p.child.try_wait().unwrap() {
-            assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
-            return;
-        }
-        assert!(Instant::now() < deadline, "did not stop on {signal}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// A receiver that records every webhook-id and can be slowed down.

@@ -95,6 +95,14 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The routes of a worker process: it delivers and answers `/health`, nothing else.
+pub fn worker_router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .fallback(not_found)
+        .with_state(state)
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found("no such route")
 }

@@ -10,14 +10,17 @@
 //! - [`circuit`]: the circuit breaker and auto-disable of one endpoint.
 //! - [`operational`]: the events Hookrelay publishes about endpoints and deliveries.
 //! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
+//! - [`claim`]: claiming leased rows from a store several processes share (PostgreSQL).
 //!
-//! New deliveries arrive on the store's job feed the moment their publish commits and
-//! start at once; retries wait in the schedule; pending rows left by a crash are loaded
-//! into the schedule at start-up. Each endpoint has a [`gate`] (concurrency cap, rate
+//! On SQLite, new deliveries arrive on the store's job feed the moment their publish
+//! commits and start at once; retries wait in the schedule; pending rows left by a crash
+//! are loaded into the schedule at start-up. On a shared store there is no feed: the
+//! dispatcher claims due rows (see [`claim`]), and its schedule only says when to claim. Each endpoint has a [`gate`] (concurrency cap, rate
 //! limit, pause after 429/503) passed before a global semaphore is taken, so a slow or
 //! throttling endpoint holds at most its own share of the global slots.
 
 mod circuit;
+mod claim;
 mod classify;
 pub mod client;
 mod forward;
@@ -67,6 +70,8 @@ pub struct DispatchConfig {
     pub circuit: CircuitPolicy,
     /// Roots trusted besides the bundled ones, for receivers behind a private CA.
     pub extra_roots: Vec<CertificateDer<'static>>,
+    /// How often a worker claims due rows without being signalled (shared stores).
+    pub poll_interval: Duration,
 }
 
 /// A cheap handle to the running dispatcher.
@@ -86,6 +91,8 @@ struct Inner {
     in_flight: Mutex<HashSet<DeliveryId>>,
     tracker: TaskTracker,
     cancel: CancellationToken,
+    /// Set when the store is shared and this dispatcher claims rows.
+    claimer: Option<Arc<claim::Claimer>>,
 }
 
 /// A delay before re-trying a delivery whose outcome could not be recorded.
@@ -99,6 +106,13 @@ impl Dispatcher {
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let client = client::delivery_client(&cfg)?;
+        let claimer = store.work_signal().map(|signal| {
+            Arc::new(claim::Claimer::new(
+                signal,
+                cfg.default_timeout,
+                cfg.poll_interval,
+            ))
+        });
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -111,17 +125,28 @@ impl Dispatcher {
                 in_flight: Mutex::new(HashSet::new()),
                 tracker: TaskTracker::new(),
                 cancel,
+                claimer,
             }),
         })
     }
 
     /// Loads every pending delivery into the schedule (those in flight when the process
     /// last stopped are due at once), then starts the schedule loop and the job feed.
-    /// Call before the API accepts publishes.
+    /// Call before the API accepts publishes. On a shared store it starts claiming
+    /// instead (rows left by a crashed worker come back when their lease ends) and
+    /// returns how many deliveries were pending.
     pub async fn start(
         &self,
         feed: Option<mpsc::UnboundedReceiver<DeliveryJob>>,
     ) -> anyhow::Result<usize> {
+        if let Some(claimer) = &self.inner.claimer {
+            let pending = self.inner.store.pending_deliveries().await?.len();
+            let (this, claimer) = (self.clone(), Arc::clone(claimer));
+            tokio::spawn(async move { this.run_claims(claimer).await });
+            let this = self.clone();
+            tokio::spawn(async move { this.run_schedule().await });
+            return Ok(pending);
+        }
         let pending = self.inner.store.pending_deliveries().await?;
         let recovered = pending.len();
         {
@@ -211,6 +236,19 @@ impl Dispatcher {
         if self.inner.cancel.is_cancelled() {
             return;
         }
+        if let (Some(claimer), Item::Load(_)) = (&self.inner.claimer, &item) {
+            // The row is in the shared table: whichever worker claims it first sends it.
+            claimer.wake();
+            return;
+        }
+        let this = self.clone();
+        self.inner
+            .tracker
+            .spawn(async move { this.run(item).await });
+    }
+
+    /// Starts a claimed delivery's task; the claim loop counted it already.
+    fn launch_claimed(&self, item: Item) {
         let this = self.clone();
         self.inner
             .tracker
@@ -219,6 +257,17 @@ impl Dispatcher {
 
     async fn run(&self, item: Item) {
         let job = match item {
+            Item::Claimed(job, claimed_at) => {
+                let Some(claimer) = self.inner.claimer.clone() else {
+                    return;
+                };
+                let _slot = claim::ClaimSlot::new(&claimer, self.inner.cfg.max_in_flight.max(1));
+                let id = job.delivery_id.clone();
+                if !self.run_job(*job, Some((&claimer, claimed_at))).await {
+                    self.release(id).await;
+                }
+                return;
+            }
             Item::Job(job) => *job,
             Item::Load(id) => match self.inner.store.load_job(&id).await {
                 Ok(Some(job)) if job.due_at <= now_ms() + 1_000 => job,
@@ -231,32 +280,65 @@ impl Dispatcher {
                 }
             },
         };
+        self.run_job(job, None).await;
+    }
+
+    /// Passes the job through its endpoint's gate and the global slots, then attempts
+    /// it. `claim` is the claimer and the claim's time for a claimed row. Returns `false`
+    /// when the job was neither attempted nor settled (shutdown, or a claim that went
+    /// stale while waiting), so a claimed row can be given back.
+    async fn run_job(&self, job: DeliveryJob, claim: Option<(&claim::Claimer, i64)>) -> bool {
         let Some(_flight) = InFlight::enter(&self.inner, &job.delivery_id) else {
-            return;
+            // Already being attempted here; that attempt records the outcome.
+            return true;
         };
         let endpoint = match &job.endpoint {
             Some(e) if e.enabled => Arc::clone(e),
-            Some(_) => return self.give_up(&job, "endpoint is disabled").await,
-            None => return self.give_up(&job, "endpoint was deleted").await,
+            Some(_) => {
+                self.give_up(&job, "endpoint is disabled").await;
+                return true;
+            }
+            None => {
+                self.give_up(&job, "endpoint was deleted").await;
+                return true;
+            }
         };
         let gate = self.endpoint_gate(&endpoint);
         let cancel = &self.inner.cancel;
         let _endpoint_permit = tokio::select! {
             p = Arc::clone(&gate.slots).acquire_owned() => p,
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return false,
         };
         let probe = tokio::select! {
             probe = gate.wait_turn(endpoint.rate_limit) => probe,
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return false,
         };
         if gate.is_disabled() {
-            return self.give_up(&job, "endpoint is disabled").await;
+            self.give_up(&job, "endpoint is disabled").await;
+            return true;
         }
         let _global_permit = tokio::select! {
             p = Arc::clone(&self.inner.global).acquire_owned() => p,
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => return false,
         };
+        if let Some((claimer, claimed_at)) = claim
+            && !self
+                .keep_claim(claimer, &job.delivery_id, claimed_at, self.timeout(&endpoint))
+                .await
+        {
+            return false;
+        }
         self.attempt(job, &endpoint, &gate, probe).await;
+        true
+    }
+
+    /// The per-attempt timeout of an endpoint.
+    fn timeout(&self, endpoint: &EndpointTarget) -> Duration {
+        endpoint
+            .timeout_ms
+            .map_or(self.inner.cfg.default_timeout, |ms| {
+                Duration::from_millis(u64::from(ms))
+            })
     }
 
     async fn attempt(
@@ -282,11 +364,7 @@ impl Dispatcher {
                     .await;
             }
         };
-        let timeout = endpoint
-            .timeout_ms
-            .map_or(self.inner.cfg.default_timeout, |ms| {
-                Duration::from_millis(u64::from(ms))
-            });
+        let timeout = self.timeout(endpoint);
         let sent = self
             .send_to_targets(endpoint, gate, request, timeout, started)
             .await;
@@ -479,6 +557,12 @@ impl Dispatcher {
         let mut map = self.lock_gates();
         let cap = self.inner.cfg.max_in_flight_per_endpoint;
         let policy = self.inner.cfg.circuit;
+        if self.inner.claimer.is_some() && map.get(&endpoint.id).is_some_and(|g| g.is_disabled()) {
+            // A claimed job's endpoint was read from the table just now and is enabled:
+            // it was re-enabled since this gate disabled it, possibly by another process
+            // (whose `forget_endpoint` cannot reach this one). Start from the stored state.
+            map.remove(&endpoint.id);
+        }
         Arc::clone(map.entry(endpoint.id.clone()).or_insert_with(|| {
             let circuit = Circuit::resume(
                 policy,

@@ -7,11 +7,13 @@ use hookrelay_core::ids::DeliveryId;
 use hookrelay_store::model::DeliveryJob;
 
 /// What is scheduled: a job ready to send, or a delivery to load when due (a retry, or
-/// one recovered from the table at start-up).
+/// one recovered from the table at start-up). A claimed job (claimed at the given unix
+/// ms) never waits in the schedule; it only shares the task entry point.
 #[derive(Debug)]
 pub(crate) enum Item {
     Job(Box<DeliveryJob>),
     Load(DeliveryId),
+    Claimed(Box<DeliveryJob>, i64),
 }
 
 #[derive(Debug)]

@@ -1,4 +1,8 @@
-//! A real server on port 0 with a temporary SQLite file, and a real receiver.
+//! A real server on port 0 with a fresh database, and a real receiver.
+//!
+//! The database is a temporary SQLite file, or — with `HOOKRELAY_TEST_BACKEND=postgres` —
+//! a fresh schema in the PostgreSQL database at `HOOKRELAY_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), so the same suite runs on both backends.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,6 +20,33 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 pub const ADMIN: &str = "test-admin-token";
+
+/// The master key of the PostgreSQL test schemas (SQLite tests use their key file).
+const PG_TEST_MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+/// Whether this run tests the PostgreSQL backend.
+pub fn on_postgres() -> bool {
+    std::env::var("HOOKRELAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// Points `config` at a fresh database: a file in `dir`, or a new PostgreSQL schema.
+fn fresh_database(config: &mut Config, dir: &std::path::Path) {
+    if on_postgres() {
+        config.database_url = std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        config.database_schema = Some(format!("t{started}_{}_{n}", std::process::id()));
+        config.master_key = Some(PG_TEST_MASTER_KEY.to_owned());
+        // Claims are polled as a fallback; short, so retries of 100 ms stay short.
+        config.poll_interval_ms = 50;
+    } else {
+        config.database_url = format!("sqlite://{}", dir.join("test.db").display());
+    }
+}
 
 /// A stopped server's settings and files.
 pub struct Stopped {
@@ -50,7 +81,6 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: "127.0.0.1:0".to_owned(),
-            database_url: format!("sqlite://{}", dir.path().join("test.db").display()),
             admin_token: Some(ADMIN.to_owned()),
             retry_schedule: Some("100ms,100ms".to_owned()),
             // The receivers of these tests listen on 127.0.0.1.
@@ -58,6 +88,7 @@ impl TestApp {
             attempt_timeout_ms: 2_000,
             ..Config::default()
         };
+        fresh_database(&mut config, dir.path());
         tweak(&mut config);
         Self::start(config, dir).await
     }

@@ -1,0 +1,241 @@
+//! Scale-out on PostgreSQL, with the real binary: one API process and two worker
+//! processes share one database; one worker is killed with SIGKILL in the middle of the
+//! run; every delivery still arrives, and the duplicates are counted.
+//!
+//! Needs PostgreSQL at `HOOKRELAY_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). Without one the test says so and passes,
+//! except under CI (`CI` set), where it fails.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+mod common;
+use common::{spawn, stop};
+
+const TOKEN: &str = "scale-out-admin";
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const EVENTS: usize = 10_000;
+const ENDPOINTS: usize = 3;
+/// The most deliveries one worker holds at once: the bound on what its death can
+/// make another worker send again.
+const WORKER_IN_FLIGHT: usize = 128;
+
+/// The PostgreSQL URL, or `None` (after saying why) when there is none outside CI.
+async fn postgres_url() -> Option<String> {
+    let url = std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let parsed = url::Url::parse(&url).expect("HOOKRELAY_TEST_POSTGRES_URL is a URL");
+    let addr = format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(5432)
+    );
+    let answered = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
+    .is_ok_and(|c| c.is_ok());
+    if answered {
+        return Some(url);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "PostgreSQL does not answer at {addr}: CI must start it (see .ci/run)"
+    );
+    eprintln!("SKIPPED: PostgreSQL does not answer at {addr}; start it to run this test");
+    None
+}
+
+/// Counts every delivery by endpoint path and webhook id.
+#[derive(Clone, Default)]
+struct Counter {
+    seen: Arc<Mutex<HashMap<(String, String), usize>>>,
+    answered: Arc<AtomicUsize>,
+}
+
+impl Counter {
+    async fn start(&self) -> String {
+        let me = self.clone();
+        let app = axum::Router::new().fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap| {
+                let me = me.clone();
+                async move {
+                    // Slow enough that deliveries are in flight when the worker dies.
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    *me.seen
+                        .lock()
+                        .unwrap()
+                        .entry((uri.path().to_owned(), id))
+                        .or_default() += 1;
+                    me.answered.fetch_add(1, Ordering::SeqCst);
+                    "ok"
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_api_and_two_workers_deliver_everything_when_a_worker_is_killed() {
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let schema = format!("scale_{}_{started}", std::process::id());
+    let in_flight = WORKER_IN_FLIGHT.to_string();
+    let common_env = |role: &'static str| {
+        vec![
+            ("HOOKRELAY_ROLE", role.to_owned()),
+            ("HOOKRELAY_DATABASE_URL", url.clone()),
+            ("HOOKRELAY_DATABASE_SCHEMA", schema.clone()),
+            ("HOOKRELAY_MASTER_KEY", KEY.to_owned()),
+            ("HOOKRELAY_ADMIN_TOKEN", TOKEN.to_owned()),
+            ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8".to_owned()),
+            ("HOOKRELAY_RETRY_SCHEDULE", "200ms,500ms,1s".to_owned()),
+            // The lease is the attempt timeout + 30 s: a dead worker's rows come back then.
+            ("HOOKRELAY_ATTEMPT_TIMEOUT_MS", "2000".to_owned()),
+            ("HOOKRELAY_POLL_INTERVAL_MS", "200".to_owned()),
+            ("HOOKRELAY_MAX_IN_FLIGHT", in_flight.clone()),
+            ("RUST_LOG", "warn,hookrelay=info".to_owned()),
+        ]
+    };
+    let start = |role: &'static str| {
+        let envs = common_env(role);
+        let pairs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        spawn(dir.path(), &pairs)
+    };
+    // The API process first: it applies the migrations the workers find.
+    let mut api_proc = start("api");
+    let mut survivor = start("worker");
+    let mut victim = start("worker");
+
+    let counter = Counter::default();
+    let receiver = counter.start().await;
+    let client = reqwest::Client::new();
+    let api = |p: &str| format!("{}/api/v1{p}", api_proc.base);
+    let r = client
+        .put(api("/event-types/order.paid"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"name": "Order paid"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let endpoints: Vec<_> = (0..ENDPOINTS)
+        .map(|i| json!({"code": format!("e{i}"), "url": format!("{receiver}/e{i}")}))
+        .collect();
+    let r = client
+        .put(api("/scopes/shop/endpoints"))
+        .bearer_auth(TOKEN)
+        .json(&endpoints)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let subs: serde_json::Map<_, _> = (0..ENDPOINTS)
+        .map(|i| (format!("e{i}"), json!(["*"])))
+        .collect();
+    let r = client
+        .put(api("/scopes/shop/subscriptions"))
+        .bearer_auth(TOKEN)
+        .json(&subs)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+
+    // Publish from 32 concurrent clients; kill one worker once a sixth has arrived.
+    let began = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let ids = Arc::new(Mutex::new(Vec::with_capacity(EVENTS)));
+    let mut publishers = Vec::new();
+    for _ in 0..32 {
+        let (client, url, next, ids) = (
+            client.clone(),
+            api("/events"),
+            next.clone(),
+            ids.clone(),
+        );
+        publishers.push(tokio::spawn(async move {
+            while next.fetch_add(1, Ordering::SeqCst) < EVENTS {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(TOKEN)
+                    .json(&json!({"type": "order.paid", "scopes": ["shop"], "data": {"n": 1}}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 202);
+                let body: serde_json::Value = r.json().await.unwrap();
+                assert_eq!(body["deliveries"], ENDPOINTS);
+                ids.lock()
+                    .unwrap()
+                    .push(body["id"].as_str().unwrap().to_owned());
+            }
+        }));
+    }
+    let total = EVENTS * ENDPOINTS;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while counter.answered.load(Ordering::SeqCst) < total / 6 {
+        assert!(Instant::now() < deadline, "deliveries did not start");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    victim.child.kill().unwrap(); // SIGKILL
+    victim.child.wait().unwrap();
+    let at_kill = counter.answered.load(Ordering::SeqCst);
+    for p in publishers {
+        p.await.unwrap();
+    }
+    let published = began.elapsed();
+
+    let ids = ids.lock().unwrap().clone();
+    assert_eq!(ids.len(), EVENTS);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let seen = counter.seen.lock().unwrap().clone();
+        let delivered = ids
+            .iter()
+            .flat_map(|id| (0..ENDPOINTS).map(move |i| (format!("/e{i}"), id.clone())))
+            .filter(|k| seen.contains_key(k))
+            .count();
+        if delivered == total {
+            let duplicates: usize = seen.values().map(|n| n - 1).sum();
+            eprintln!(
+                "scale-out: {EVENTS} events x {ENDPOINTS} endpoints = {total} deliveries; published in {:.1} s; \
+                 worker killed after {at_kill} deliveries; all delivered in {:.1} s; {duplicates} duplicate deliveries",
+                published.as_secs_f64(),
+                began.elapsed().as_secs_f64()
+            );
+            assert!(
+                duplicates <= WORKER_IN_FLIGHT,
+                "only what the killed worker held may arrive twice: {duplicates} duplicates"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {delivered} of {total} deliveries arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop(&mut survivor, "-TERM");
+    stop(&mut api_proc, "-TERM");
+}
