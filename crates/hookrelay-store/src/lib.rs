@@ -17,6 +17,7 @@ pub mod error;
 mod fanout;
 mod health;
 pub mod model;
+pub mod postgres;
 mod rows;
 mod sealing;
 pub mod sqlite;
