@@ -14,9 +14,15 @@
 
 pub mod crypto;
 pub mod error;
+mod fanout;
+mod health;
 pub mod model;
+pub mod postgres;
+mod rows;
+mod sealing;
 pub mod sqlite;
 pub mod store;
+mod writer;
 
 pub use error::{StoreError, StoreResult};
 pub use store::Store;

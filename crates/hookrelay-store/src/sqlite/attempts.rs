@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use super::rows;
 use crate::error::StoreResult;
-use crate::model::{AttemptResult, Health, NextStep};
+use crate::health;
+use crate::model::{AttemptResult, NextStep};
+use crate::rows;
 
 /// Rows per multi-row statement, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
@@ -85,46 +86,16 @@ pub(crate) async fn write_batch(
     Ok(())
 }
 
-/// What a batch does to one endpoint's failure streak, folded in attempt order.
-#[derive(Default)]
-struct StreakChange {
-    /// A success came: the stored streak is replaced, not added to.
-    reset: bool,
-    /// Failures after the last success (or all of them, without one).
-    failures: i64,
-    /// When the first of those failures happened.
-    first_failure_at: Option<i64>,
-}
-
 async fn write_health(
     tx: &mut Transaction<'static, Sqlite>,
     results: &[&AttemptResult],
 ) -> StoreResult<()> {
-    let mut changes: HashMap<&str, StreakChange> = HashMap::new();
-    for r in results {
-        let change = changes.entry(r.endpoint_id.as_str()).or_default();
-        match r.health {
-            Health::Success => {
-                *change = StreakChange {
-                    reset: true,
-                    ..StreakChange::default()
-                }
-            }
-            Health::Failure => {
-                change.failures += 1;
-                change.first_failure_at.get_or_insert(r.attempt.at);
-            }
-            Health::Neutral => {}
-        }
-    }
-    for (id, c) in changes {
-        let sql = match (c.reset, c.failures) {
-            (false, 0) => continue,
-            (true, _) => "UPDATE endpoints SET failure_streak = ?, failing_since = ? WHERE id = ?",
-            (false, _) => {
-                "UPDATE endpoints SET failure_streak = failure_streak + ?, \
-                 failing_since = COALESCE(failing_since, ?) WHERE id = ?"
-            }
+    for (id, c) in health::changes(results) {
+        let sql = if c.reset {
+            "UPDATE endpoints SET failure_streak = ?, failing_since = ? WHERE id = ?"
+        } else {
+            "UPDATE endpoints SET failure_streak = failure_streak + ?, \
+             failing_since = COALESCE(failing_since, ?) WHERE id = ?"
         };
         sqlx::query(sql)
             .bind(c.failures)

@@ -1,17 +1,13 @@
 //! The delivery log, manual retries, recovery, and what the dispatcher loads.
 
-use std::sync::Arc;
-
-use hookrelay_core::ids::{DeliveryId, EventId, RequestId};
+use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
 use sqlx::{Row, Sqlite, SqlitePool};
 
-use super::rows::{self, endpoint_columns};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{
-    AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, InboundPayload, Page, PageRequest,
-};
+use crate::model::{AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest};
+use crate::rows::{self, endpoint_columns, job_columns};
 
 pub(crate) async fn list(
     pool: &SqlitePool,
@@ -125,10 +121,9 @@ pub(crate) async fn recover(
 }
 
 const LOAD_JOB: &str = concat!(
-    "SELECT d.id AS d_id, d.attempts AS d_attempts, d.next_attempt_at AS d_due, d.scope AS d_scope, \
-     d.event_id AS d_event_id, d.event_type AS d_event_type, d.created_at AS d_created_at, \
-     e.type AS e_type, e.created_at AS e_created_at, e.data AS e_data, ep.id IS NOT NULL AS has_endpoint, \
-     r.id AS r_id, r.source AS r_source, r.verified AS r_verified, r.headers AS r_headers, r.body AS r_body, ",
+    "SELECT ",
+    job_columns!(),
+    ", ",
     endpoint_columns!(),
     " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
      LEFT JOIN inbound_requests r ON r.id = d.event_id LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
@@ -140,51 +135,12 @@ pub(crate) async fn load_job(
     cipher: &Cipher,
     id: &DeliveryId,
 ) -> StoreResult<Option<DeliveryJob>> {
-    let Some(row) = sqlx::query(LOAD_JOB)
+    sqlx::query(LOAD_JOB)
         .bind(id.as_str())
         .fetch_optional(pool)
         .await?
-    else {
-        return Ok(None);
-    };
-    let endpoint = if row.try_get::<bool, _>("has_endpoint")? {
-        Some(Arc::new(rows::target(&row, cipher)?))
-    } else {
-        None
-    };
-    // A forward of an inbound request carries the request instead of an event.
-    let inbound = match row.try_get::<Option<String>, _>("r_id")? {
-        Some(request_id) => Some(Arc::new(InboundPayload {
-            request_id: RequestId::from_stored(request_id),
-            source: row.try_get("r_source")?,
-            verified: row
-                .try_get::<Option<String>, _>("r_verified")?
-                .unwrap_or_default(),
-            headers: rows::json_col(&row, "r_headers", "inbound_requests.headers")?
-                .unwrap_or_default(),
-            body: row.try_get::<Vec<u8>, _>("r_body")?.into(),
-        })),
-        None => None,
-    };
-    Ok(Some(DeliveryJob {
-        delivery_id: DeliveryId::from_stored(row.try_get("d_id")?),
-        attempts_made: row.try_get::<i64, _>("d_attempts")? as u32,
-        due_at: row.try_get::<Option<i64>, _>("d_due")?.unwrap_or(0),
-        event_id: EventId::from_stored(row.try_get("d_event_id")?),
-        event_type: row
-            .try_get::<Option<String>, _>("e_type")?
-            .unwrap_or(row.try_get("d_event_type")?),
-        event_created_at: row
-            .try_get::<Option<i64>, _>("e_created_at")?
-            .unwrap_or(row.try_get("d_created_at")?),
-        data: Arc::from(
-            row.try_get::<Option<String>, _>("e_data")?
-                .unwrap_or_default(),
-        ),
-        scope: row.try_get("d_scope")?,
-        endpoint,
-        inbound,
-    }))
+        .map(|row| rows::job(&row, cipher))
+        .transpose()
 }
 
 pub(crate) async fn pending(pool: &SqlitePool) -> StoreResult<Vec<(DeliveryId, i64)>> {

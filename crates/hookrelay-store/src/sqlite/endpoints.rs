@@ -5,11 +5,11 @@ use hookrelay_core::ids::EndpointId;
 use hookrelay_core::scope::Scope;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
-use super::rows::{self, endpoint_columns};
-use super::sealing::seal_endpoint_value;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
+use crate::rows::{self, endpoint_columns};
+use crate::sealing::seal_endpoint_value;
 
 const SELECT_ONE: &str = concat!(
     "SELECT ",

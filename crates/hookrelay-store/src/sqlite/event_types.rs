@@ -5,9 +5,9 @@ use hookrelay_core::event_type::EventTypeDef;
 use hookrelay_core::operational;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
-use super::rows;
 use crate::error::StoreResult;
 use crate::model::{EventTypeRecord, Page, PageRequest, SyncReport};
+use crate::rows;
 
 async fn fetch(conn: &mut SqliteConnection, code: &str) -> StoreResult<Option<EventTypeRecord>> {
     sqlx::query("SELECT * FROM event_types WHERE code = ?")

@@ -2,9 +2,9 @@
 
 use sqlx::{Sqlite, SqlitePool};
 
-use super::rows;
 use crate::error::StoreResult;
 use crate::model::{EventFilter, EventRecord, Page, PageRequest};
+use crate::rows;
 
 pub(crate) async fn get(pool: &SqlitePool, id: &str) -> StoreResult<Option<EventRecord>> {
     sqlx::query("SELECT * FROM events WHERE id = ?")

@@ -3,28 +3,18 @@
 //! so a request answered 202 is forwarded even if the process dies the next instant.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use hookrelay_core::ids::{DeliveryId, EventId, RequestId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use hookrelay_core::ids::RequestId;
+use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::publish;
-use super::rows::{self, endpoint_columns};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
+use crate::fanout::{self, forward_scope};
 use crate::model::{
-    DeliveryJob, DeliveryStatus, ForwardRecord, InboundOutcome, InboundPayload, InboundRecord,
-    InboundStatus, NewInbound, Page, PageRequest,
+    ForwardRecord, InboundOutcome, InboundRecord, InboundStatus, NewInbound, Page, PageRequest,
 };
-
-/// The scope holding a source's forward endpoints (`forward-1`, `forward-2`, …).
-pub fn forward_scope(source: &str) -> String {
-    format!("inbound:{source}")
-}
-
-/// The delivery `event_type` of a forward.
-pub const FORWARD_TYPE: &str = "inbound";
+use crate::rows::{self, endpoint_columns};
 
 const FORWARD_ENDPOINTS: &str = concat!(
     "SELECT ",
@@ -70,34 +60,14 @@ pub(crate) async fn record(
             jobs.append(&mut out.jobs);
             published = Some(out);
         }
-        let scope = forward_scope(&req.source);
         let targets = sqlx::query(FORWARD_ENDPOINTS)
-            .bind(&scope)
+            .bind(forward_scope(&req.source))
             .fetch_all(&mut **tx)
-            .await?;
-        let payload = Arc::new(InboundPayload {
-            request_id: req.id.clone(),
-            source: req.source.clone(),
-            verified: req.verified.clone().unwrap_or_default(),
-            headers: req.headers.clone(),
-            body: req.body.clone(),
-        });
-        let mut forward_jobs = Vec::with_capacity(targets.len());
-        for row in &targets {
-            forward_jobs.push(DeliveryJob {
-                delivery_id: DeliveryId::generate(),
-                attempts_made: 0,
-                due_at: req.received_at,
-                // A forward's "event" is the request: its id is the delivery's event_id.
-                event_id: EventId::from_stored(req.id.to_string()),
-                event_type: FORWARD_TYPE.to_owned(),
-                event_created_at: req.received_at,
-                data: Arc::from(""),
-                scope: scope.clone(),
-                endpoint: Some(Arc::new(rows::target(row, cipher)?)),
-                inbound: Some(Arc::clone(&payload)),
-            });
-        }
+            .await?
+            .iter()
+            .map(|row| rows::target(row, cipher))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let forward_jobs = fanout::forwards(req, targets);
         forwards = forward_jobs.len();
         publish::insert_deliveries(tx, &forward_jobs.iter().collect::<Vec<_>>()).await?;
         jobs.extend(forward_jobs);
@@ -131,34 +101,6 @@ pub(crate) async fn record(
     })
 }
 
-fn record_row(row: &SqliteRow, detail: bool) -> StoreResult<InboundRecord> {
-    let status: String = row.try_get("status")?;
-    Ok(InboundRecord {
-        id: RequestId::from_stored(row.try_get("id")?),
-        source: row.try_get("source")?,
-        received_at: row.try_get("received_at")?,
-        status: InboundStatus::parse(&status)
-            .ok_or(StoreError::Corrupt("inbound_requests.status"))?,
-        reason: row.try_get("reason")?,
-        client_ip: row.try_get("client_ip")?,
-        dedupe_key: row.try_get("dedupe_key")?,
-        body_size: row.try_get::<i64, _>("body_size")?.max(0) as usize,
-        verified: row.try_get("verified")?,
-        event_id: row.try_get("event_id")?,
-        forwards: Vec::new(),
-        headers: if detail {
-            rows::json_col(row, "headers", "inbound_requests.headers")?
-        } else {
-            None
-        },
-        body: if detail {
-            Some(row.try_get::<Vec<u8>, _>("body")?.into())
-        } else {
-            None
-        },
-    })
-}
-
 /// The forwards of these requests, by request id.
 async fn forwards(
     pool: &SqlitePool,
@@ -178,16 +120,8 @@ async fn forwards(
     }
     q.push(") ORDER BY d.endpoint_code");
     for row in q.build().fetch_all(pool).await? {
-        let status: String = row.try_get("status")?;
-        out.entry(row.try_get("event_id")?)
-            .or_default()
-            .push(ForwardRecord {
-                delivery_id: DeliveryId::from_stored(row.try_get("id")?),
-                endpoint: row.try_get("endpoint_code")?,
-                url: row.try_get("url")?,
-                status: DeliveryStatus::parse(&status)
-                    .ok_or(StoreError::Corrupt("deliveries.status"))?,
-            });
+        let (request, forward) = rows::forward(&row)?;
+        out.entry(request).or_default().push(forward);
     }
     Ok(out)
 }
@@ -215,7 +149,7 @@ pub(crate) async fn list(
     let found = q.build().fetch_all(pool).await?;
     let mut items = found
         .iter()
-        .map(|r| record_row(r, false))
+        .map(|r| rows::inbound(r, false))
         .collect::<StoreResult<Vec<_>>>()?;
     let ids: Vec<String> = items.iter().map(|r| r.id.to_string()).collect();
     let mut by_request = forwards(pool, &ids).await?;
@@ -240,7 +174,7 @@ pub(crate) async fn get(
     else {
         return Ok(None);
     };
-    let mut rec = record_row(&row, true)?;
+    let mut rec = rows::inbound(&row, true)?;
     rec.forwards = forwards(pool, &[rec.id.to_string()])
         .await?
         .remove(rec.id.as_str())

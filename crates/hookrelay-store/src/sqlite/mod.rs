@@ -13,7 +13,6 @@ mod event_types;
 mod events;
 mod inbound;
 mod publish;
-mod rows;
 mod sealing;
 mod sources;
 mod subscriptions;
@@ -31,7 +30,8 @@ use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::*;
 use crate::store::Store;
-use writer::WriterHandle;
+use crate::writer::WriterHandle;
+use writer::SqliteBatches;
 
 /// A store on one SQLite file.
 pub struct SqliteStore {
@@ -51,7 +51,12 @@ impl SqliteStore {
         let pools = connect::open(url, 8).await?;
         sealing::check_or_init(&pools.write, &cipher).await?;
         let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
-        let handle = WriterHandle::spawn(pools.write.clone(), cipher.clone(), feed_tx);
+        // One batch at a time: SQLite has one writer.
+        let batches = SqliteBatches {
+            pool: pools.write.clone(),
+            cipher: cipher.clone(),
+        };
+        let handle = WriterHandle::spawn(batches, 1, Some(feed_tx));
         tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));
         Ok(Self {
             read: pools.read,
@@ -289,7 +294,7 @@ impl Store for SqliteStore {
     }
 }
 
-pub use inbound::{FORWARD_TYPE, forward_scope};
+pub use crate::fanout::{FORWARD_TYPE, forward_scope};
 
 /// The database file a `sqlite:` URL names (`None` for an in-memory database), parsed
 /// the way the driver parses it.

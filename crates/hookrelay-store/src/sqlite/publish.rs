@@ -3,16 +3,15 @@
 //! of multi-row statements: one endpoint lookup per distinct scope, one insert per table.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use hookrelay_core::ids::{DeliveryId, EventId};
-use hookrelay_core::subscription::Subscription;
+use hookrelay_core::ids::EventId;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use super::rows::{self, endpoint_columns};
 use crate::crypto::Cipher;
-use crate::error::{StoreError, StoreResult};
-use crate::model::{DeliveryJob, EndpointTarget, NewEvent, PublishOutcome};
+use crate::error::StoreResult;
+use crate::fanout::{self, Candidates};
+use crate::model::{DeliveryJob, NewEvent, PublishOutcome};
+use crate::rows::{self, endpoint_columns};
 
 /// Enabled, subscribed endpoints of one scope (patterns are matched in Rust).
 const MATCHING_ENDPOINTS: &str = concat!(
@@ -25,8 +24,6 @@ const MATCHING_ENDPOINTS: &str = concat!(
 /// Rows per multi-row insert, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
 
-type Candidates = Vec<(Arc<EndpointTarget>, Subscription)>;
-
 async fn candidates(
     tx: &mut Transaction<'static, Sqlite>,
     cipher: &Cipher,
@@ -38,16 +35,13 @@ async fn candidates(
         .await?;
     let mut out = Vec::with_capacity(found.len());
     for row in &found {
-        let patterns: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("sub_events")?)
-            .map_err(|_| StoreError::Corrupt("subscriptions.events"))?;
-        let filter: Option<serde_json::Value> =
-            rows::json_col(row, "sub_filter", "subscriptions.filter")?;
-        // Patterns and filters were validated when applied; one that no longer parses
-        // matches nothing.
-        if let Ok(sub) = Subscription::parse(&patterns).and_then(|s| s.with_filter(filter.as_ref()))
-        {
-            out.push((Arc::new(rows::target(row, cipher)?), sub));
-        }
+        let filter = rows::json_col(row, "sub_filter", "subscriptions.filter")?;
+        let target = rows::target(row, cipher)?;
+        out.extend(fanout::candidate(
+            target,
+            &row.try_get::<String, _>("sub_events")?,
+            filter,
+        )?);
     }
     Ok(out)
 }
@@ -87,89 +81,22 @@ pub(crate) async fn write_batch(
     cipher: &Cipher,
     events: &[&NewEvent],
 ) -> StoreResult<Vec<PublishOutcome>> {
-    let keys: Vec<&str> = events
-        .iter()
-        .filter_map(|e| e.idempotency_key.as_deref())
-        .collect();
+    let keys = fanout::keys(events);
     let existing = if keys.is_empty() {
         HashMap::new()
     } else {
         existing_keys(tx, &keys).await?
     };
-
-    let mut by_scope: HashMap<&str, Candidates> = HashMap::new();
-    for scope in events.iter().flat_map(|e| e.scopes.iter()) {
-        if !by_scope.contains_key(scope.as_str()) {
-            let found = candidates(tx, cipher, scope).await?;
-            by_scope.insert(scope, found);
-        }
+    let mut by_scope: HashMap<String, Candidates> = HashMap::new();
+    for scope in fanout::scopes(events) {
+        let found = candidates(tx, cipher, scope).await?;
+        by_scope.insert(scope.to_owned(), found);
     }
-
-    let mut outcomes: Vec<PublishOutcome> = Vec::with_capacity(events.len());
-    let mut new_events: Vec<&NewEvent> = Vec::with_capacity(events.len());
-    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
-    for event in events {
-        if let Some(key) = event.idempotency_key.as_deref() {
-            if let Some((id, n)) = existing.get(key) {
-                outcomes.push(duplicate(id.clone(), *n));
-                continue;
-            }
-            if let Some(&i) = first_with_key.get(key) {
-                let first: &PublishOutcome = &outcomes[i];
-                outcomes.push(duplicate(first.event_id.clone(), first.deliveries));
-                continue;
-            }
-            first_with_key.insert(key, outcomes.len());
-        }
-        let data: Arc<str> = Arc::from(event.data.as_str());
-        // Parsed only if some subscription filters on the payload.
-        let parsed: std::cell::OnceCell<Option<serde_json::Value>> = std::cell::OnceCell::new();
-        let mut jobs = Vec::new();
-        for scope in &event.scopes {
-            for (endpoint, sub) in by_scope.get(scope.as_str()).into_iter().flatten() {
-                let data_value = || {
-                    parsed
-                        .get_or_init(|| serde_json::from_str(&event.data).ok())
-                        .as_ref()
-                };
-                if sub.accepts(&event.event_type, data_value) {
-                    jobs.push(DeliveryJob {
-                        delivery_id: DeliveryId::generate(),
-                        attempts_made: 0,
-                        due_at: event.created_at,
-                        event_id: event.id.clone(),
-                        event_type: event.event_type.clone(),
-                        event_created_at: event.created_at,
-                        data: Arc::clone(&data),
-                        scope: scope.clone(),
-                        endpoint: Some(Arc::clone(endpoint)),
-                        inbound: None,
-                    });
-                }
-            }
-        }
-        new_events.push(event);
-        outcomes.push(PublishOutcome {
-            event_id: event.id.clone(),
-            duplicate: false,
-            deliveries: jobs.len(),
-            jobs,
-        });
-    }
-
+    let (outcomes, new_events) = fanout::plan(events, &existing, &by_scope);
     insert_events(tx, &new_events).await?;
     let jobs: Vec<&DeliveryJob> = outcomes.iter().flat_map(|o| o.jobs.iter()).collect();
     insert_deliveries(tx, &jobs).await?;
     Ok(outcomes)
-}
-
-fn duplicate(event_id: EventId, deliveries: usize) -> PublishOutcome {
-    PublishOutcome {
-        event_id,
-        duplicate: true,
-        deliveries,
-        jobs: Vec::new(),
-    }
 }
 
 async fn insert_events(

@@ -1,41 +1,15 @@
-//! Which stored values are sealed, checking the master key at start-up, sealing values
-//! written before encryption at rest existed, and re-sealing everything under a new key.
+//! The master key check of a SQLite database, sealing values written before encryption
+//! at rest existed, and re-sealing everything under a new key. The formats and bindings
+//! are the crate's [`sealing`](crate::sealing).
 
 use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use crate::crypto::{self, Cipher};
 use crate::error::{StoreError, StoreResult};
-
-/// The endpoint columns that hold credentials, with the kind their seal is bound to.
-/// `previous_secret` shares the kind `secret` because a rotation moves the sealed value
-/// from one column to the other without opening it.
-const ENDPOINT_SEALED: [(&str, &str); 4] = [
-    ("secret", "secret"),
-    ("previous_secret", "secret"),
-    ("headers", "headers"),
-    ("auth", "auth"),
-];
-
-const CHECK_KEY: &str = "master_key_check";
-const CHECK_TEXT: &str = "hookrelay master key check";
-const CHECK_AAD: &str = "meta:master_key_check";
-
-/// Seals one credential of endpoint `id`.
-pub(crate) fn seal_endpoint_value(cipher: &Cipher, id: &str, kind: &str, plain: &str) -> String {
-    cipher.seal(plain, &crypto::aad("endpoint", id, kind))
-}
-
-/// Opens one credential of endpoint `id`.
-pub(crate) fn open_endpoint_value(
-    cipher: &Cipher,
-    id: &str,
-    kind: &str,
-    sealed: &str,
-) -> StoreResult<String> {
-    cipher
-        .open(sealed, &crypto::aad("endpoint", id, kind))
-        .map_err(|_| StoreError::WrongMasterKey("an endpoint credential"))
-}
+use crate::sealing::{
+    CHECK_KEY, ENDPOINT_SEALED, new_check, open_endpoint_value, seal_endpoint_value, verify_aad,
+    verify_check,
+};
 
 /// Checks that `cipher` holds this database's key. A database without a check value
 /// (new, or written before encryption at rest) gets one, and any credential still in
@@ -47,11 +21,7 @@ pub(crate) async fn check_or_init(pool: &SqlitePool, cipher: &Cipher) -> StoreRe
         .fetch_optional(&mut *tx)
         .await?;
     match check {
-        Some(sealed) => {
-            cipher
-                .open(&sealed, CHECK_AAD)
-                .map_err(|_| StoreError::WrongMasterKey("this database"))?;
-        }
+        Some(sealed) => verify_check(cipher, &sealed)?,
         None => {
             let sealed = reseal_endpoints(&mut tx, None, cipher).await?;
             if sealed > 0 {
@@ -81,7 +51,7 @@ pub(crate) async fn rotate(pool: &SqlitePool, old: &Cipher, new: &Cipher) -> Sto
 async fn write_check(conn: &mut SqliteConnection, cipher: &Cipher) -> StoreResult<()> {
     sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         .bind(CHECK_KEY)
-        .bind(cipher.seal(CHECK_TEXT, CHECK_AAD))
+        .bind(new_check(cipher))
         .execute(conn)
         .await?;
     Ok(())
@@ -98,7 +68,7 @@ async fn reseal_sources(
         .await?;
     for row in &rows {
         let name: String = row.try_get("name")?;
-        let aad = super::sources::verify_aad(&name);
+        let aad = verify_aad(&name);
         let plain = old
             .open(&row.try_get::<String, _>("verify")?, &aad)
             .map_err(|_| StoreError::WrongMasterKey("a source's secrets"))?;

@@ -1,51 +1,13 @@
 //! Inbound sources: their settings, with the `verify` part (secrets) sealed.
 
 use hookrelay_core::clock::now_ms;
-use hookrelay_core::source::{SourceSpec, Verify};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, Sqlite, SqlitePool};
+use hookrelay_core::source::SourceSpec;
+use sqlx::{Sqlite, SqlitePool};
 
-use super::rows;
-use crate::crypto::{self, Cipher};
-use crate::error::{StoreError, StoreResult};
+use crate::crypto::Cipher;
+use crate::error::StoreResult;
 use crate::model::{Page, PageRequest, SourceRecord};
-
-/// The seal binding of a source's verify settings.
-pub(crate) fn verify_aad(name: &str) -> String {
-    crypto::aad("source", name, "verify")
-}
-
-fn record(row: &SqliteRow, cipher: &Cipher) -> StoreResult<SourceRecord> {
-    let name: String = row.try_get("name")?;
-    let sealed: String = row.try_get("verify")?;
-    let verify_json = cipher
-        .open(&sealed, &verify_aad(&name))
-        .map_err(|_| StoreError::WrongMasterKey("a source's secrets"))?;
-    let verify: Verify =
-        serde_json::from_str(&verify_json).map_err(|_| StoreError::Corrupt("sources.verify"))?;
-    let mut spec: serde_json::Value = serde_json::from_str(&row.try_get::<String, _>("spec")?)
-        .map_err(|_| StoreError::Corrupt("sources.spec"))?;
-    spec["verify"] =
-        serde_json::to_value(&verify).map_err(|_| StoreError::Corrupt("sources.verify"))?;
-    let spec: SourceSpec =
-        serde_json::from_value(spec).map_err(|_| StoreError::Corrupt("sources.spec"))?;
-    Ok(SourceRecord {
-        name,
-        spec,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-/// The settings without `verify` (stored plain), and the sealed `verify`.
-fn split(name: &str, spec: &SourceSpec, cipher: &Cipher) -> (String, String) {
-    let mut plain = serde_json::to_value(spec).unwrap_or_default();
-    if let Some(map) = plain.as_object_mut() {
-        map.remove("verify");
-    }
-    let sealed = cipher.seal(&rows::to_json(&spec.verify), &verify_aad(name));
-    (plain.to_string(), sealed)
-}
+use crate::rows;
 
 pub(crate) async fn put(
     pool: &SqlitePool,
@@ -54,7 +16,7 @@ pub(crate) async fn put(
     spec: SourceSpec,
 ) -> StoreResult<(SourceRecord, bool)> {
     let now = now_ms();
-    let (plain, sealed) = split(name, &spec, cipher);
+    let (plain, sealed) = rows::split_source(name, &spec, cipher);
     let mut tx = pool.begin().await?;
     let existed: Option<String> = sqlx::query_scalar("SELECT name FROM sources WHERE name = ?")
         .bind(name)
@@ -76,7 +38,7 @@ pub(crate) async fn put(
         .bind(name)
         .fetch_one(&mut *tx)
         .await?;
-    let rec = record(&row, cipher)?;
+    let rec = rows::source(&row, cipher)?;
     tx.commit().await?;
     Ok((rec, existed.is_none()))
 }
@@ -90,7 +52,7 @@ pub(crate) async fn get(
         .bind(name)
         .fetch_optional(pool)
         .await?
-        .map(|r| record(&r, cipher))
+        .map(|r| rows::source(&r, cipher))
         .transpose()
 }
 
@@ -108,7 +70,7 @@ pub(crate) async fn list(
     let found = q.build().fetch_all(pool).await?;
     let items = found
         .iter()
-        .map(|r| record(r, cipher))
+        .map(|r| rows::source(r, cipher))
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Page::from_rows(items, page.limit, |s| s.name.clone()))
 }

@@ -4,9 +4,9 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::scope::Scope;
 use sqlx::{Row, SqlitePool};
 
-use super::rows;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, SubscriptionRecord};
+use crate::rows;
 
 pub(crate) async fn list(pool: &SqlitePool, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>> {
     let found = sqlx::query(
@@ -16,16 +16,7 @@ pub(crate) async fn list(pool: &SqlitePool, scope: &Scope) -> StoreResult<Vec<Su
     .bind(scope.as_str())
     .fetch_all(pool)
     .await?;
-    found
-        .iter()
-        .map(|r| {
-            Ok(SubscriptionRecord {
-                endpoint: r.try_get("code")?,
-                events: rows::json_col(r, "events", "subscriptions.events")?.unwrap_or_default(),
-                filter: rows::json_col(r, "filter", "subscriptions.filter")?,
-            })
-        })
-        .collect()
+    found.iter().map(rows::subscription).collect()
 }
 
 pub(crate) async fn apply(

@@ -4,9 +4,9 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::TokenId;
 use sqlx::SqlitePool;
 
-use super::rows;
 use crate::error::StoreResult;
 use crate::model::TokenRecord;
+use crate::rows;
 
 pub(crate) async fn create(
     pool: &SqlitePool,

@@ -1,0 +1,302 @@
+//! Endpoints of a scope: create, read, patch, delete and declarative apply.
+
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::EndpointId;
+use hookrelay_core::scope::Scope;
+use sqlx::{PgConnection, PgPool, Postgres};
+
+use crate::crypto::Cipher;
+use crate::error::{StoreError, StoreResult};
+use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
+use crate::rows::{self, endpoint_columns};
+use crate::sealing::seal_endpoint_value;
+
+const SELECT_ONE: &str = concat!(
+    "SELECT ",
+    endpoint_columns!(),
+    ", s.events AS sub_events FROM endpoints ep LEFT JOIN subscriptions s ON s.endpoint_id = ep.id \
+     WHERE ep.scope = $1 AND ep.code = $2"
+);
+
+pub(crate) async fn fetch(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    scope: &Scope,
+    code: &str,
+) -> StoreResult<Option<EndpointRecord>> {
+    sqlx::query(SELECT_ONE)
+        .bind(scope.as_str())
+        .bind(code)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| rows::endpoint(&r, cipher))
+        .transpose()
+}
+
+pub(crate) async fn get(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    code: &str,
+) -> StoreResult<Option<EndpointRecord>> {
+    let mut conn = pool.acquire().await?;
+    fetch(&mut conn, cipher, scope, code).await
+}
+
+pub(crate) async fn list(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    page: PageRequest,
+) -> StoreResult<Page<EndpointRecord>> {
+    let mut q = sqlx::QueryBuilder::<Postgres>::new(concat!(
+        "SELECT ",
+        endpoint_columns!(),
+        ", s.events AS sub_events FROM endpoints ep LEFT JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = "
+    ));
+    q.push_bind(scope.as_str().to_owned());
+    if let Some(cursor) = page.cursor {
+        q.push(" AND ep.code > ").push_bind(cursor);
+    }
+    q.push(" ORDER BY ep.code LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
+    let rows = q.build().fetch_all(pool).await?;
+    let items = rows
+        .iter()
+        .map(|r| rows::endpoint(r, cipher))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page.limit, |e| e.code.clone()))
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    scope: &Scope,
+    input: &EndpointInput,
+    secret: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let id = EndpointId::generate();
+    let seal = |kind, plain: &str| seal_endpoint_value(cipher, id.as_str(), kind, plain);
+    let result = sqlx::query(
+        "INSERT INTO endpoints (id, scope, code, name, url, enabled, disabled_reason, headers, auth, timeout_ms, \
+         rate_limit, secret, created_at, updated_at, targets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id.as_str())
+    .bind(scope.as_str())
+    .bind(&input.code)
+    .bind(&input.name)
+    .bind(&input.url)
+    .bind(input.enabled)
+    .bind((!input.enabled).then_some("disabled by user"))
+    .bind(seal("headers", &rows::to_json(&input.headers)))
+    .bind(input.auth.as_ref().map(|a| seal("auth", &rows::to_json(a))))
+    .bind(input.timeout_ms.map(i64::from))
+    .bind(input.rate_limit.map(i64::from))
+    .bind(seal("secret", secret))
+    .bind(now)
+    .bind(now)
+    .bind(input.targets.as_ref().map(rows::to_json))
+    .execute(conn)
+    .await;
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Conflict(
+            format!("endpoint {:?} already exists in scope {scope}", input.code),
+        )),
+        other => other.map(drop).map_err(Into::into),
+    }
+}
+
+/// Writes every field of `input` over the stored endpoint `id`.
+async fn overwrite(
+    conn: &mut PgConnection,
+    cipher: &Cipher,
+    existing: &EndpointRecord,
+    input: &EndpointInput,
+    now: i64,
+) -> StoreResult<()> {
+    let reason = match (input.enabled, existing.enabled) {
+        (true, _) => None,
+        (false, false) => existing.disabled_reason.clone(),
+        (false, true) => Some("disabled by user".to_owned()),
+    };
+    let seal = |kind, plain: &str| seal_endpoint_value(cipher, existing.id.as_str(), kind, plain);
+    // Re-enabling an endpoint gives it a fresh start: without clearing the failure
+    // streak, the next failure would disable it again at once.
+    let reenabled = input.enabled && !existing.enabled;
+    sqlx::query(
+        "UPDATE endpoints SET name = $1, url = $2, enabled = $3, disabled_reason = $4, headers = $5, auth = $6, \
+         timeout_ms = $7, rate_limit = $8, secret = $9, updated_at = $10, targets = $11, \
+         failure_streak = CASE WHEN $12 THEN 0 ELSE failure_streak END, \
+         failing_since = CASE WHEN $13 THEN NULL ELSE failing_since END WHERE id = $14",
+    )
+    .bind(&input.name)
+    .bind(&input.url)
+    .bind(input.enabled)
+    .bind(reason)
+    .bind(seal("headers", &rows::to_json(&input.headers)))
+    .bind(input.auth.as_ref().map(|a| seal("auth", &rows::to_json(a))))
+    .bind(input.timeout_ms.map(i64::from))
+    .bind(input.rate_limit.map(i64::from))
+    .bind(seal(
+        "secret",
+        input.secret.as_deref().unwrap_or(&existing.secret),
+    ))
+    .bind(now)
+    .bind(input.targets.as_ref().map(rows::to_json))
+    .bind(reenabled)
+    .bind(reenabled)
+    .bind(existing.id.as_str())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn create(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    input: EndpointInput,
+) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
+    insert(&mut tx, cipher, scope, &input, secret, now_ms()).await?;
+    let record = fetch(&mut tx, cipher, scope, &input.code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(crate) async fn update(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    code: &str,
+    patch: EndpointPatch,
+) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let existing = fetch(&mut tx, cipher, scope, code)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
+    let input = EndpointInput {
+        code: existing.code.clone(),
+        name: patch.name.unwrap_or_else(|| existing.name.clone()),
+        url: patch.url.unwrap_or_else(|| existing.url.clone()),
+        targets: patch.targets.unwrap_or_else(|| existing.targets.clone()),
+        enabled: patch.enabled.unwrap_or(existing.enabled),
+        headers: patch.headers.unwrap_or_else(|| existing.headers.clone()),
+        auth: patch.auth.unwrap_or_else(|| existing.auth.clone()),
+        timeout_ms: patch.timeout_ms.unwrap_or(existing.timeout_ms),
+        rate_limit: patch.rate_limit.unwrap_or(existing.rate_limit),
+        secret: None,
+        generated_secret: String::new(),
+    };
+    overwrite(&mut tx, cipher, &existing, &input, now_ms()).await?;
+    let record = fetch(&mut tx, cipher, scope, code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub(crate) async fn delete(pool: &PgPool, scope: &Scope, code: &str) -> StoreResult<bool> {
+    let done = sqlx::query("DELETE FROM endpoints WHERE scope = $1 AND code = $2")
+        .bind(scope.as_str())
+        .bind(code)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn rotate_secret(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    code: &str,
+    secret: &str,
+    previous_until: Option<i64>,
+) -> StoreResult<EndpointRecord> {
+    let mut tx = pool.begin().await?;
+    let existing = fetch(&mut tx, cipher, scope, code)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
+    // The current secret's sealed text moves to `previous_secret` as it is: both columns
+    // seal the kind `secret` of the same endpoint.
+    sqlx::query(
+        "UPDATE endpoints SET previous_secret = CASE WHEN $1 IS NULL THEN NULL ELSE secret END, \
+         previous_secret_expires_at = $2, secret = $3, updated_at = $4 WHERE id = $5",
+    )
+    .bind(previous_until)
+    .bind(previous_until)
+    .bind(seal_endpoint_value(
+        cipher,
+        existing.id.as_str(),
+        "secret",
+        secret,
+    ))
+    .bind(now_ms())
+    .bind(existing.id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let record = fetch(&mut tx, cipher, scope, code)
+        .await?
+        .ok_or(StoreError::Corrupt("endpoints"))?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// Whether applying `input` would change `existing`.
+fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
+    existing.name != input.name
+        || existing.url != input.url
+        || existing.targets != input.targets
+        || existing.enabled != input.enabled
+        || existing.headers != input.headers
+        || existing.auth != input.auth
+        || existing.timeout_ms != input.timeout_ms
+        || existing.rate_limit != input.rate_limit
+        || input.secret.as_ref().is_some_and(|s| *s != existing.secret)
+}
+
+pub(crate) async fn apply(
+    pool: &PgPool,
+    cipher: &Cipher,
+    scope: &Scope,
+    inputs: Vec<EndpointInput>,
+) -> StoreResult<ApplyReport> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let mut report = ApplyReport::default();
+    for input in &inputs {
+        match fetch(&mut tx, cipher, scope, &input.code).await? {
+            Some(existing) if differs(&existing, input) => {
+                overwrite(&mut tx, cipher, &existing, input, now).await?;
+                report.updated.push(input.code.clone());
+            }
+            Some(_) => report.unchanged.push(input.code.clone()),
+            None => {
+                let secret = input.secret.as_deref().unwrap_or(&input.generated_secret);
+                insert(&mut tx, cipher, scope, input, secret, now).await?;
+                report.created.push(input.code.clone());
+            }
+        }
+    }
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM endpoints WHERE scope = $1 ORDER BY code")
+            .bind(scope.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
+    for code in codes {
+        if !inputs.iter().any(|i| i.code == code) {
+            sqlx::query("DELETE FROM endpoints WHERE scope = $1 AND code = $2")
+                .bind(scope.as_str())
+                .bind(&code)
+                .execute(&mut *tx)
+                .await?;
+            report.deleted.push(code);
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,65 @@
+//! Which PostgreSQL failures mean "the database cannot be reached right now" (the API
+//! answers 503 and a client may retry) rather than a failed statement.
+
+use crate::error::StoreError;
+
+/// Turns connection-level database errors into [`StoreError::Unavailable`], and a
+/// closed pool into [`StoreError::Closed`] while the store shuts down (into
+/// `Unavailable` otherwise: the pool closed under us).
+pub(crate) fn classify(e: StoreError, closing: bool) -> StoreError {
+    match e {
+        StoreError::Database(sqlx::Error::PoolClosed) if closing => StoreError::Closed,
+        StoreError::Database(err) if is_unavailable(&err) => StoreError::Unavailable(err),
+        other => other,
+    }
+}
+
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // Class 08: connection exception; 57P01–03: the server is shutting down,
+            // crashed, or is not accepting connections yet.
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_failures_are_unavailable() {
+        let io = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(matches!(
+            classify(io.into(), false),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify(sqlx::Error::PoolTimedOut.into(), false),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify(sqlx::Error::PoolClosed.into(), false),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            classify(sqlx::Error::PoolClosed.into(), true),
+            StoreError::Closed
+        ));
+        assert!(matches!(
+            classify(sqlx::Error::RowNotFound.into(), false),
+            StoreError::Database(_)
+        ));
+        assert!(matches!(
+            classify(StoreError::NotFound("x".into()), false),
+            StoreError::NotFound(_)
+        ));
+    }
+}

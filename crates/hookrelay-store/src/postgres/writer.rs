@@ -1,0 +1,76 @@
+//! How a group-commit batch is written to PostgreSQL. The crate's
+//! [`writer`](crate::writer) runs a few such batches at once on pooled connections:
+//! each commit waits on the server's fsync, and overlapping them keeps the disk busy.
+//! A batch that created due work notifies the work channel inside its transaction, so
+//! workers in every process wake when it commits.
+
+use sqlx::PgPool;
+
+use super::{attempts, inbound, listen, publish};
+use crate::crypto::Cipher;
+use crate::error::{StoreError, StoreResult};
+use crate::model::{AttemptResult, NewEvent};
+use crate::writer::{Backend, Command, Outcome};
+
+/// How many batches commit at once.
+pub(crate) const WRITERS: usize = 3;
+
+/// The pool, the cipher new credentials are sealed with, and the work channel.
+pub(crate) struct PgBatches {
+    pub pool: PgPool,
+    pub cipher: Cipher,
+    pub channel: String,
+}
+
+impl Backend for PgBatches {
+    async fn apply(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
+        let mut tx = self.pool.begin().await?;
+        let events: Vec<&NewEvent> = batch
+            .iter()
+            .filter_map(|c| match c {
+                Command::Publish(e, _) => Some(e),
+                _ => None,
+            })
+            .collect();
+        let attempts: Vec<&AttemptResult> = batch
+            .iter()
+            .filter_map(|c| match c {
+                Command::Attempt(r, _) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
+            .await?
+            .into_iter();
+        attempts::write_batch(&mut tx, &attempts).await?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for cmd in batch {
+            outcomes.push(match cmd {
+                Command::Publish(..) => Outcome::Published(
+                    published
+                        .next()
+                        .ok_or(StoreError::Corrupt("writer outcome"))?,
+                ),
+                Command::Attempt(..) => Outcome::Recorded,
+                Command::GiveUp(id, reason, now, _) => {
+                    attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;
+                    Outcome::Recorded
+                }
+                // One by one: a duplicate must see the request before it, even in this batch.
+                Command::Inbound(req, _) => {
+                    Outcome::Inbound(inbound::record(&mut tx, &self.cipher, req).await?)
+                }
+            });
+        }
+        let new_work = outcomes.iter().any(|o| match o {
+            Outcome::Published(p) => !p.jobs.is_empty(),
+            Outcome::Inbound(i) => !i.jobs.is_empty(),
+            Outcome::Recorded => false,
+        });
+        if new_work {
+            listen::notify(&mut tx, &self.channel).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}

@@ -1,0 +1,223 @@
+//! Group commit: writer tasks own the hot-path writes (publishes, attempt results,
+//! give-ups and inbound requests). Each takes every command queued while the previous
+//! transaction was committing and runs them all in the next one, so one fsync serves
+//! many requests. A command that fails does not fail its neighbours: the batch is rolled
+//! back and each command is re-run on its own.
+//!
+//! The backend decides how a batch is written ([`Backend::apply`]) and how many batches
+//! may commit at once: one for SQLite (one writer connection), a few for PostgreSQL,
+//! whose commits wait on the server's fsync and overlap well.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use hookrelay_core::ids::DeliveryId;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::error::{StoreError, StoreResult};
+use crate::model::{
+    AttemptResult, DeliveryJob, InboundOutcome, NewEvent, NewInbound, PublishOutcome, WriteStats,
+};
+
+/// The most commands in one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// A write for the group-commit task.
+pub(crate) enum Command {
+    Publish(NewEvent, oneshot::Sender<StoreResult<PublishOutcome>>),
+    Attempt(AttemptResult, oneshot::Sender<StoreResult<()>>),
+    GiveUp(DeliveryId, String, i64, oneshot::Sender<StoreResult<()>>),
+    Inbound(
+        Box<NewInbound>,
+        oneshot::Sender<StoreResult<InboundOutcome>>,
+    ),
+}
+
+/// What one command did, once its batch committed.
+pub(crate) enum Outcome {
+    Published(PublishOutcome),
+    Recorded,
+    Inbound(InboundOutcome),
+}
+
+/// How a backend writes a batch.
+pub(crate) trait Backend: Send + Sync + 'static {
+    /// Runs every command of `batch` in one transaction and commits it; one outcome per
+    /// command, in order. An error means nothing of the batch was written.
+    fn apply(&self, batch: &[Command]) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
+}
+
+/// The sending side; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct WriterHandle {
+    tx: mpsc::Sender<Command>,
+    stats: Arc<Stats>,
+}
+
+/// Counts that show group commit at work.
+#[derive(Default)]
+struct Stats {
+    transactions: AtomicU64,
+    commands: AtomicU64,
+}
+
+impl WriterHandle {
+    /// Starts `workers` writer tasks on `backend`. With a `feed`, new deliveries go to
+    /// it as soon as their transaction commits; without, they wait in the table for a
+    /// worker to claim them.
+    pub(crate) fn spawn<B: Backend>(
+        backend: B,
+        workers: usize,
+        feed: Option<mpsc::UnboundedSender<DeliveryJob>>,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(MAX_BATCH * 8);
+        let stats = Arc::new(Stats::default());
+        let backend = Arc::new(backend);
+        // The workers take turns at the queue: while one commits, the next gathers
+        // whatever arrives meanwhile.
+        let rx = Arc::new(Mutex::new(rx));
+        for _ in 0..workers.max(1) {
+            tokio::spawn(run(
+                Arc::clone(&backend),
+                Arc::clone(&rx),
+                feed.clone(),
+                Arc::clone(&stats),
+            ));
+        }
+        Self { tx, stats }
+    }
+
+    /// Committed transactions and the writes they carried.
+    pub(crate) fn stats(&self) -> WriteStats {
+        WriteStats {
+            transactions: self.stats.transactions.load(Ordering::Relaxed),
+            writes: self.stats.commands.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Command::Publish(event, reply)).await?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn give_up(
+        &self,
+        id: DeliveryId,
+        reason: String,
+        now: i64,
+    ) -> StoreResult<()> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Command::GiveUp(id, reason, now, reply)).await?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Command::Inbound(Box::new(req), reply)).await?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Command::Attempt(result, reply)).await?;
+        wait.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn send(&self, cmd: Command) -> StoreResult<()> {
+        self.tx.send(cmd).await.map_err(|_| StoreError::Closed)
+    }
+}
+
+async fn run<B: Backend>(
+    backend: Arc<B>,
+    rx: Arc<Mutex<mpsc::Receiver<Command>>>,
+    feed: Option<mpsc::UnboundedSender<DeliveryJob>>,
+    stats: Arc<Stats>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        let got = rx.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if got == 0 {
+            break;
+        }
+        stats.transactions.fetch_add(1, Ordering::Relaxed);
+        stats
+            .commands
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        commit_batch(&*backend, std::mem::take(&mut batch), feed.as_ref()).await;
+    }
+}
+
+async fn commit_batch<B: Backend>(
+    backend: &B,
+    batch: Vec<Command>,
+    feed: Option<&mpsc::UnboundedSender<DeliveryJob>>,
+) {
+    match backend.apply(&batch).await {
+        Ok(outcomes) => {
+            for (cmd, outcome) in batch.into_iter().zip(outcomes) {
+                reply(cmd, Ok(outcome), feed);
+            }
+        }
+        Err(e) if batch.len() == 1 => {
+            if let Some(cmd) = batch.into_iter().next() {
+                reply(cmd, Err(e), feed);
+            }
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, size = batch.len(), "batch failed; retrying its commands one by one");
+            for cmd in batch {
+                let result = backend
+                    .apply(std::slice::from_ref(&cmd))
+                    .await
+                    .and_then(|mut o| o.pop().ok_or(StoreError::Corrupt("writer outcome")));
+                reply(cmd, result, feed);
+            }
+        }
+    }
+}
+
+/// Hands new deliveries to the feed, if there is one (without, they are claimed from
+/// the table); either way the caller gets an outcome without them.
+fn hand_over(jobs: Vec<DeliveryJob>, feed: Option<&mpsc::UnboundedSender<DeliveryJob>>) {
+    if let Some(feed) = feed {
+        for job in jobs {
+            // No dispatcher in this process (an API-only role): the rows wait in the table.
+            let _ = feed.send(job);
+        }
+    }
+}
+
+fn reply(
+    cmd: Command,
+    result: StoreResult<Outcome>,
+    feed: Option<&mpsc::UnboundedSender<DeliveryJob>>,
+) {
+    // A caller that went away (a dropped request) no longer needs the answer; the write
+    // itself stands, and its deliveries go to the dispatcher from here, not from the caller.
+    match (cmd, result) {
+        (Command::Publish(_, tx), Ok(Outcome::Published(mut o))) => {
+            hand_over(std::mem::take(&mut o.jobs), feed);
+            drop(tx.send(Ok(o)))
+        }
+        (Command::Publish(_, tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Ok(_)) => drop(tx.send(Ok(()))),
+        (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::Inbound(_, tx), Ok(Outcome::Inbound(mut o))) => {
+            hand_over(std::mem::take(&mut o.jobs), feed);
+            if let Some(p) = o.published.as_mut() {
+                p.jobs.clear();
+            }
+            drop(tx.send(Ok(o)))
+        }
+        (Command::Inbound(_, tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::Publish(_, tx), Ok(_)) => {
+            drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
+        }
+        (Command::Inbound(_, tx), Ok(_)) => {
+            drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
+        }
+    }
+}
