@@ -1639,40 +1639,64 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
     };
     let body = br#"{"n":1}"#;
 
-    // Behind a trusted proxy (127.0.0.0/8), the first X-Forwarded-For entry is the client.
-    let app = TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8".to_owned())).await;
+    // Behind trusted proxies (the socket is in 127.0.0.0/8, a second hop in 10.0.0.0/8),
+    // the rightmost X-Forwarded-For entry that is not a trusted proxy is the client.
+    let app =
+        TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8, 10.0.0.0/8".to_owned())).await;
     let receiver = TestReceiver::start().await;
     put_source(&app, "proxied", spec(&receiver)).await;
-    let reply = send(
-        &app,
-        "proxied",
-        &[("x-forwarded-for", "203.0.113.7".to_owned())],
-        body,
-    )
-    .await;
-    let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
-    let entry = log_entry(&app, "proxied", &id).await;
-    assert_eq!(entry["client_ip"], "203.0.113.7", "{entry}");
+    let cases: [(&str, Vec<(&str, String)>, &str); 3] = [
+        (
+            "one proxy",
+            vec![("x-forwarded-for", "203.0.113.7".to_owned())],
+            "203.0.113.7",
+        ),
+        (
+            "two proxies: the inner one (10.9.9.9) is skipped",
+            vec![("x-forwarded-for", "203.0.113.8, 10.9.9.9".to_owned())],
+            "203.0.113.8",
+        ),
+        (
+            "two headers are one list, in order",
+            vec![
+                ("x-forwarded-for", "203.0.113.9".to_owned()),
+                ("x-forwarded-for", "10.9.9.9".to_owned()),
+            ],
+            "203.0.113.9",
+        ),
+    ];
+    for (what, headers, client) in cases {
+        let reply = send(&app, "proxied", &headers, body).await;
+        let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
+        let entry = log_entry(&app, "proxied", &id).await;
+        assert_eq!(entry["client_ip"], client, "{what}: {entry}");
+    }
 
+    // The entry the trusted proxy appended is a stranger outside allowed_ips.
     let reply = send(
         &app,
         "proxied",
-        &[("x-forwarded-for", "203.0.113.8, 10.9.9.9".to_owned())],
+        &[("x-forwarded-for", "203.0.113.8, 192.0.2.1".to_owned())],
         body,
     )
     .await;
-    let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
-    let entry = log_entry(&app, "proxied", &id).await;
     assert_eq!(
-        entry["client_ip"], "203.0.113.8",
-        "the first entry is the client: {entry}"
+        reply.status, 403,
+        "the address the proxy saw counts, not what is left of it: {}",
+        reply.text
     );
+    assert!(reply.message().contains("192.0.2.1"), "{}", reply.text);
 
     let reply = send(&app, "proxied", &[], body).await;
     assert_eq!(
         reply.status, 403,
         "without the header the proxy itself is the client: {}",
         reply.text
+    );
+    assert_eq!(
+        receiver.received().len(),
+        3,
+        "only the admitted ones arrived"
     );
     app.stop().await;
 
@@ -1693,6 +1717,69 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
         reply.text
     );
     assert!(forward_deliveries(&app, "proxied").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_caller_prepending_an_allowed_address_to_x_forwarded_for_is_still_403() {
+    // One trusted proxy in front (the socket, 127.0.0.1). It appends the address it saw
+    // (here 198.51.100.4, outside allowed_ips) to whatever the caller sent, and the
+    // caller sent an allowed address first.
+    let app = TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8".to_owned())).await;
+    let receiver = TestReceiver::start().await;
+    put_source(
+        &app,
+        "guarded",
+        json!({
+            "verify": {"type": "none"},
+            "allowed_ips": ["203.0.113.0/24"],
+            "forward_to": [receiver.url("/guarded")],
+        }),
+    )
+    .await;
+    let body = br#"{"n":1}"#;
+    let spoofs: [Vec<(&str, String)>; 3] = [
+        vec![("x-forwarded-for", "203.0.113.7, 198.51.100.4".to_owned())],
+        vec![
+            ("x-forwarded-for", "203.0.113.7".to_owned()),
+            ("x-forwarded-for", "198.51.100.4".to_owned()),
+        ],
+        vec![(
+            "x-forwarded-for",
+            "203.0.113.7, 203.0.113.8, 198.51.100.4".to_owned(),
+        )],
+    ];
+    for headers in &spoofs {
+        let reply = send(&app, "guarded", headers, body).await;
+        assert_eq!(
+            reply.status, 403,
+            "{headers:?}: the prepended address is ignored: {}",
+            reply.text
+        );
+        assert!(
+            reply.message().contains("198.51.100.4"),
+            "the refusal names the real caller: {}",
+            reply.text
+        );
+    }
+    let rejected = log_of(&app, "guarded", "?status=rejected").await;
+    assert_eq!(rejected.len(), spoofs.len(), "{rejected:?}");
+    for entry in &rejected {
+        assert_eq!(entry["client_ip"], "198.51.100.4", "{entry}");
+    }
+    assert!(forward_deliveries(&app, "guarded").await.is_empty());
+
+    // The same proxy relaying a real allowed caller is admitted, so the 403s above are
+    // about the spoof and nothing else.
+    let reply = send(
+        &app,
+        "guarded",
+        &[("x-forwarded-for", "203.0.113.7".to_owned())],
+        body,
+    )
+    .await;
+    assert_forwarded(&receiver, "guarded", "none", &reply, body).await;
+    assert_eq!(receiver.received().len(), 1);
     app.stop().await;
 }
 
@@ -1856,6 +1943,210 @@ async fn publish_mode_takes_the_type_from_a_json_path_into_several_scopes() {
     assert_eq!(scopes, ["acme", "beta"]);
     let entry = log_entry(&app, "shop", &id).await;
     assert_eq!(entry["event_id"], got[0].json()["id"]);
+    app.stop().await;
+}
+
+/// Asserts a publish-mode refusal: 422 naming the problem, logged as `rejected` with that
+/// reason, nothing forwarded, no event in `scope`.
+async fn assert_publish_refused(
+    app: &TestApp,
+    receiver: &TestReceiver,
+    source: &str,
+    reply: &Reply,
+    names: &[&str],
+) {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let message = reply.message();
+    for name in names {
+        assert!(
+            message.contains(name),
+            "the message names {name:?}: {message}"
+        );
+    }
+    let rejected = log_of(app, source, "?status=rejected").await;
+    let entry = rejected
+        .iter()
+        .find(|e| e["reason"].as_str() == Some(message.as_str()))
+        .unwrap_or_else(|| panic!("logged as rejected with the reason {message:?}: {rejected:?}"));
+    assert!(
+        entry["event_id"].is_null(),
+        "a rejected request published nothing: {entry}"
+    );
+    assert!(
+        forward_deliveries(app, source).await.is_empty(),
+        "nothing was queued for forwarding"
+    );
+    let (s, events) = app.get("/events?scope=acme").await;
+    assert_eq!(s, 200, "{events}");
+    assert_eq!(events["data"], json!([]), "no event was published");
+    assert!(receiver.received().is_empty(), "nothing was sent anywhere");
+}
+
+/// A source that publishes `X-Event` as `shop.<value>` into `acme` and also forwards.
+async fn publishing_source(app: &TestApp, receiver: &TestReceiver, name: &str) {
+    app.endpoint("acme", "sub", &receiver.url("/sub"), &["*"])
+        .await;
+    put_source(
+        app,
+        name,
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url(&format!("/{name}"))],
+            "publish": {"type_header": "X-Event", "type_prefix": "shop.", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_an_unregistered_archived_or_operational_type() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    publishing_source(&app, &receiver, "shop").await;
+    let body = br#"{"order": 7}"#;
+    let event = |t: &str| vec![("x-event", t.to_owned())];
+
+    let reply = send(&app, "shop", &event("order_paid"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["unknown event type", "shop.order_paid"],
+    )
+    .await;
+
+    app.event_types(&["shop.order_old"]).await;
+    let (s, archived) = app
+        .call(reqwest::Method::DELETE, "/event-types/shop.order_old", None)
+        .await;
+    assert!(s == 200 || s == 204, "{s} {archived}");
+    let reply = send(&app, "shop", &event("order_old"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["archived", "shop.order_old"],
+    )
+    .await;
+
+    let reply = send(&app, "shop", &event("bad code!"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["invalid event type code"],
+    )
+    .await;
+
+    // Hookrelay's own alerts cannot be forged through a source either.
+    put_source(
+        &app,
+        "alerts",
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url("/alerts")],
+            "publish": {"type_path": "kind", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+    let reply = send(&app, "alerts", &[], br#"{"kind": "endpoint.disabled"}"#).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "alerts",
+        &reply,
+        &["operational", "endpoint.disabled"],
+    )
+    .await;
+    assert_eq!(log_of(&app, "shop", "?status=rejected").await.len(), 3);
+
+    // Registered, the same request goes through: the refusals were about the type.
+    app.event_types(&["shop.order_paid"]).await;
+    let reply = send(&app, "shop", &event("order_paid"), body).await;
+    let id = reply.id();
+    let got = receiver.wait_for(2).await;
+    let mut paths: Vec<_> = got.iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/shop", "/sub"], "forwarded and published");
+    let entry = log_entry(&app, "shop", &id).await;
+    assert!(entry["event_id"].as_str().is_some(), "{entry}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_a_body_that_fails_the_type_schema() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    let (s, body) = app
+        .put(
+            "/event-types/shop.order_paid",
+            json!({
+                "name": "order paid",
+                "schema": {
+                    "type": "object",
+                    "required": ["order"],
+                    "properties": {"order": {"type": "integer"}},
+                },
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    publishing_source(&app, &receiver, "shop").await;
+    let headers = [("x-event", "order_paid".to_owned())];
+
+    let reply = send(&app, "shop", &headers, br#"{"order": "seven"}"#).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["order", "shop.order_paid"],
+    )
+    .await;
+    let reply = send(&app, "shop", &headers, br#"{"total": 3}"#).await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["order"]).await;
+    let reply = send(&app, "shop", &headers, b"not json at all").await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["shop.order_paid"]).await;
+    assert_eq!(log_of(&app, "shop", "?status=rejected").await.len(), 3);
+
+    let reply = send(&app, "shop", &headers, br#"{"order": 7}"#).await;
+    reply.id();
+    let got = receiver.wait_for(2).await;
+    let published = got.iter().find(|r| r.path == "/sub").expect("published");
+    assert_eq!(published.json()["data"], json!({"order": 7}));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_a_request_that_names_no_type() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    app.event_types(&["shop.order_paid"]).await;
+    publishing_source(&app, &receiver, "shop").await;
+    put_source(
+        &app,
+        "bypath",
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url("/bypath")],
+            "publish": {"type_path": "meta.kind", "type_prefix": "shop.", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+
+    let reply = send(&app, "shop", &[], br#"{"order": 7}"#).await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["X-Event", "missing"]).await;
+    let reply = send(&app, "bypath", &[], br#"{"meta": {}}"#).await;
+    assert_publish_refused(&app, &receiver, "bypath", &reply, &["meta.kind"]).await;
+    let reply = send(&app, "bypath", &[], b"kind=order_paid").await;
+    assert_publish_refused(&app, &receiver, "bypath", &reply, &["meta.kind"]).await;
+
+    let reply = send(&app, "bypath", &[], br#"{"meta": {"kind": "order_paid"}}"#).await;
+    reply.id();
+    receiver.wait_for(2).await;
     app.stop().await;
 }
 
