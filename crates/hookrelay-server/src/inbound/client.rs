@@ -130,7 +130,9 @@ mod tests {
 }
 
 /// The socket's remote address, for plain and TLS listeners alike (axum knows the plain
-/// one only; the inbound gateway reads this one).
+/// one only; the inbound gateway reads this one). [`crate::serve_conn`] puts it in every
+/// request as `ConnectInfo<PeerAddr>`; the `Connected` impls below do the same for
+/// `axum::serve` (`into_make_service_with_connect_info::<PeerAddr>`).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 

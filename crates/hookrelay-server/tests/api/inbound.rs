@@ -47,6 +47,9 @@ fn uuid() -> String {
     )
 }
 
+/// Request headers as `send` takes them.
+type Headers = Vec<(&'static str, String)>;
+
 /// What the gateway answered.
 struct Reply {
     status: u16,
@@ -1645,7 +1648,7 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
         TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8, 10.0.0.0/8".to_owned())).await;
     let receiver = TestReceiver::start().await;
     put_source(&app, "proxied", spec(&receiver)).await;
-    let cases: [(&str, Vec<(&str, String)>, &str); 3] = [
+    let cases: [(&str, Headers, &str); 3] = [
         (
             "one proxy",
             vec![("x-forwarded-for", "203.0.113.7".to_owned())],
@@ -1738,7 +1741,7 @@ async fn a_caller_prepending_an_allowed_address_to_x_forwarded_for_is_still_403(
     )
     .await;
     let body = br#"{"n":1}"#;
-    let spoofs: [Vec<(&str, String)>; 3] = [
+    let spoofs: [Headers; 3] = [
         vec![("x-forwarded-for", "203.0.113.7, 198.51.100.4".to_owned())],
         vec![
             ("x-forwarded-for", "203.0.113.7".to_owned()),
@@ -2563,5 +2566,56 @@ async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_forwarded() {
         "{rejected:?}"
     );
     assert!(forward_deliveries(&app, "slow").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::with(|c| c.header_read_timeout_ms = 300).await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(&app, &receiver, "x", json!({"type": "none"})).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Half a request head: no blank line ever comes.
+    socket
+        .write_all(b"POST /in/x HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    let sent = std::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    let mut answered = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => answered.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server still held the connection 10 s after a 300 ms header timeout"
+    );
+    assert!(
+        sent.elapsed() >= Duration::from_millis(200),
+        "closed by the timeout, not at once: {:?}",
+        sent.elapsed()
+    );
+    assert!(
+        answered.is_empty(),
+        "no request was served: {}",
+        String::from_utf8_lossy(&answered)
+    );
+    assert!(
+        log_of(&app, "x", "").await.is_empty(),
+        "the half request never reached the gateway"
+    );
+
+    // The server itself is fine: a whole request on a new connection is accepted.
+    let reply = send(&app, "x", &[], b"{}").await;
+    assert_forwarded(&receiver, "x", "none", &reply, b"{}").await;
     app.stop().await;
 }
