@@ -704,6 +704,70 @@ async fn basic_auth_api_key_and_unverified_sources_accept_and_forward() {
     app.stop().await;
 }
 
+#[tokio::test]
+async fn github_legacy_sha1_signatures_count_only_where_the_source_enables_them() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(
+        &app,
+        &receiver,
+        "legacy",
+        json!({"type": "github", "secrets": [GITHUB_SECRET], "legacy_sha1": true}),
+    )
+    .await;
+    forwarding_source(
+        &app,
+        &receiver,
+        "modern",
+        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
+    )
+    .await;
+    let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
+    // What an old GitHub (Enterprise) hook sends: only the SHA-1 header.
+    let sha1_only = |secret: &str| {
+        vec![
+            ("content-type", "application/json".to_owned()),
+            ("x-github-event", "ping".to_owned()),
+            ("x-github-delivery", uuid()),
+            (
+                github::LEGACY_HEADER,
+                github::sign_sha1(secret.as_bytes(), body),
+            ),
+        ]
+    };
+
+    let reply = send(&app, "legacy", &sha1_only(GITHUB_SECRET), body).await;
+    let (_, got) = assert_forwarded(&receiver, "legacy", "github", &reply, body).await;
+    github::verify_sha1(
+        &[GITHUB_SECRET],
+        &got.body,
+        got.headers.get("x-hub-signature").map(String::as_str),
+    )
+    .expect("the SHA-1 signature is forwarded and still verifies");
+
+    let reply = send(&app, "legacy", &sha1_only("another secret"), body).await;
+    assert_eq!(reply.status, 401, "a wrong SHA-1 signature: {}", reply.text);
+
+    let reply = send(&app, "modern", &sha1_only(GITHUB_SECRET), body).await;
+    assert_eq!(
+        reply.status, 401,
+        "without legacy_sha1 a SHA-1 signature is not enough: {}",
+        reply.text
+    );
+    assert!(
+        reply.message().contains(github::HEADER),
+        "the refusal names the missing SHA-256 header: {}",
+        reply.text
+    );
+    assert_rejected_not_forwarded(&app, "modern", 1).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "only the legacy source forwarded"
+    );
+    app.stop().await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Refusals
 // ---------------------------------------------------------------------------------------
@@ -1542,6 +1606,15 @@ async fn a_body_over_max_body_bytes_is_413_and_not_forwarded() {
         log_of(&app, "small", "?status=accepted").await.is_empty(),
         "the oversized request was not accepted"
     );
+    let rejected = log_of(&app, "small", "?status=rejected").await;
+    assert_eq!(rejected.len(), 1, "the 413 is logged: {rejected:?}");
+    assert_eq!(rejected[0]["status"], "rejected");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("larger than 1024 bytes")),
+        "the log says why: {rejected:?}"
+    );
     assert!(
         forward_deliveries(&app, "small").await.is_empty(),
         "the oversized request was not queued"
@@ -1622,6 +1695,16 @@ async fn allowed_ips_admit_only_listed_addresses() {
         reply.text
     );
     assert!(forward_deliveries(&app, "elsewhere").await.is_empty());
+    let rejected = log_of(&app, "elsewhere", "").await;
+    assert_eq!(rejected.len(), 1, "the 403 is logged: {rejected:?}");
+    assert_eq!(rejected[0]["status"], "rejected", "{rejected:?}");
+    assert_eq!(rejected[0]["client_ip"], "127.0.0.1");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("127.0.0.1") && r.contains("allowed_ips")),
+        "the log says why: {rejected:?}"
+    );
 
     let reply = send(&app, "local", &[], body).await;
     assert_forwarded(&receiver, "local", "none", &reply, body).await;
