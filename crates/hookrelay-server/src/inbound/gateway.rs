@@ -2,6 +2,7 @@
 //! the source's limit, verify, record — the request, its forwards and its event in one
 //! durable transaction — and answer. Rejections are recorded too (never forwarded).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -243,11 +244,14 @@ async fn publishable(
     };
     // A body that is not JSON is published as a JSON string.
     let (data, text) = match json {
-        Some(value) => (value.clone(), String::from_utf8_lossy(body).into_owned()),
+        Some(value) => (
+            Cow::Borrowed(value),
+            String::from_utf8_lossy(body).into_owned(),
+        ),
         None => {
             let value = Value::String(String::from_utf8_lossy(body).into_owned());
             let text = value.to_string();
-            (value, text)
+            (Cow::Owned(value), text)
         }
     };
     if let Some(schema) = schema
