@@ -116,6 +116,11 @@ pub struct Config {
     /// How long the inbound gateway waits for a request's body before answering 408
     /// (`HOOKRELAY_INBOUND_READ_TIMEOUT_MS`), so slow clients cannot hold connections.
     pub inbound_read_timeout_ms: u64,
+    /// How long a client has to send a request's headers (and how long a keep-alive
+    /// connection may sit idle) before the connection is closed, in ms
+    /// (`HOOKRELAY_HEADER_READ_TIMEOUT_MS`): a client that never finishes its headers
+    /// would otherwise hold a connection for ever.
+    pub header_read_timeout_ms: u64,
     /// Proxies whose `X-Forwarded-For` names the inbound gateway's caller, as CIDRs
     /// (`HOOKRELAY_TRUSTED_PROXIES`); without it the socket's address counts.
     pub trusted_proxies: Option<String>,
@@ -156,6 +161,7 @@ impl Default for Config {
             shutdown_timeout_ms: 10_000,
             trusted_proxies: None,
             inbound_read_timeout_ms: 30_000,
+            header_read_timeout_ms: 10_000,
             circuit_threshold: 10,
             circuit_cooldown: "30s".to_owned(),
             disable_failing_after: "5d".to_owned(),

@@ -13,6 +13,8 @@
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
 //! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
 //! - [`tls`]: HTTPS for the API (certificate and key loading, the TLS listener).
+//! - [`serve_conn`]: the connection loop (plain or TLS): hyper's HTTP/1.1 builder with a
+//!   header read timeout, the caller's address per request, graceful shutdown.
 //! - [`inbound`]: the inbound gateway, `POST /in/{source}`: verify, deduplicate, record,
 //!   answer; forwards go through the dispatcher.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
@@ -27,6 +29,7 @@ pub mod dispatch;
 pub mod inbound;
 pub mod master_key;
 pub mod registry_cache;
+pub mod serve_conn;
 pub mod ssrf;
 pub mod startup;
 pub mod tls;

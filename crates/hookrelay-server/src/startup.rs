@@ -210,30 +210,20 @@ impl Server {
             shutdown.await;
             cancel.cancel();
         };
-        // The same graceful shutdown either way: stop accepting, let requests finish.
+        let header_timeout =
+            Duration::from_millis(self.state.config().header_read_timeout_ms.max(1));
+        // The same loop and graceful shutdown either way (`serve_conn.rs`).
         let served = match self.tls {
-            Some(tls) => {
-                async {
-                    let listener = crate::tls::TlsListener::new(self.listener, tls)?;
-                    axum::serve(
-                    listener,
-                    router
-                        .into_make_service_with_connect_info::<crate::inbound::client::PeerAddr>(),
-                )
-                .with_graceful_shutdown(stopping)
-                .await
+            Some(tls) => match crate::tls::TlsListener::new(self.listener, tls) {
+                Ok(listener) => {
+                    crate::serve_conn::serve(listener, router, header_timeout, stopping).await;
+                    Ok(())
                 }
-                .await
-            }
+                Err(e) => Err(e),
+            },
             None => {
-                // The peer address is what the inbound gateway's `allowed_ips` check.
-                axum::serve(
-                    self.listener,
-                    router
-                        .into_make_service_with_connect_info::<crate::inbound::client::PeerAddr>(),
-                )
-                .with_graceful_shutdown(stopping)
-                .await
+                crate::serve_conn::serve(self.listener, router, header_timeout, stopping).await;
+                Ok(())
             }
         };
         // Whatever ended serving, deliveries in flight are drained and the store closed.

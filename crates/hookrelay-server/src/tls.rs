@@ -1,9 +1,10 @@
 //! HTTPS for the API: with `tls_cert` and `tls_key` set, the server terminates TLS itself.
 //!
 //! [`server_config`] loads the PEM certificate chain and private key (PKCS#8, RSA or EC);
-//! [`TlsListener`] is an [`axum::serve::Listener`] that hands axum only connections whose
+//! [`TlsListener`] is an [`axum::serve::Listener`] that yields only connections whose
 //! handshake has finished. Handshakes run in tasks of their own, so a client that
-//! connects and never speaks TLS holds up no one else, and `axum::serve`'s graceful
+//! connects and never speaks TLS holds up no one else, and the serving loop
+//! ([`crate::serve_conn`], or `axum::serve`) with its header timeout and graceful
 //! shutdown works exactly as it does for plain HTTP.
 
 use std::io;

@@ -1,7 +1,8 @@
 //! Where an inbound request is rebuilt for forwarding: the body byte for byte, the
 //! headers as received (the provider's signature included, so the internal service can
-//! verify it too) minus hop-by-hop ones and redacted credentials, plus headers saying the
-//! gateway verified it.
+//! verify it too) minus hop-by-hop ones (the fixed list and whatever the request's
+//! `Connection` header names), the sender's own `x-hookrelay-*` and redacted credentials,
+//! plus headers saying the gateway verified it.
 
 use std::collections::BTreeMap;
 
@@ -26,15 +27,31 @@ const NOT_FORWARDED: [&str; 11] = [
     "content-length",
 ];
 
+/// The headers the request's own `Connection` headers name: hop-by-hop for that one
+/// connection (RFC 9110 §7.6.1), so a proxy must not pass them on.
+fn named_by_connection(headers: &[(String, String)]) -> Vec<String> {
+    headers
+        .iter()
+        .filter(|(name, _)| name == "connection")
+        .flat_map(|(_, value)| value.split(','))
+        .map(|token| token.trim().to_ascii_lowercase())
+        .filter(|token| !token.is_empty())
+        .collect()
+}
+
 /// Builds the forward of `payload` to `endpoint`.
 pub(crate) fn build(payload: &InboundPayload, endpoint: &EndpointTarget) -> SignedRequest {
+    let hop_by_hop = named_by_connection(&payload.headers);
     let mut headers: Vec<(String, String)> = payload
         .headers
         .iter()
         .filter(|(name, value)| {
             !NOT_FORWARDED.contains(&name.as_str())
+                && !hop_by_hop.contains(name)
                 // Credentials the gateway checked (basic auth, API keys) stay here.
                 && value != LOG_REDACTED
+                // Only the gateway speaks as Hookrelay: a sender's own
+                // `X-Hookrelay-Verified: github` must not reach the service.
                 && !name.starts_with("x-hookrelay-")
         })
         .cloned()

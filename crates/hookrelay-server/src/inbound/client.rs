@@ -1,6 +1,9 @@
-//! Who is calling: the socket's address, or the first `X-Forwarded-For` entry when the
-//! socket is a trusted proxy (`HOOKRELAY_TRUSTED_PROXIES`). Trusting the header from
-//! anyone else would let any caller pick the address `allowed_ips` checks.
+//! Who is calling: the socket's address, or — when the socket is a trusted proxy
+//! (`HOOKRELAY_TRUSTED_PROXIES`) — the rightmost `X-Forwarded-For` entry that is not
+//! itself a trusted proxy. Trusting the header from anyone else would let any caller pick
+//! the address `allowed_ips` checks; and since each proxy *appends* the address it saw,
+//! only the entries our own proxies wrote are facts: everything to their left is the
+//! caller's claim (a caller may send `X-Forwarded-For: <an allowed address>` itself).
 
 use std::net::IpAddr;
 
@@ -25,18 +28,38 @@ impl TrustedProxies {
         Ok(Self(nets))
     }
 
-    /// The client's address.
+    fn trusts(&self, ip: &IpAddr) -> bool {
+        self.0.iter().any(|n| n.contains(ip))
+    }
+
+    /// The client's address: walking from the socket leftwards through every
+    /// `X-Forwarded-For` header (joined in order), the first address that is not a
+    /// trusted proxy. An entry that is not an address ends the walk at the last trusted
+    /// hop, since nothing to its left can be vouched for; when every entry is a trusted
+    /// proxy, the leftmost one is the client.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        let peer = canonical(peer);
-        if !self.0.iter().any(|n| n.contains(&peer)) {
-            return peer;
+        let mut client = canonical(peer);
+        if !self.trusts(&client) {
+            return client;
         }
-        headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|first| first.trim().parse::<IpAddr>().ok())
-            .map_or(peer, canonical)
+        let entries: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .collect();
+        for entry in entries.iter().rev() {
+            let Ok(hop) = entry.parse::<IpAddr>() else {
+                return client;
+            };
+            client = canonical(hop);
+            if !self.trusts(&client) {
+                return client;
+            }
+        }
+        client
     }
 }
 
@@ -66,7 +89,30 @@ mod tests {
         let headers = xff("203.0.113.7, 10.1.1.1");
         assert_eq!(
             proxies.client(from_proxy, &headers),
-            "203.0.113.7".parse::<IpAddr>().unwrap()
+            "203.0.113.7".parse::<IpAddr>().unwrap(),
+            "10.1.1.1 is a trusted hop, so the entry before it is the client"
+        );
+        // The caller prepended an address; the proxy appended the one it saw.
+        assert_eq!(
+            proxies.client(from_proxy, &xff("203.0.113.7, 198.51.100.4")),
+            "198.51.100.4".parse::<IpAddr>().unwrap()
+        );
+        // Several headers count as one list, in order.
+        let mut two = xff("203.0.113.9");
+        two.append("x-forwarded-for", "10.2.2.2".parse().unwrap());
+        assert_eq!(
+            proxies.client(from_proxy, &two),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        // Garbage stops the walk at the last trusted hop.
+        assert_eq!(
+            proxies.client(from_proxy, &xff("203.0.113.7, junk, 10.3.3.3")),
+            "10.3.3.3".parse::<IpAddr>().unwrap()
+        );
+        // Only trusted proxies: the leftmost is the client.
+        assert_eq!(
+            proxies.client(from_proxy, &xff("10.4.4.4, 10.5.5.5")),
+            "10.4.4.4".parse::<IpAddr>().unwrap()
         );
         assert_eq!(proxies.client(stranger, &headers), stranger);
         assert_eq!(proxies.client(from_proxy, &HeaderMap::new()), from_proxy);
@@ -84,7 +130,9 @@ mod tests {
 }
 
 /// The socket's remote address, for plain and TLS listeners alike (axum knows the plain
-/// one only; the inbound gateway reads this one).
+/// one only; the inbound gateway reads this one). [`crate::serve_conn`] puts it in every
+/// request as `ConnectInfo<PeerAddr>`; the `Connected` impls below do the same for
+/// `axum::serve` (`into_make_service_with_connect_info::<PeerAddr>`).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub std::net::SocketAddr);
 

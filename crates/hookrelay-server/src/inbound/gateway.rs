@@ -2,6 +2,7 @@
 //! the source's limit, verify, record — the request, its forwards and its event in one
 //! durable transaction — and answer. Rejections are recorded too (never forwarded).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -11,15 +12,17 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hookrelay_core::clock::now_ms;
+use hookrelay_core::event_type::validate_code;
 use hookrelay_core::ids::{EventId, RequestId};
-use hookrelay_core::source::Verify;
+use hookrelay_core::source::{Publish, Verify};
 use hookrelay_store::model::{InboundStatus, NewEvent, NewInbound, SourceRecord};
 use serde_json::{Value, json};
 
 use super::client::PeerAddr;
 use super::{parts, verify};
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, Detail};
 use crate::app::AppState;
+use crate::registry_cache::TypeState;
 
 /// Everything known about a request before it is recorded.
 struct Received<'a> {
@@ -132,24 +135,21 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
 
     let publish = match &spec.publish {
         None => None,
-        Some(p) => match parts::event_type(p, &head.headers, json.as_ref()) {
-            Ok(event_type) => Some(NewEvent {
+        Some(p) => match publishable(state, p, &head.headers, json.as_ref(), &body).await {
+            Ok(data) => Some(NewEvent {
                 id: EventId::generate(),
-                event_type,
+                event_type: data.event_type,
                 scopes: p.scopes.clone(),
-                // A body that is not JSON is published as a JSON string.
-                data: match &json {
-                    Some(_) => String::from_utf8_lossy(&body).into_owned(),
-                    None => Value::String(String::from_utf8_lossy(&body).into_owned()).to_string(),
-                },
+                data: data.text,
                 idempotency_key: None,
                 created_at: received.at,
             }),
-            Err(reason) => {
-                return Ok(received
-                    .reject(state, ApiError::bad_request(reason), body)
-                    .await);
+            // A request whose event would be refused by `POST /api/v1/events` is
+            // refused whole: forwarding it alone would hide that its event was lost.
+            Err(error) if error.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+                return Ok(received.reject(state, error, body).await);
             }
+            Err(error) => return Err(error),
         },
     };
     let dedupe = spec.effective_dedupe();
@@ -195,6 +195,79 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
         )
             .into_response(),
     })
+}
+
+/// An inbound request's event, checked like a publish.
+struct Publishable {
+    event_type: String,
+    /// The event's `data` as JSON text.
+    text: String,
+}
+
+/// The event a `publish` source makes of a request, held to the rules of
+/// `POST /api/v1/events`: the type is a valid code, registered, not archived and not one
+/// of Hookrelay's operational types, and `data` passes the type's schema. A 422 names
+/// what is wrong (it becomes the logged reason); other errors are the store's.
+async fn publishable(
+    state: &AppState,
+    publish: &Publish,
+    headers: &HeaderMap,
+    json: Option<&Value>,
+    body: &[u8],
+) -> Result<Publishable, ApiError> {
+    let event_type = parts::event_type(publish, headers, json)
+        .map_err(|m| ApiError::invalid_field("type", m))?;
+    validate_code(&event_type).map_err(|e| ApiError::invalid_field("type", e.message))?;
+    if hookrelay_core::operational::is_builtin(&event_type) {
+        // Only Hookrelay reports on its own endpoints and deliveries.
+        return Err(ApiError::invalid_field(
+            "type",
+            format!("{event_type:?} is an operational event type that only Hookrelay publishes"),
+        ));
+    }
+    let schema = match state.registry().state(state.store(), &event_type).await? {
+        TypeState::Live(schema) => schema,
+        TypeState::Archived => {
+            return Err(ApiError::invalid_field(
+                "type",
+                format!("event type {event_type:?} is archived"),
+            ));
+        }
+        TypeState::Unknown => {
+            return Err(ApiError::invalid_field(
+                "type",
+                format!(
+                    "unknown event type {event_type:?}; register it with PUT /api/v1/event-types/{{code}}"
+                ),
+            ));
+        }
+    };
+    // A body that is not JSON is published as a JSON string.
+    let (data, text) = match json {
+        Some(value) => (
+            Cow::Borrowed(value),
+            String::from_utf8_lossy(body).into_owned(),
+        ),
+        None => {
+            let value = Value::String(String::from_utf8_lossy(body).into_owned());
+            let text = value.to_string();
+            (Cow::Owned(value), text)
+        }
+    };
+    if let Some(schema) = schema
+        && let Err(errors) = schema.check(&data)
+    {
+        return Err(ApiError::invalid(
+            errors
+                .into_iter()
+                .map(|e| Detail {
+                    field: e.field,
+                    message: format!("{} (the schema of {event_type:?})", e.message),
+                })
+                .collect(),
+        ));
+    }
+    Ok(Publishable { event_type, text })
 }
 
 /// Slack's `url_verification` challenge, if this is one.

@@ -1,5 +1,5 @@
-//! Encryption at rest: no credential is readable in the database files, the key file is
-//! private, and a wrong key stops the start.
+//! Encryption at rest: no credential (endpoints' and inbound sources') is readable in the
+//! database files, the key file is private, and a wrong key stops the start.
 
 use std::os::unix::fs::PermissionsExt;
 
@@ -13,6 +13,9 @@ const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const HEADER_VALUE: &str = "custom-header-value-7f3a91";
 const BEARER: &str = "bearer-token-value-c41d77";
 const PASSWORD: &str = "basic-password-value-9e2b05";
+const SOURCE_SECRET: &str = "github-source-secret-5d8c13";
+const SOURCE_PASSWORD: &str = "source-basic-password-a61f4e";
+const SOURCE_KEY: &str = "source-api-key-value-0b7e92";
 
 /// Every file of the database (main file, WAL, shared memory) as bytes.
 fn database_bytes(app: &TestApp) -> Vec<u8> {
@@ -78,6 +81,38 @@ async fn credentials_never_reach_the_database_files_in_plain_text() {
     let (_, shown) = app.get("/scopes/s/endpoints/bearer/secret").await;
     assert!(shown["secret"].as_str().unwrap().starts_with("whsec_"));
 
+    // Inbound sources hold the providers' secrets and the credentials callers present.
+    for (name, verify) in [
+        ("gh", json!({"type": "github", "secrets": [SOURCE_SECRET]})),
+        (
+            "basic",
+            json!({"type": "basic", "username": "provider", "password": SOURCE_PASSWORD}),
+        ),
+        (
+            "keyed",
+            json!({"type": "api_key", "header": "x-api-key", "values": [SOURCE_KEY]}),
+        ),
+    ] {
+        let (s, body) = app
+            .put(
+                &format!("/sources/{name}"),
+                json!({"verify": verify, "forward_to": [receiver.url("/in")]}),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    // A request that presents the key: the request log keeps it redacted.
+    let sent = app
+        .client
+        .post(format!("{}/in/keyed", app.base))
+        .header("x-api-key", SOURCE_KEY)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 202);
+    receiver.wait_for(3).await;
+
     // Every committed write is in the WAL or the main file; scan both.
     let bytes = database_bytes(&app);
     assert!(bytes.len() > 4096, "the database files were read");
@@ -85,12 +120,19 @@ async fn credentials_never_reach_the_database_files_in_plain_text() {
         contains(&bytes, &receiver.url("/b")),
         "the scan sees what was written (the endpoint URL is not a secret)"
     );
+    assert!(
+        contains(&bytes, "x-api-key"),
+        "the scan sees the request log (the header name is not a secret)"
+    );
     for secret in [
         SECRET,
         HEADER_VALUE,
         BEARER,
         PASSWORD,
         &shown["secret"].as_str().unwrap()[6..],
+        SOURCE_SECRET,
+        SOURCE_PASSWORD,
+        SOURCE_KEY,
     ] {
         assert!(
             !contains(&bytes, secret),

@@ -47,6 +47,9 @@ fn uuid() -> String {
     )
 }
 
+/// Request headers as `send` takes them.
+type Headers = Vec<(&'static str, String)>;
+
 /// What the gateway answered.
 struct Reply {
     status: u16,
@@ -698,6 +701,70 @@ async fn basic_auth_api_key_and_unverified_sources_accept_and_forward() {
     let keyed = log_of(&app, "keyed", "").await;
     let entry = log_entry(&app, "keyed", keyed[0]["id"].as_str().unwrap()).await;
     assert_eq!(entry["headers"]["x-api-key"], "[redacted]", "{entry}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn github_legacy_sha1_signatures_count_only_where_the_source_enables_them() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(
+        &app,
+        &receiver,
+        "legacy",
+        json!({"type": "github", "secrets": [GITHUB_SECRET], "legacy_sha1": true}),
+    )
+    .await;
+    forwarding_source(
+        &app,
+        &receiver,
+        "modern",
+        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
+    )
+    .await;
+    let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
+    // What an old GitHub (Enterprise) hook sends: only the SHA-1 header.
+    let sha1_only = |secret: &str| {
+        vec![
+            ("content-type", "application/json".to_owned()),
+            ("x-github-event", "ping".to_owned()),
+            ("x-github-delivery", uuid()),
+            (
+                github::LEGACY_HEADER,
+                github::sign_sha1(secret.as_bytes(), body),
+            ),
+        ]
+    };
+
+    let reply = send(&app, "legacy", &sha1_only(GITHUB_SECRET), body).await;
+    let (_, got) = assert_forwarded(&receiver, "legacy", "github", &reply, body).await;
+    github::verify_sha1(
+        &[GITHUB_SECRET],
+        &got.body,
+        got.headers.get("x-hub-signature").map(String::as_str),
+    )
+    .expect("the SHA-1 signature is forwarded and still verifies");
+
+    let reply = send(&app, "legacy", &sha1_only("another secret"), body).await;
+    assert_eq!(reply.status, 401, "a wrong SHA-1 signature: {}", reply.text);
+
+    let reply = send(&app, "modern", &sha1_only(GITHUB_SECRET), body).await;
+    assert_eq!(
+        reply.status, 401,
+        "without legacy_sha1 a SHA-1 signature is not enough: {}",
+        reply.text
+    );
+    assert!(
+        reply.message().contains(github::HEADER),
+        "the refusal names the missing SHA-256 header: {}",
+        reply.text
+    );
+    assert_rejected_not_forwarded(&app, "modern", 1).await;
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "only the legacy source forwarded"
+    );
     app.stop().await;
 }
 
@@ -1539,6 +1606,15 @@ async fn a_body_over_max_body_bytes_is_413_and_not_forwarded() {
         log_of(&app, "small", "?status=accepted").await.is_empty(),
         "the oversized request was not accepted"
     );
+    let rejected = log_of(&app, "small", "?status=rejected").await;
+    assert_eq!(rejected.len(), 1, "the 413 is logged: {rejected:?}");
+    assert_eq!(rejected[0]["status"], "rejected");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("larger than 1024 bytes")),
+        "the log says why: {rejected:?}"
+    );
     assert!(
         forward_deliveries(&app, "small").await.is_empty(),
         "the oversized request was not queued"
@@ -1619,6 +1695,16 @@ async fn allowed_ips_admit_only_listed_addresses() {
         reply.text
     );
     assert!(forward_deliveries(&app, "elsewhere").await.is_empty());
+    let rejected = log_of(&app, "elsewhere", "").await;
+    assert_eq!(rejected.len(), 1, "the 403 is logged: {rejected:?}");
+    assert_eq!(rejected[0]["status"], "rejected", "{rejected:?}");
+    assert_eq!(rejected[0]["client_ip"], "127.0.0.1");
+    assert!(
+        rejected[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("127.0.0.1") && r.contains("allowed_ips")),
+        "the log says why: {rejected:?}"
+    );
 
     let reply = send(&app, "local", &[], body).await;
     assert_forwarded(&receiver, "local", "none", &reply, body).await;
@@ -1639,40 +1725,64 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
     };
     let body = br#"{"n":1}"#;
 
-    // Behind a trusted proxy (127.0.0.0/8), the first X-Forwarded-For entry is the client.
-    let app = TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8".to_owned())).await;
+    // Behind trusted proxies (the socket is in 127.0.0.0/8, a second hop in 10.0.0.0/8),
+    // the rightmost X-Forwarded-For entry that is not a trusted proxy is the client.
+    let app =
+        TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8, 10.0.0.0/8".to_owned())).await;
     let receiver = TestReceiver::start().await;
     put_source(&app, "proxied", spec(&receiver)).await;
-    let reply = send(
-        &app,
-        "proxied",
-        &[("x-forwarded-for", "203.0.113.7".to_owned())],
-        body,
-    )
-    .await;
-    let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
-    let entry = log_entry(&app, "proxied", &id).await;
-    assert_eq!(entry["client_ip"], "203.0.113.7", "{entry}");
+    let cases: [(&str, Headers, &str); 3] = [
+        (
+            "one proxy",
+            vec![("x-forwarded-for", "203.0.113.7".to_owned())],
+            "203.0.113.7",
+        ),
+        (
+            "two proxies: the inner one (10.9.9.9) is skipped",
+            vec![("x-forwarded-for", "203.0.113.8, 10.9.9.9".to_owned())],
+            "203.0.113.8",
+        ),
+        (
+            "two headers are one list, in order",
+            vec![
+                ("x-forwarded-for", "203.0.113.9".to_owned()),
+                ("x-forwarded-for", "10.9.9.9".to_owned()),
+            ],
+            "203.0.113.9",
+        ),
+    ];
+    for (what, headers, client) in cases {
+        let reply = send(&app, "proxied", &headers, body).await;
+        let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
+        let entry = log_entry(&app, "proxied", &id).await;
+        assert_eq!(entry["client_ip"], client, "{what}: {entry}");
+    }
 
+    // The entry the trusted proxy appended is a stranger outside allowed_ips.
     let reply = send(
         &app,
         "proxied",
-        &[("x-forwarded-for", "203.0.113.8, 10.9.9.9".to_owned())],
+        &[("x-forwarded-for", "203.0.113.8, 192.0.2.1".to_owned())],
         body,
     )
     .await;
-    let (id, _) = assert_forwarded(&receiver, "proxied", "none", &reply, body).await;
-    let entry = log_entry(&app, "proxied", &id).await;
     assert_eq!(
-        entry["client_ip"], "203.0.113.8",
-        "the first entry is the client: {entry}"
+        reply.status, 403,
+        "the address the proxy saw counts, not what is left of it: {}",
+        reply.text
     );
+    assert!(reply.message().contains("192.0.2.1"), "{}", reply.text);
 
     let reply = send(&app, "proxied", &[], body).await;
     assert_eq!(
         reply.status, 403,
         "without the header the proxy itself is the client: {}",
         reply.text
+    );
+    assert_eq!(
+        receiver.received().len(),
+        3,
+        "only the admitted ones arrived"
     );
     app.stop().await;
 
@@ -1693,6 +1803,69 @@ async fn x_forwarded_for_counts_only_behind_a_trusted_proxy() {
         reply.text
     );
     assert!(forward_deliveries(&app, "proxied").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_caller_prepending_an_allowed_address_to_x_forwarded_for_is_still_403() {
+    // One trusted proxy in front (the socket, 127.0.0.1). It appends the address it saw
+    // (here 198.51.100.4, outside allowed_ips) to whatever the caller sent, and the
+    // caller sent an allowed address first.
+    let app = TestApp::with(|c| c.trusted_proxies = Some("127.0.0.0/8".to_owned())).await;
+    let receiver = TestReceiver::start().await;
+    put_source(
+        &app,
+        "guarded",
+        json!({
+            "verify": {"type": "none"},
+            "allowed_ips": ["203.0.113.0/24"],
+            "forward_to": [receiver.url("/guarded")],
+        }),
+    )
+    .await;
+    let body = br#"{"n":1}"#;
+    let spoofs: [Headers; 3] = [
+        vec![("x-forwarded-for", "203.0.113.7, 198.51.100.4".to_owned())],
+        vec![
+            ("x-forwarded-for", "203.0.113.7".to_owned()),
+            ("x-forwarded-for", "198.51.100.4".to_owned()),
+        ],
+        vec![(
+            "x-forwarded-for",
+            "203.0.113.7, 203.0.113.8, 198.51.100.4".to_owned(),
+        )],
+    ];
+    for headers in &spoofs {
+        let reply = send(&app, "guarded", headers, body).await;
+        assert_eq!(
+            reply.status, 403,
+            "{headers:?}: the prepended address is ignored: {}",
+            reply.text
+        );
+        assert!(
+            reply.message().contains("198.51.100.4"),
+            "the refusal names the real caller: {}",
+            reply.text
+        );
+    }
+    let rejected = log_of(&app, "guarded", "?status=rejected").await;
+    assert_eq!(rejected.len(), spoofs.len(), "{rejected:?}");
+    for entry in &rejected {
+        assert_eq!(entry["client_ip"], "198.51.100.4", "{entry}");
+    }
+    assert!(forward_deliveries(&app, "guarded").await.is_empty());
+
+    // The same proxy relaying a real allowed caller is admitted, so the 403s above are
+    // about the spoof and nothing else.
+    let reply = send(
+        &app,
+        "guarded",
+        &[("x-forwarded-for", "203.0.113.7".to_owned())],
+        body,
+    )
+    .await;
+    assert_forwarded(&receiver, "guarded", "none", &reply, body).await;
+    assert_eq!(receiver.received().len(), 1);
     app.stop().await;
 }
 
@@ -1856,6 +2029,308 @@ async fn publish_mode_takes_the_type_from_a_json_path_into_several_scopes() {
     assert_eq!(scopes, ["acme", "beta"]);
     let entry = log_entry(&app, "shop", &id).await;
     assert_eq!(entry["event_id"], got[0].json()["id"]);
+    app.stop().await;
+}
+
+/// Asserts a publish-mode refusal: 422 naming the problem, logged as `rejected` with that
+/// reason, nothing forwarded, no event in `scope`.
+async fn assert_publish_refused(
+    app: &TestApp,
+    receiver: &TestReceiver,
+    source: &str,
+    reply: &Reply,
+    names: &[&str],
+) {
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    let message = reply.message();
+    for name in names {
+        assert!(
+            message.contains(name),
+            "the message names {name:?}: {message}"
+        );
+    }
+    let rejected = log_of(app, source, "?status=rejected").await;
+    let entry = rejected
+        .iter()
+        .find(|e| e["reason"].as_str() == Some(message.as_str()))
+        .unwrap_or_else(|| panic!("logged as rejected with the reason {message:?}: {rejected:?}"));
+    assert!(
+        entry["event_id"].is_null(),
+        "a rejected request published nothing: {entry}"
+    );
+    assert!(
+        forward_deliveries(app, source).await.is_empty(),
+        "nothing was queued for forwarding"
+    );
+    let (s, events) = app.get("/events?scope=acme").await;
+    assert_eq!(s, 200, "{events}");
+    assert_eq!(events["data"], json!([]), "no event was published");
+    assert!(receiver.received().is_empty(), "nothing was sent anywhere");
+}
+
+/// A source that publishes `X-Event` as `shop.<value>` into `acme` and also forwards.
+async fn publishing_source(app: &TestApp, receiver: &TestReceiver, name: &str) {
+    app.endpoint("acme", "sub", &receiver.url("/sub"), &["*"])
+        .await;
+    put_source(
+        app,
+        name,
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url(&format!("/{name}"))],
+            "publish": {"type_header": "X-Event", "type_prefix": "shop.", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_an_unregistered_archived_or_operational_type() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    publishing_source(&app, &receiver, "shop").await;
+    let body = br#"{"order": 7}"#;
+    let event = |t: &str| vec![("x-event", t.to_owned())];
+
+    let reply = send(&app, "shop", &event("order_paid"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["unknown event type", "shop.order_paid"],
+    )
+    .await;
+
+    app.event_types(&["shop.order_old"]).await;
+    let (s, archived) = app
+        .call(reqwest::Method::DELETE, "/event-types/shop.order_old", None)
+        .await;
+    assert!(s == 200 || s == 204, "{s} {archived}");
+    let reply = send(&app, "shop", &event("order_old"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["archived", "shop.order_old"],
+    )
+    .await;
+
+    let reply = send(&app, "shop", &event("bad code!"), body).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["invalid event type code"],
+    )
+    .await;
+
+    // Hookrelay's own alerts cannot be forged through a source either.
+    put_source(
+        &app,
+        "alerts",
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url("/alerts")],
+            "publish": {"type_path": "kind", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+    let reply = send(&app, "alerts", &[], br#"{"kind": "endpoint.disabled"}"#).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "alerts",
+        &reply,
+        &["operational", "endpoint.disabled"],
+    )
+    .await;
+    assert_eq!(log_of(&app, "shop", "?status=rejected").await.len(), 3);
+
+    // Registered, the same request goes through: the refusals were about the type.
+    app.event_types(&["shop.order_paid"]).await;
+    let reply = send(&app, "shop", &event("order_paid"), body).await;
+    let id = reply.id();
+    let got = receiver.wait_for(2).await;
+    let mut paths: Vec<_> = got.iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/shop", "/sub"], "forwarded and published");
+    let entry = log_entry(&app, "shop", &id).await;
+    assert!(entry["event_id"].as_str().is_some(), "{entry}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_a_body_that_fails_the_type_schema() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    let (s, body) = app
+        .put(
+            "/event-types/shop.order_paid",
+            json!({
+                "name": "order paid",
+                "schema": {
+                    "type": "object",
+                    "required": ["order"],
+                    "properties": {"order": {"type": "integer"}},
+                },
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    publishing_source(&app, &receiver, "shop").await;
+    let headers = [("x-event", "order_paid".to_owned())];
+
+    let reply = send(&app, "shop", &headers, br#"{"order": "seven"}"#).await;
+    assert_publish_refused(
+        &app,
+        &receiver,
+        "shop",
+        &reply,
+        &["order", "shop.order_paid"],
+    )
+    .await;
+    let reply = send(&app, "shop", &headers, br#"{"total": 3}"#).await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["order"]).await;
+    let reply = send(&app, "shop", &headers, b"not json at all").await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["shop.order_paid"]).await;
+    assert_eq!(log_of(&app, "shop", "?status=rejected").await.len(), 3);
+
+    let reply = send(&app, "shop", &headers, br#"{"order": 7}"#).await;
+    reply.id();
+    let got = receiver.wait_for(2).await;
+    let published = got.iter().find(|r| r.path == "/sub").expect("published");
+    assert_eq!(published.json()["data"], json!({"order": 7}));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn publish_mode_refuses_a_request_that_names_no_type() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    app.event_types(&["shop.order_paid"]).await;
+    publishing_source(&app, &receiver, "shop").await;
+    put_source(
+        &app,
+        "bypath",
+        json!({
+            "verify": {"type": "none"},
+            "forward_to": [receiver.url("/bypath")],
+            "publish": {"type_path": "meta.kind", "type_prefix": "shop.", "scopes": ["acme"]},
+        }),
+    )
+    .await;
+
+    let reply = send(&app, "shop", &[], br#"{"order": 7}"#).await;
+    assert_publish_refused(&app, &receiver, "shop", &reply, &["X-Event", "missing"]).await;
+    let reply = send(&app, "bypath", &[], br#"{"meta": {}}"#).await;
+    assert_publish_refused(&app, &receiver, "bypath", &reply, &["meta.kind"]).await;
+    let reply = send(&app, "bypath", &[], b"kind=order_paid").await;
+    assert_publish_refused(&app, &receiver, "bypath", &reply, &["meta.kind"]).await;
+
+    let reply = send(&app, "bypath", &[], br#"{"meta": {"kind": "order_paid"}}"#).await;
+    reply.id();
+    receiver.wait_for(2).await;
+    app.stop().await;
+}
+
+/// The values a forwarded request carried for `name`, every line of it.
+fn lines_of(got: &Received, name: &str) -> Vec<String> {
+    got.header_lines
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn forwards_drop_the_headers_the_connection_header_names() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(&app, &receiver, "hop", json!({"type": "none"})).await;
+    let body = br#"{"n":1}"#;
+    // Written by hand: an HTTP client library would manage Connection itself.
+    let request = format!(
+        "POST /in/hop HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n\
+         Connection: close, X-Hop-Secret\r\nConnection: X-Other-Hop\r\n\
+         X-Hop-Secret: meant-for-the-proxy-only\r\nX-Other-Hop: also-not\r\n\
+         X-Kept: end-to-end\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .expect("the gateway answers and closes (Connection: close)")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or(""))
+        .unwrap_or_else(|_| panic!("a JSON answer: {answer}"));
+    let id = json["id"].as_str().expect("a request id").to_owned();
+
+    // The log keeps the request as received …
+    let entry = log_entry(&app, "hop", &id).await;
+    assert_eq!(
+        entry["headers"]["x-hop-secret"], "meant-for-the-proxy-only",
+        "{entry}"
+    );
+    // … the forward drops what the Connection headers named.
+    let got = arrival(&receiver, &id).await;
+    assert_eq!(got.body.as_ref(), body);
+    for name in ["x-hop-secret", "x-other-hop", "connection"] {
+        assert!(
+            lines_of(&got, name).is_empty(),
+            "{name} is hop-by-hop and not forwarded: {:?}",
+            got.header_lines
+        );
+    }
+    assert_eq!(
+        lines_of(&got, "x-kept"),
+        ["end-to-end"],
+        "other headers are kept"
+    );
+    let entry = wait_forwarded(&app, "hop", &id).await;
+    let delivery_id = entry["forwards"][0]["delivery_id"].as_str().unwrap();
+    let d = app.wait_for_status(delivery_id, "succeeded").await;
+    let recorded = d["attempts"][0]["request_headers"].to_string();
+    assert!(
+        !recorded.contains("meant-for-the-proxy-only") && recorded.contains("end-to-end"),
+        "the attempt records what was sent: {recorded}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_sender_cannot_forge_the_gateway_x_hookrelay_headers() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(&app, &receiver, "open", json!({"type": "none"})).await;
+    let body = br#"{"n":1}"#;
+    let forged = [
+        ("x-hookrelay-verified", "github".to_owned()),
+        ("X-Hookrelay-Source", "payments".to_owned()),
+        ("x-hookrelay-request-id", "req_forged".to_owned()),
+        ("x-hookrelay-anything", "trust me".to_owned()),
+    ];
+    let reply = send(&app, "open", &forged, body).await;
+    let (id, got) = assert_forwarded(&receiver, "open", "none", &reply, body).await;
+    assert_eq!(
+        lines_of(&got, "x-hookrelay-verified"),
+        ["none"],
+        "only the gateway's own verdict arrives: {:?}",
+        got.header_lines
+    );
+    assert_eq!(lines_of(&got, "x-hookrelay-source"), ["open"]);
+    assert_eq!(lines_of(&got, "x-hookrelay-request-id"), [id]);
+    assert!(lines_of(&got, "x-hookrelay-anything").is_empty());
     app.stop().await;
 }
 
@@ -2272,5 +2747,57 @@ async fn a_client_that_stalls_mid_body_gets_408_and_nothing_is_forwarded() {
         "{rejected:?}"
     );
     assert!(forward_deliveries(&app, "slow").await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::with(|c| c.header_read_timeout_ms = 300).await;
+    let receiver = TestReceiver::start().await;
+    forwarding_source(&app, &receiver, "x", json!({"type": "none"})).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Taken before connecting, so the server's timer cannot have started earlier.
+    let opened = std::time::Instant::now();
+    let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Half a request head: no blank line ever comes.
+    socket
+        .write_all(b"POST /in/x HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let mut answered = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => answered.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server still held the connection 10 s after a 300 ms header timeout"
+    );
+    assert!(
+        opened.elapsed() >= Duration::from_millis(250),
+        "closed by the timeout, not at once: {:?}",
+        opened.elapsed()
+    );
+    assert!(
+        answered.is_empty(),
+        "no request was served: {}",
+        String::from_utf8_lossy(&answered)
+    );
+    assert!(
+        log_of(&app, "x", "").await.is_empty(),
+        "the half request never reached the gateway"
+    );
+
+    // The server itself is fine: a whole request on a new connection is accepted.
+    let reply = send(&app, "x", &[], b"{}").await;
+    assert_forwarded(&receiver, "x", "none", &reply, b"{}").await;
     app.stop().await;
 }

@@ -15,6 +15,7 @@ mod isolation;
 mod retries;
 mod rotation;
 mod schemas;
+mod scopes;
 mod shutdown;
 mod ssrf;
 mod subscriptions;

@@ -192,3 +192,57 @@ async fn https_only_refuses_plain_http_endpoints() {
     assert!(receiver.received().is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_source_forwarding_into_a_blocked_network_is_refused_at_configuration() {
+    // The test app allows 127.0.0.0/8 (the receiver) and nothing else. No request is ever
+    // sent to the refused addresses: only the API's answer is checked.
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    let fine = receiver.url("/in");
+    for url in ["http://10.0.0.1/x", "http://169.254.169.254/"] {
+        let (s, body) = app
+            .put(
+                "/sources/leaky",
+                json!({"verify": {"type": "none"}, "forward_to": [url]}),
+            )
+            .await;
+        assert_refused(s, &body, "forward_to[0]", url);
+        let (s, body) = app
+            .put(
+                "/sources/leaky",
+                json!({"verify": {"type": "none"}, "forward_to": [fine, url]}),
+            )
+            .await;
+        assert_refused(s, &body, "forward_to[1]", url);
+    }
+    let (s, _) = app.get("/sources/leaky").await;
+    assert_eq!(s, 404, "nothing was stored");
+
+    // A refused replacement leaves the source and its forward endpoint as they were.
+    let (s, body) = app
+        .put(
+            "/sources/kept",
+            json!({"verify": {"type": "none"}, "forward_to": [fine]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .put(
+            "/sources/kept",
+            json!({"verify": {"type": "none"}, "forward_to": ["http://169.254.169.254/"]}),
+        )
+        .await;
+    assert_refused(s, &body, "forward_to[0]", "http://169.254.169.254/");
+    let (_, kept) = app.get("/sources/kept").await;
+    assert_eq!(kept["forward_to"], json!([fine]), "{kept}");
+    let (_, endpoints) = app.get("/scopes/inbound:kept/endpoints").await;
+    let urls: Vec<_> = endpoints["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["url"].clone())
+        .collect();
+    assert_eq!(urls, vec![json!(fine)], "{endpoints}");
+    app.stop().await;
+}

@@ -301,7 +301,10 @@ where
 #[derive(Debug, Clone)]
 pub struct Received {
     pub path: String,
+    /// The last value of each header.
     pub headers: BTreeMap<String, String>,
+    /// Every header line in order, repeated names included.
+    pub header_lines: Vec<(String, String)>,
     pub body: Bytes,
     pub at: Instant,
 }
@@ -437,13 +440,14 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let headers = headers
+    let header_lines: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
         .collect();
     state.got.lock().unwrap().push(Received {
         path: uri.path().to_owned(),
-        headers,
+        headers: header_lines.iter().cloned().collect(),
+        header_lines,
         body,
         at: Instant::now(),
     });

@@ -204,3 +204,71 @@ async fn unreadable_or_invalid_tls_files_are_named() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_https_client_that_never_finishes_its_headers_is_disconnected() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let pki = TestPki::new();
+    let app = TestApp::with(|c| {
+        c.tls_cert = Some(pki.cert());
+        c.tls_key = Some(pki.key());
+        c.header_read_timeout_ms = 300;
+    })
+    .await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(pki.ca_pem.as_bytes()).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let addr = app.base.trim_start_matches("https://").to_owned();
+    // Taken before connecting, so the server's timer cannot have started earlier.
+    let opened = Instant::now();
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("the handshake completes");
+    tls.write_all(b"POST /in/x HTTP/1.1\r\nHost: a\r\n")
+        .await
+        .unwrap();
+    tls.flush().await.unwrap();
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match tls.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the server still held the TLS connection 10 s after a 300 ms header timeout"
+    );
+    assert!(
+        opened.elapsed() >= Duration::from_millis(250),
+        "closed by the timeout, not at once: {:?}",
+        opened.elapsed()
+    );
+
+    let health = pki
+        .client()
+        .get(format!("{}/health", app.base))
+        .send()
+        .await
+        .expect("a whole request is still served");
+    assert_eq!(health.status(), 200);
+    app.stop().await;
+}
