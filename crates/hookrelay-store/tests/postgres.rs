@@ -3,15 +3,16 @@
 //! own, dropped at the end. A server that does not answer fails the tests, unless
 //! `HOOKRELAY_TEST_POSTGRES=off` says to skip them.
 
-use std::collections::{BTreeMap, HashSet};
+mod common;
+
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::*;
 use futures::future::join_all;
 use hookrelay_core::clock::now_ms;
-use hookrelay_core::endpoint::OutboundAuth;
-use hookrelay_core::ids::{DeliveryId, EndpointId, EventId, RequestId};
-use hookrelay_core::scope::Scope;
+use hookrelay_core::ids::DeliveryId;
 use hookrelay_store::crypto::{Cipher, MasterKey};
 use hookrelay_store::model::*;
 use hookrelay_store::postgres::{PgOptions, PgStore};
@@ -20,7 +21,6 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// How long a test waits for something that should happen at once.
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -138,89 +138,6 @@ macro_rules! test_db {
     };
 }
 
-fn scope(s: &str) -> Scope {
-    Scope::parse(s).expect("scope")
-}
-
-fn endpoint(code: &str) -> EndpointInput {
-    EndpointInput {
-        code: code.to_owned(),
-        name: code.to_owned(),
-        url: format!("https://example.com/{code}"),
-        targets: None,
-        enabled: true,
-        headers: BTreeMap::from([("X-Api-Key".to_owned(), "k-123".to_owned())]),
-        auth: Some(OutboundAuth::Bearer {
-            token: "tok-456".to_owned(),
-        }),
-        timeout_ms: Some(5000),
-        rate_limit: None,
-        secret: Some(SECRET.to_owned()),
-        generated_secret: String::new(),
-    }
-}
-
-fn subscription(code: &str, events: &[&str]) -> SubscriptionRecord {
-    SubscriptionRecord {
-        endpoint: code.to_owned(),
-        events: events.iter().map(|e| (*e).to_owned()).collect(),
-        filter: None,
-    }
-}
-
-fn event(scopes: &[&str], key: Option<&str>) -> NewEvent {
-    NewEvent {
-        id: EventId::generate(),
-        event_type: "order.paid".to_owned(),
-        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        data: r#"{"order":1}"#.to_owned(),
-        idempotency_key: key.map(str::to_owned),
-        created_at: now_ms(),
-    }
-}
-
-/// A scope `s` with endpoints `codes`, each subscribed to everything.
-async fn with_endpoints(store: &PgStore, codes: &[&str]) {
-    for code in codes {
-        store
-            .create_endpoint(&scope("s"), endpoint(code))
-            .await
-            .unwrap();
-    }
-    let subs = codes.iter().map(|c| subscription(c, &["*"])).collect();
-    store.apply_subscriptions(&scope("s"), subs).await.unwrap();
-}
-
-fn attempt(id: &DeliveryId, endpoint_id: &EndpointId, next: NextStep) -> AttemptResult {
-    let ok = next == NextStep::Succeeded;
-    AttemptResult {
-        delivery_id: id.clone(),
-        endpoint_id: endpoint_id.clone(),
-        attempt: AttemptRecord {
-            n: 0,
-            at: now_ms(),
-            url: "https://example.com/a".to_owned(),
-            status_code: Some(if ok { 200 } else { 500 }),
-            duration_ms: 12,
-            error: (!ok).then(|| "500 Internal Server Error".to_owned()),
-            request_headers: BTreeMap::new(),
-            response_headers: BTreeMap::new(),
-            response_body: Some("ok".to_owned()),
-            failed_over: Vec::new(),
-        },
-        next,
-        disable_endpoint: None,
-        health: if ok { Health::Success } else { Health::Failure },
-    }
-}
-
-fn page(limit: u32) -> PageRequest {
-    PageRequest {
-        limit,
-        cursor: None,
-    }
-}
-
 /// Claims everything due (a far-future `now`), in batches.
 async fn claim_all(store: &PgStore, now: i64) -> Vec<DeliveryJob> {
     let mut all = Vec::new();
@@ -237,30 +154,8 @@ async fn claim_all(store: &PgStore, now: i64) -> Vec<DeliveryJob> {
 async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing() {
     let db = test_db!();
     let store = db.store().await;
-    with_endpoints(&store, &["a"]).await;
-    let first = store.publish(event(&["s"], Some("k1"))).await.unwrap();
-    assert!(!first.duplicate);
-    assert_eq!(first.deliveries, 1);
-    assert!(first.jobs.is_empty(), "no job feed on PostgreSQL");
-    let again = store.publish(event(&["s"], Some("k1"))).await.unwrap();
-    assert!(again.duplicate);
-    assert_eq!(again.event_id, first.event_id);
-    assert_eq!(again.deliveries, 1);
-    let all = store
-        .list_deliveries(DeliveryFilter::default(), page(100))
-        .await
-        .unwrap();
-    assert_eq!(all.data.len(), 1);
-    assert_eq!(db.ints("SELECT count(*) FROM {s}.events").await, [Some(1)]);
-
-    // Two publishes with one key in the same moment (likely the same batch): one event.
-    let (x, y) = tokio::join!(
-        store.publish(event(&["s"], Some("k2"))),
-        store.publish(event(&["s"], Some("k2")))
-    );
-    let (x, y) = (x.unwrap(), y.unwrap());
-    assert_eq!(x.event_id, y.event_id);
-    assert!(x.duplicate != y.duplicate);
+    idempotency(&store).await;
+    assert_eq!(db.ints("SELECT count(*) FROM {s}.events").await, [Some(2)]);
     store.close().await;
 }
 
@@ -268,89 +163,15 @@ async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing()
 async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
     let db = test_db!();
     let store = db.store().await;
-    let s = scope("s");
-    for code in ["all", "orders", "other", "off"] {
-        store.create_endpoint(&s, endpoint(code)).await.unwrap();
-    }
-    store
-        .apply_subscriptions(
-            &s,
-            vec![
-                subscription("all", &["*"]),
-                subscription("orders", &["order.*"]),
-                subscription("other", &["user.created"]),
-                subscription("off", &["*"]),
-            ],
-        )
-        .await
-        .unwrap();
-    store
-        .update_endpoint(
-            &s,
-            "off",
-            EndpointPatch {
-                enabled: Some(false),
-                ..EndpointPatch::default()
-            },
-        )
-        .await
-        .unwrap();
-    let out = store.publish(event(&["s", "nobody"], None)).await.unwrap();
-    assert_eq!(out.deliveries, 2);
-    let listed = store
-        .list_deliveries(
-            DeliveryFilter {
-                event_id: Some(out.event_id.to_string()),
-                ..DeliveryFilter::default()
-            },
-            page(10),
-        )
-        .await
-        .unwrap();
-    let mut codes: Vec<_> = listed.data.iter().map(|d| d.endpoint.clone()).collect();
-    codes.sort();
-    assert_eq!(codes, ["all", "orders"]);
-    assert!(
-        listed
-            .data
-            .iter()
-            .all(|d| d.status == DeliveryStatus::Pending)
-    );
-
+    let event_id = fan_out(&store).await;
     let jobs = claim_all(&store, now_ms() + 1).await;
     assert_eq!(jobs.len(), 2);
-    let job = &jobs[0];
-    assert_eq!(job.event_id, out.event_id);
-    assert_eq!(&*job.data, r#"{"order":1}"#);
-    let target = job.endpoint.as_ref().expect("endpoint");
-    assert_eq!(target.secret, SECRET);
-    assert_eq!(target.headers["X-Api-Key"], "k-123");
-    assert_eq!(
-        store
-            .load_job(&job.delivery_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .endpoint,
-        job.endpoint
-    );
-    let event = store
-        .get_event(out.event_id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(event.scopes, ["s", "nobody"]);
-    let scoped = store
-        .list_events(
-            EventFilter {
-                scope: Some("nobody".to_owned()),
-                ..EventFilter::default()
-            },
-            page(10),
-        )
-        .await
-        .unwrap();
-    assert_eq!(scoped.data.len(), 1);
+    for job in &jobs {
+        assert_eq!(job.event_id, event_id);
+        let loaded = store.load_job(&job.delivery_id).await.unwrap().unwrap();
+        assert_eq!(loaded.endpoint, job.endpoint);
+        assert_eq!(loaded.data, job.data);
+    }
     store.close().await;
 }
 
@@ -359,7 +180,7 @@ async fn two_stores_claiming_at_once_never_get_the_same_delivery() {
     let db = test_db!();
     let one = Arc::new(db.store().await);
     let two = Arc::new(db.store().await);
-    with_endpoints(&one, &["a", "b", "c", "d", "e"]).await;
+    with_endpoints(&*one, &["a", "b", "c", "d", "e"]).await;
     let publishes = (0..100).map(|_| one.publish(event(&["s"], None)));
     for out in join_all(publishes).await {
         assert_eq!(out.unwrap().deliveries, 5);
@@ -443,37 +264,10 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
     let now = now_ms() + 1;
     let jobs = claim_all(&store, now).await;
     assert_eq!(jobs.len(), 3);
+    let ids: Vec<DeliveryId> = jobs.iter().map(|j| j.delivery_id.clone()).collect();
     let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
     let retry_at = now + 5_000;
-    let steps = [
-        NextStep::Succeeded,
-        NextStep::RetryAt(retry_at),
-        NextStep::Failed,
-    ];
-    let records = jobs
-        .iter()
-        .zip(steps)
-        .map(|(j, step)| store.record_attempt(attempt(&j.delivery_id, &ep, step)));
-    for r in join_all(records).await {
-        r.unwrap();
-    }
-    let expect = [
-        (DeliveryStatus::Succeeded, None),
-        (DeliveryStatus::Pending, Some(retry_at)),
-        (DeliveryStatus::Failed, None),
-    ];
-    for (job, (status, next)) in jobs.iter().zip(expect) {
-        let (d, attempts) = store
-            .get_delivery(job.delivery_id.as_str())
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(d.status, status);
-        assert_eq!(d.next_attempt_at, next);
-        assert_eq!(d.attempts, 1);
-        assert_eq!(attempts.len(), 1);
-        assert_eq!(attempts[0].n, 1);
-    }
+    attempts(&store, &ids, &ep, retry_at).await;
     assert_eq!(
         db.ints("SELECT lease_until FROM {s}.deliveries").await,
         [None, None, None]
@@ -488,18 +282,15 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
     );
     let due = store.claim_due(10, 1_000, retry_at).await.unwrap();
     assert_eq!(due.len(), 1);
-    assert_eq!(due[0].delivery_id, jobs[1].delivery_id);
+    assert_eq!(due[0].delivery_id, ids[1]);
     assert_eq!(due[0].attempts_made, 1);
-
-    // A second record of the same attempt (two workers raced) does not fail.
-    store
-        .record_attempt(attempt(&jobs[1].delivery_id, &ep, NextStep::Failed))
-        .await
-        .unwrap();
-    // A success, then three failures: the streak counts the failures since the success.
-    let e = store.get_endpoint(&scope("s"), "a").await.unwrap().unwrap();
-    assert_eq!(e.failure_streak, 3);
-    assert!(e.failing_since.is_some());
+    // Two workers recording one delivery's attempt (a lease ran out mid-send) is no error.
+    let (x, y) = tokio::join!(
+        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed)),
+        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed))
+    );
+    x.unwrap();
+    y.unwrap();
     store.close().await;
 }
 
@@ -672,66 +463,10 @@ async fn migrations_apply_once_and_an_unmigrated_schema_is_refused_without_them(
 }
 
 #[tokio::test]
-async fn endpoints_behave_like_on_sqlite() {
+async fn endpoints_behave_as_every_backend_does() {
     let db = test_db!();
     let store = db.store().await;
-    let s = scope("s");
-    store.create_endpoint(&s, endpoint("a")).await.unwrap();
-    assert!(matches!(
-        store.create_endpoint(&s, endpoint("a")).await,
-        Err(StoreError::Conflict(_))
-    ));
-    // The same code in another scope is another endpoint.
-    store
-        .create_endpoint(&scope("t"), endpoint("a"))
-        .await
-        .unwrap();
-    assert!(matches!(
-        store
-            .update_endpoint(&s, "nope", EndpointPatch::default())
-            .await,
-        Err(StoreError::NotFound(_))
-    ));
-    assert!(matches!(
-        store
-            .apply_subscriptions(&s, vec![subscription("nope", &["*"])])
-            .await,
-        Err(StoreError::Invalid { .. })
-    ));
-    let report = store
-        .apply_endpoints(&s, vec![endpoint("a"), endpoint("b"), endpoint("c")])
-        .await
-        .unwrap();
-    assert_eq!(report.created, ["b", "c"]);
-    assert_eq!(report.unchanged, ["a"]);
-    let first = store.list_endpoints(&s, page(2)).await.unwrap();
-    assert_eq!(
-        first
-            .data
-            .iter()
-            .map(|e| e.code.as_str())
-            .collect::<Vec<_>>(),
-        ["a", "b"]
-    );
-    let rest = store
-        .list_endpoints(
-            &s,
-            PageRequest {
-                limit: 2,
-                cursor: first.next_cursor.clone(),
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rest.data.len(), 1);
-    assert_eq!(rest.next_cursor, None);
-    let report = store
-        .apply_endpoints(&s, vec![endpoint("c")])
-        .await
-        .unwrap();
-    assert_eq!(report.deleted, ["a", "b"]);
-    assert!(store.delete_endpoint(&s, "c").await.unwrap());
-    assert!(!store.delete_endpoint(&s, "c").await.unwrap());
+    endpoints(&store).await;
     store.close().await;
 }
 
@@ -739,27 +474,7 @@ async fn endpoints_behave_like_on_sqlite() {
 async fn deliveries_page_on_id_cursors_newest_first() {
     let db = test_db!();
     let store = db.store().await;
-    with_endpoints(&store, &["a"]).await;
-    for _ in 0..5 {
-        store.publish(event(&["s"], None)).await.unwrap();
-    }
-    let mut seen = Vec::new();
-    let mut cursor = None;
-    loop {
-        let p = store
-            .list_deliveries(DeliveryFilter::default(), PageRequest { limit: 2, cursor })
-            .await
-            .unwrap();
-        seen.extend(p.data.into_iter().map(|d| d.id.to_string()));
-        cursor = p.next_cursor;
-        if cursor.is_none() {
-            break;
-        }
-    }
-    assert_eq!(seen.len(), 5);
-    let mut sorted = seen.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
-    assert_eq!(seen, sorted);
+    paging(&store).await;
     store.close().await;
 }
 
@@ -767,55 +482,17 @@ async fn deliveries_page_on_id_cursors_newest_first() {
 async fn an_inbound_request_is_deduplicated_and_forwarded_with_its_body() {
     let db = test_db!();
     let store = db.store().await;
-    let spec = serde_json::from_value(serde_json::json!({
-        "verify": {"type": "none"}
-    }))
-    .unwrap();
-    store.put_source("gh", spec).await.unwrap();
-    let fwd = scope(&hookrelay_store::postgres::forward_scope("gh"));
-    store
-        .create_endpoint(&fwd, endpoint("forward-1"))
-        .await
-        .unwrap();
-    let request = |key: &str| NewInbound {
-        id: RequestId::generate(),
-        source: "gh".to_owned(),
-        received_at: now_ms(),
-        status: InboundStatus::Accepted,
-        reason: None,
-        client_ip: Some("10.0.0.1".to_owned()),
-        dedupe_key: Some(key.to_owned()),
-        dedupe_window_ms: 86_400_000,
-        headers: vec![("x-github-delivery".to_owned(), key.to_owned())],
-        body: bytes::Bytes::from_static(b"{\"raw\": true}"),
-        verified: Some("none".to_owned()),
-        publish: None,
-    };
-    let first = store.record_inbound(request("d-1")).await.unwrap();
-    assert_eq!(first.status, InboundStatus::Accepted);
-    assert_eq!(first.forwards, 1);
-    let again = store.record_inbound(request("d-1")).await.unwrap();
-    assert_eq!(again.status, InboundStatus::Duplicate);
-    assert_eq!(again.duplicate_of, Some(first.id.clone()));
-    assert_eq!(again.forwards, 0);
+    let forwards = hookrelay_store::postgres::forward_scope("gh");
+    let (request, forward) = inbound(&store, &forwards).await;
     let jobs = claim_all(&store, now_ms() + 1).await;
     assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery_id, forward);
     let payload = jobs[0]
         .inbound
         .as_ref()
         .expect("a forward carries the request");
-    assert_eq!(payload.request_id, first.id);
-    assert_eq!(&payload.body[..], b"{\"raw\": true}");
-    let logged = store.list_inbound("gh", None, page(10)).await.unwrap();
-    assert_eq!(logged.data.len(), 2);
-    let detail = store
-        .get_inbound("gh", first.id.as_str())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(detail.body_size, 13);
-    assert_eq!(detail.forwards.len(), 1);
-    assert_eq!(detail.body.as_deref(), Some(&b"{\"raw\": true}"[..]));
+    assert_eq!(payload.request_id, request);
+    assert_eq!(&payload.body[..], BODY);
     store.close().await;
 }
 
@@ -838,4 +515,66 @@ async fn a_database_that_does_not_answer_is_unavailable() {
         Err(e) => panic!("expected Unavailable, got {e:?}"),
         Ok(_) => panic!("opened a database that is not there"),
     }
+}
+
+/// Store-side throughput of the hot path (publish → claim → record), without HTTP:
+/// `cargo test -p hookrelay-store --release --test postgres -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn hot_path_throughput() {
+    let db = test_db!();
+    let store = Arc::new(db.store().await);
+    with_endpoints(&*store, &["a"]).await;
+    let total = 20_000;
+    let started = std::time::Instant::now();
+    let publisher = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..64 {
+                let store = Arc::clone(&store);
+                tasks.spawn(async move {
+                    for _ in 0..total / 64 {
+                        store.publish(event(&["s"], None)).await.unwrap();
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        })
+    };
+    let expected = (total / 64) * 64;
+    let mut done = 0;
+    let mut inflight = tokio::task::JoinSet::new();
+    while done < expected {
+        let jobs = store.claim_due(512, 60_000, now_ms()).await.unwrap();
+        if jobs.is_empty() {
+            if let Some(signal) = store.work_signal() {
+                let _ = tokio::time::timeout(Duration::from_millis(20), signal.notified()).await;
+            }
+            continue;
+        }
+        done += jobs.len();
+        for job in jobs {
+            let store = Arc::clone(&store);
+            inflight.spawn(async move {
+                let ep = job.endpoint.as_ref().unwrap().id.clone();
+                store
+                    .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                    .await
+                    .unwrap();
+            });
+        }
+    }
+    while inflight.join_next().await.is_some() {}
+    publisher.await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    let stats = store.write_stats().unwrap();
+    println!(
+        "{expected} deliveries published, claimed and recorded in {secs:.2}s: {:.0}/s \
+         ({} writes in {} transactions)",
+        expected as f64 / secs,
+        stats.writes,
+        stats.transactions
+    );
+    store.close().await;
 }

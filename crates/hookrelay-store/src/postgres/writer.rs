@@ -13,7 +13,7 @@ use crate::model::{AttemptResult, NewEvent};
 use crate::writer::{Backend, Command, Outcome};
 
 /// How many batches commit at once.
-pub(crate) const WRITERS: usize = 3;
+pub(crate) const WRITERS: usize = 4;
 
 /// The pool, the cipher new credentials are sealed with, and the work channel.
 pub(crate) struct PgBatches {
