@@ -374,6 +374,58 @@ async fn the_work_signal_fires_when_another_store_commits_new_work() {
 }
 
 #[tokio::test]
+async fn the_work_signal_comes_back_after_the_listening_connection_is_lost() {
+    let db = test_db!();
+    let worker = db.store().await;
+    let api = db.store().await;
+    with_endpoints(&api, &["a"]).await;
+    let signal = worker.work_signal().expect("a work signal");
+    tokio::time::timeout(DEADLINE, signal.notified())
+        .await
+        .expect("the listener starts");
+    let killed = signal.notified();
+    let name = format!("hookrelay listen hookrelay_work_{}", db.schema);
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_all(&db.raw)
+    .await
+    .unwrap();
+    assert_eq!(terminated.len(), 2, "both stores listen");
+    // Notifications may have been missed: the signal is raised once listening again.
+    tokio::time::timeout(DEADLINE, killed)
+        .await
+        .expect("the signal after reconnecting");
+    // Wait until the listener is back on the channel, then check it hears new work.
+    let listening = async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+            )
+            .bind(&name)
+            .fetch_one(&db.raw)
+            .await
+            .unwrap();
+            if n == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, listening)
+        .await
+        .expect("listening again");
+    let notified = signal.notified();
+    api.publish(event(&["s"], None)).await.unwrap();
+    tokio::time::timeout(DEADLINE, notified)
+        .await
+        .expect("new work wakes the reconnected listener");
+    worker.close().await;
+    api.close().await;
+}
+
+#[tokio::test]
 async fn a_wrong_master_key_is_refused_at_open() {
     let db = test_db!();
     db.store().await.close().await;
