@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+mod changes;
 pub mod crypto;
 pub mod error;
 mod fanout;
