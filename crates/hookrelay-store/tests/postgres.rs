@@ -160,6 +160,31 @@ async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing()
 }
 
 #[tokio::test]
+async fn one_key_published_through_two_stores_at_once_is_one_event() {
+    let db = test_db!();
+    let one = db.store().await;
+    let two = db.store().await;
+    with_endpoints(&one, &["a"]).await;
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        let (x, y) = tokio::join!(
+            one.publish(event(&["s"], Some(&key))),
+            two.publish(event(&["s"], Some(&key)))
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.event_id, y.event_id);
+        assert!(x.duplicate != y.duplicate, "exactly one of them is new");
+        assert_eq!((x.deliveries, y.deliveries), (1, 1));
+    }
+    assert_eq!(
+        db.ints("SELECT count(*) FROM {s}.deliveries").await,
+        [Some(20)]
+    );
+    one.close().await;
+    two.close().await;
+}
+
+#[tokio::test]
 async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
     let db = test_db!();
     let store = db.store().await;
