@@ -655,3 +655,90 @@ async fn hot_path_throughput() {
     );
     store.close().await;
 }
+
+/// A TCP proxy to the test server that can be cut off (the database "goes away":
+/// open connections drop, new ones are refused) and restored.
+struct Proxy {
+    url: String,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(db: &TestDb) -> Self {
+        use sqlx::ConnectOptions;
+        let options: sqlx::postgres::PgConnectOptions = db.url.parse().unwrap();
+        let upstream = format!("{}:{}", options.get_host(), options.get_port());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = options
+            .host("127.0.0.1")
+            .port(port)
+            .to_url_lossy()
+            .to_string();
+        let (down, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *watch.borrow() {
+                    continue; // dropped: refused
+                }
+                let upstream = upstream.clone();
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Self { url, down }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
+#[tokio::test]
+async fn a_database_gone_away_answers_unavailable_at_once_and_comes_back() {
+    let db = test_db!();
+    let proxy = Proxy::start(&db).await;
+    let store = PgStore::open(&proxy.url, Cipher::new(&db.key), db.options())
+        .await
+        .unwrap();
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+
+    proxy.set_down(true);
+    let started = std::time::Instant::now();
+    let publishes = (0..50).map(|_| store.publish(event(&["s"], None)));
+    for result in join_all(publishes).await {
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.list_endpoints(&scope("s"), page(10)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    // Each waits at most the pool's acquire timeout, not once per queued publish.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+
+    proxy.set_down(false);
+    let back = store.publish(event(&["s"], None)).await.unwrap();
+    assert_eq!(back.deliveries, 1);
+    assert_eq!(claim_all(&store, now_ms() + 1).await.len(), 2);
+    store.close().await;
+}

@@ -6,7 +6,7 @@
 
 use sqlx::PgPool;
 
-use super::{attempts, inbound, listen, publish};
+use super::{attempts, errors, inbound, listen, publish};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AttemptResult, NewEvent};
@@ -32,6 +32,10 @@ impl Backend for PgBatches {
             Err(StoreError::Database(e)) if lost_a_race(&e) => self.apply_once(batch).await,
             other => other,
         }
+    }
+
+    fn unreachable(&self, e: &StoreError) -> bool {
+        errors::unreachable(e)
     }
 }
 
