@@ -321,6 +321,26 @@ pub async fn paging(store: &dyn Store) {
     let mut sorted = seen.clone();
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, sorted);
+
+    // A scoped caller sees its scopes only (none at all with an empty list).
+    for (allowed, expect) in [
+        (vec![], 0),
+        (vec!["t".to_owned()], 0),
+        (vec!["s".to_owned()], 5),
+    ] {
+        let deliveries = DeliveryFilter {
+            allowed_scopes: Some(allowed.clone()),
+            ..DeliveryFilter::default()
+        };
+        let found = store.list_deliveries(deliveries, page(100)).await.unwrap();
+        assert_eq!(found.data.len(), expect, "{allowed:?}");
+        let events = EventFilter {
+            allowed_scopes: Some(allowed.clone()),
+            ..EventFilter::default()
+        };
+        let found = store.list_events(events, page(100)).await.unwrap();
+        assert_eq!(found.data.len(), expect, "{allowed:?}");
+    }
 }
 
 pub fn inbound_request(key: &str) -> NewInbound {
