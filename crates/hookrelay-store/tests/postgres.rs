@@ -320,6 +320,30 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
 }
 
 #[tokio::test]
+async fn a_response_body_with_nul_bytes_is_recorded() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store
+        .publish(event(&["s"], Some("key\0nul")))
+        .await
+        .unwrap();
+    let jobs = claim_all(&store, now_ms() + 1).await;
+    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
+    let mut result = attempt(&jobs[0].delivery_id, &ep, NextStep::Succeeded);
+    result.attempt.response_body = Some("bin\0ary".to_owned());
+    store.record_attempt(result).await.unwrap();
+    let (d, attempts) = store
+        .get_delivery(jobs[0].delivery_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Succeeded);
+    assert_eq!(attempts[0].response_body.as_deref(), Some("bin\u{FFFD}ary"));
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_manual_retry_and_a_recovery_make_deliveries_claimable() {
     let db = test_db!();
     let store = db.store().await;
