@@ -766,3 +766,19 @@ async fn a_database_gone_away_answers_unavailable_at_once_and_comes_back() {
     assert_eq!(claim_all(&store, now_ms() + 1).await.len(), 2);
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_event_type_registry_behaves_as_every_backend_does() {
+    let db = test_db!();
+    let store = db.store().await;
+    registry(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does() {
+    let db = test_db!();
+    let store = db.store().await;
+    configuration(&store).await;
+    store.close().await;
+}

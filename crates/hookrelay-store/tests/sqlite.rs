@@ -85,3 +85,17 @@ async fn an_inbound_request_is_deduplicated_and_forwarded_with_its_body() {
     inbound(&store, &forward_scope("gh")).await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_event_type_registry_behaves_as_every_backend_does() {
+    let (store, _dir) = store().await;
+    registry(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does() {
+    let (store, _dir) = store().await;
+    configuration(&store).await;
+    store.close().await;
+}

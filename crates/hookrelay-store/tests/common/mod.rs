@@ -397,3 +397,115 @@ pub async fn inbound(store: &dyn Store, forward_scope: &str) -> (RequestId, Deli
     assert_eq!(&payload.body[..], BODY);
     (first.id, forward)
 }
+
+fn type_def(code: &str, name: &str) -> hookrelay_core::event_type::EventTypeDef {
+    hookrelay_core::event_type::EventTypeDef {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        description: None,
+        schema: Some(serde_json::json!({"type": "object"})),
+    }
+}
+
+/// The event type registry: put, archive, declarative sync (dry run too).
+pub async fn registry(store: &dyn Store) {
+    let (rec, created) = store.put_event_type(type_def("b.one", "B")).await.unwrap();
+    assert!(created);
+    assert_eq!(rec.schema, Some(serde_json::json!({"type": "object"})));
+    let (_, created) = store.put_event_type(type_def("b.one", "B2")).await.unwrap();
+    assert!(!created);
+    store.put_event_type(type_def("a.two", "A")).await.unwrap();
+    assert!(store.archive_event_type("a.two").await.unwrap());
+    assert!(!store.archive_event_type("nope").await.unwrap());
+    let live = store.list_event_types(false, page(10)).await.unwrap();
+    assert_eq!(live.data.len(), 1);
+    let all = store.list_event_types(true, page(1)).await.unwrap();
+    assert_eq!(all.data[0].code, "a.two", "ordered by code");
+    assert!(all.data[0].archived);
+    assert_eq!(all.next_cursor.as_deref(), Some("a.two"));
+
+    let defs = vec![type_def("c.three", "C"), type_def("a.two", "A")];
+    let dry = store.sync_event_types(defs.clone(), true).await.unwrap();
+    assert_eq!(dry.created, ["c.three"]);
+    assert_eq!(dry.updated, ["a.two"]);
+    assert_eq!(dry.archived, ["b.one"]);
+    assert!(store.get_event_type("c.three").await.unwrap().is_none());
+    let done = store.sync_event_types(defs.clone(), false).await.unwrap();
+    assert_eq!(done, dry);
+    let again = store.sync_event_types(defs, false).await.unwrap();
+    assert_eq!(again.unchanged, ["c.three", "a.two"]);
+    assert!(
+        store
+            .get_event_type("b.one")
+            .await
+            .unwrap()
+            .unwrap()
+            .archived
+    );
+}
+
+/// Tokens, sources, subscriptions and secret rotation.
+pub async fn configuration(store: &dyn Store) {
+    assert!(!store.has_admin_token().await.unwrap());
+    let admin = store.create_token("admin", "h1", None).await.unwrap();
+    let scoped = store
+        .create_token("ci", "h2", Some(vec!["s".to_owned()]))
+        .await
+        .unwrap();
+    assert!(store.has_admin_token().await.unwrap());
+    assert_eq!(store.find_token("h2").await.unwrap(), Some(scoped.clone()));
+    assert_eq!(store.list_tokens().await.unwrap(), [admin.clone(), scoped]);
+    assert!(store.revoke_token(admin.id.as_str()).await.unwrap());
+    assert!(!store.revoke_token(admin.id.as_str()).await.unwrap());
+    assert!(store.find_token("h1").await.unwrap().is_none());
+    assert!(!store.has_admin_token().await.unwrap());
+
+    let spec: hookrelay_core::source::SourceSpec =
+        serde_json::from_value(serde_json::json!({"verify": {"type": "none"}})).unwrap();
+    let (_, created) = store.put_source("b", spec.clone()).await.unwrap();
+    assert!(created);
+    let (_, created) = store.put_source("b", spec.clone()).await.unwrap();
+    assert!(!created);
+    store.put_source("a", spec).await.unwrap();
+    let sources = store.list_sources(page(10)).await.unwrap();
+    let names: Vec<_> = sources.data.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(store.delete_source("a").await.unwrap());
+    assert!(store.get_source("a").await.unwrap().is_none());
+
+    let s = scope("s");
+    with_endpoints(store, &["a", "b"]).await;
+    let filtered = SubscriptionRecord {
+        endpoint: "b".to_owned(),
+        events: vec!["order.*".to_owned()],
+        filter: Some(serde_json::json!({"data.order": 1})),
+    };
+    let report = store
+        .apply_subscriptions(&s, vec![subscription("a", &["*"]), filtered.clone()])
+        .await
+        .unwrap();
+    assert_eq!(report.unchanged, ["a"]);
+    assert_eq!(report.updated, ["b"]);
+    assert_eq!(
+        store.list_subscriptions(&s).await.unwrap(),
+        [subscription("a", &["*"]), filtered]
+    );
+    let report = store.apply_subscriptions(&s, vec![]).await.unwrap();
+    assert_eq!(report.deleted, ["a", "b"]);
+
+    let rotated = store
+        .rotate_secret(&s, "a", "whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0", None)
+        .await
+        .unwrap();
+    assert_eq!(rotated.secret, "whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0");
+    assert_eq!(rotated.previous_secret, None);
+    let until = now_ms() + 60_000;
+    let rotated = store
+        .rotate_secret(&s, "a", SECRET, Some(until))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated.previous_secret,
+        Some(("whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0".to_owned(), until))
+    );
+}
