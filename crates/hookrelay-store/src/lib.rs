@@ -3,15 +3,26 @@
 //! # Layout
 //! - [`store`]: the [`Store`] trait: everything the API and the dispatcher read and write.
 //! - [`model`]: the records that cross it.
-//! - [`sqlite`]: the embedded backend: a read pool, one writer connection, and the
-//!   group-commit writer task that batches publishes and attempt results into shared
-//!   transactions. Its migrations live in `migrations/sqlite/`.
+//! - [`sqlite`]: the embedded backend: a read pool, one writer connection, one batch
+//!   committing at a time; new deliveries go to an in-memory job feed. Its migrations
+//!   live in `migrations/sqlite/`.
+//! - [`postgres`]: the shared backend for several processes: one pool, a few batches
+//!   committing at once, workers claiming due rows with leases (`FOR UPDATE SKIP
+//!   LOCKED`) and waking on `LISTEN/NOTIFY`. Its migrations live in
+//!   `migrations/postgres/`.
+//! - What both backends share, so they answer alike: `rows` (rows → records, through a
+//!   small `Columns` trait both row types implement), `sealing` (which columns are
+//!   sealed, their bindings, the master key check), `fanout` (which deliveries a publish
+//!   or an inbound request creates), `health` (failure streaks from a batch of
+//!   attempts) and `writer` (group commit: batches of publishes, attempt results,
+//!   give-ups and inbound requests, each backend writing a batch its own way).
 //! - [`crypto`]: encryption at rest: the master key and the cipher that seals
 //!   credentials before they are written.
 //! - [`error`]: the error type, [`StoreError`].
 
 #![forbid(unsafe_code)]
 
+mod changes;
 pub mod crypto;
 pub mod error;
 mod fanout;

@@ -46,6 +46,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs every command of `batch` in one transaction and commits it; one outcome per
     /// command, in order. An error means nothing of the batch was written.
     fn apply(&self, batch: &[Command]) -> impl Future<Output = StoreResult<Vec<Outcome>>> + Send;
+
+    /// Whether `e` says the database cannot be reached, which fails every command
+    /// alike: re-running a batch's commands one by one would only wait again for each.
+    fn unreachable(&self, e: &StoreError) -> bool {
+        let _ = e;
+        false
+    }
 }
 
 /// The sending side; cheap to clone.
@@ -164,6 +171,16 @@ async fn commit_batch<B: Backend>(
         Err(e) if batch.len() == 1 => {
             if let Some(cmd) = batch.into_iter().next() {
                 reply(cmd, Err(e), feed);
+            }
+        }
+        Err(e) if backend.unreachable(&e) => {
+            tracing::warn!(error = %e, size = batch.len(), "database unreachable; batch not written");
+            // The error is not `Clone`; every caller gets one that says the same.
+            let why =
+                std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+            for cmd in batch {
+                let same = sqlx::Error::Io(std::io::Error::other(why.clone()));
+                reply(cmd, Err(StoreError::Unavailable(same)), feed);
             }
         }
         Err(e) => {

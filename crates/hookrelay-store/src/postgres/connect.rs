@@ -63,6 +63,8 @@ pub(crate) fn connect_options(
 pub(crate) async fn open_pool(url: &str, options: &PgOptions) -> StoreResult<PgPool> {
     let schema = options.schema.as_deref();
     if let Some(schema) = schema {
+        // Before the name goes into any SQL.
+        check_schema(schema)?;
         create_schema(url, schema, options.statement_timeout_ms).await?;
     }
     let connect = connect_options(url, schema, options.statement_timeout_ms)?;
@@ -81,8 +83,8 @@ async fn create_schema(url: &str, schema: &str, statement_timeout_ms: u64) -> St
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(connect_options(url, None, statement_timeout_ms)?)
         .await?;
+    // The name was checked by `check_schema` and is quoted.
     let sql = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
-    // The name was checked by `connect_options`' caller and is quoted.
     let result = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
     pool.close().await;
     match result {

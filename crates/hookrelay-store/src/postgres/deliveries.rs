@@ -21,12 +21,8 @@ pub(crate) async fn list(
         q.push(" AND scope = ").push_bind(scope);
     }
     if let Some(allowed) = filter.allowed_scopes {
-        q.push(" AND scope IN (");
-        let mut sep = q.separated(", ");
-        for s in allowed {
-            sep.push_bind(s);
-        }
-        q.push(")");
+        // `= ANY` rather than `IN (…)`: an empty list is valid (and matches nothing).
+        q.push(" AND scope = ANY(").push_bind(allowed).push(")");
     }
     if let Some(endpoint) = filter.endpoint {
         q.push(" AND endpoint_code = ").push_bind(endpoint);

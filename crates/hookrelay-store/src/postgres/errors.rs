@@ -14,6 +14,15 @@ pub(crate) fn classify(e: StoreError, closing: bool) -> StoreError {
     }
 }
 
+/// Whether `e` says the database cannot be reached (before or after [`classify`]).
+pub(crate) fn unreachable(e: &StoreError) -> bool {
+    match e {
+        StoreError::Unavailable(_) | StoreError::Closed => true,
+        StoreError::Database(err) => is_unavailable(err),
+        _ => false,
+    }
+}
+
 fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Io(_)

@@ -27,14 +27,12 @@ pub(crate) async fn list(
             .push(")");
     }
     if let Some(allowed) = filter.allowed_scopes {
+        // `= ANY` rather than `IN (…)`: an empty list is valid (and matches nothing).
         q.push(
-            " AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN (",
-        );
-        let mut sep = q.separated(", ");
-        for s in allowed {
-            sep.push_bind(s);
-        }
-        q.push("))");
+            " AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope = ANY(",
+        )
+        .push_bind(allowed)
+        .push("))");
     }
     if let Some(t) = filter.event_type {
         q.push(" AND e.type = ").push_bind(t);

@@ -27,6 +27,11 @@ pub(crate) fn channel(schema: Option<&str>) -> String {
     }
 }
 
+/// The `application_name` of a store's listening connection.
+pub(crate) fn application_name(channel: &str) -> String {
+    format!("hookrelay listen {channel}")
+}
+
 /// Queues a notification on `channel`, sent when the surrounding transaction commits
 /// (several in one transaction are sent once).
 pub(crate) async fn notify(conn: &mut PgConnection, channel: &str) -> StoreResult<()> {
@@ -43,11 +48,12 @@ pub(crate) fn spawn(
     channel: String,
     signal: Arc<Notify>,
 ) -> JoinHandle<()> {
-    // A pool of one, which `PgListener` uses to reconnect.
+    // A pool of one, which `PgListener` uses to reconnect. Named, so an operator (or a
+    // test) can tell the listening connection in `pg_stat_activity`.
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))
-        .connect_lazy_with(connect);
+        .connect_lazy_with(connect.application_name(&application_name(&channel)));
     tokio::spawn(async move {
         let mut backoff = MIN_BACKOFF;
         loop {

@@ -22,6 +22,7 @@ mod publish;
 mod sealing;
 mod sources;
 mod subscriptions;
+mod text;
 mod tokens;
 mod writer;
 
@@ -254,7 +255,8 @@ impl Store for PgStore {
         self.run(subscriptions::list(&self.pool, scope)).await
     }
 
-    async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
+    async fn publish(&self, mut event: NewEvent) -> StoreResult<PublishOutcome> {
+        text::event(&mut event);
         self.run(self.handle.publish(event)).await
     }
     async fn list_events(
@@ -303,7 +305,8 @@ impl Store for PgStore {
         .await
     }
 
-    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
+    async fn record_attempt(&self, mut result: AttemptResult) -> StoreResult<()> {
+        text::attempt(&mut result);
         self.run(self.handle.record_attempt(result)).await
     }
     async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
@@ -332,7 +335,8 @@ impl Store for PgStore {
     async fn delete_source(&self, name: &str) -> StoreResult<bool> {
         self.run(sources::delete(&self.pool, name)).await
     }
-    async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome> {
+    async fn record_inbound(&self, mut req: NewInbound) -> StoreResult<InboundOutcome> {
+        text::inbound(&mut req);
         self.run(self.handle.record_inbound(req)).await
     }
     async fn list_inbound(

@@ -6,14 +6,14 @@
 
 use sqlx::PgPool;
 
-use super::{attempts, inbound, listen, publish};
+use super::{attempts, errors, inbound, listen, publish};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{AttemptResult, NewEvent};
 use crate::writer::{Backend, Command, Outcome};
 
 /// How many batches commit at once.
-pub(crate) const WRITERS: usize = 3;
+pub(crate) const WRITERS: usize = 4;
 
 /// The pool, the cipher new credentials are sealed with, and the work channel.
 pub(crate) struct PgBatches {
@@ -24,6 +24,33 @@ pub(crate) struct PgBatches {
 
 impl Backend for PgBatches {
     async fn apply(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
+        match self.apply_once(batch).await {
+            // Batches commit concurrently here (and in other processes): one that ran
+            // into another's rows — the same idempotency key published by both, a
+            // deadlock on rows both touch — is run again once the other has committed,
+            // and then sees its rows (a duplicate key becomes a duplicate publish).
+            Err(StoreError::Database(e)) if lost_a_race(&e) => self.apply_once(batch).await,
+            other => other,
+        }
+    }
+
+    fn unreachable(&self, e: &StoreError) -> bool {
+        errors::unreachable(e)
+    }
+}
+
+/// Unique violation, deadlock, serialization failure.
+fn lost_a_race(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001"))
+        }
+        _ => false,
+    }
+}
+
+impl PgBatches {
+    async fn apply_once(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
         let events: Vec<&NewEvent> = batch
             .iter()

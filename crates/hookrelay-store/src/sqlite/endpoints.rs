@@ -5,6 +5,7 @@ use hookrelay_core::ids::EndpointId;
 use hookrelay_core::scope::Scope;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
+use crate::changes;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
@@ -88,7 +89,7 @@ async fn insert(
     .bind(&input.name)
     .bind(&input.url)
     .bind(input.enabled)
-    .bind((!input.enabled).then_some("disabled by user"))
+    .bind((!input.enabled).then_some(changes::DISABLED_BY_USER))
     .bind(seal("headers", &rows::to_json(&input.headers)))
     .bind(input.auth.as_ref().map(|a| seal("auth", &rows::to_json(a))))
     .bind(input.timeout_ms.map(i64::from))
@@ -115,15 +116,9 @@ async fn overwrite(
     input: &EndpointInput,
     now: i64,
 ) -> StoreResult<()> {
-    let reason = match (input.enabled, existing.enabled) {
-        (true, _) => None,
-        (false, false) => existing.disabled_reason.clone(),
-        (false, true) => Some("disabled by user".to_owned()),
-    };
+    let reason = changes::disabled_reason(existing, input);
     let seal = |kind, plain: &str| seal_endpoint_value(cipher, existing.id.as_str(), kind, plain);
-    // Re-enabling an endpoint gives it a fresh start: without clearing the failure
-    // streak, the next failure would disable it again at once.
-    let reenabled = input.enabled && !existing.enabled;
+    let reenabled = changes::reenables(existing, input);
     sqlx::query(
         "UPDATE endpoints SET name = ?, url = ?, enabled = ?, disabled_reason = ?, headers = ?, auth = ?, \
          timeout_ms = ?, rate_limit = ?, secret = ?, updated_at = ?, targets = ?, \
@@ -179,19 +174,7 @@ pub(crate) async fn update(
     let existing = fetch(&mut tx, cipher, scope, code)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("endpoint {code:?} in scope {scope}")))?;
-    let input = EndpointInput {
-        code: existing.code.clone(),
-        name: patch.name.unwrap_or_else(|| existing.name.clone()),
-        url: patch.url.unwrap_or_else(|| existing.url.clone()),
-        targets: patch.targets.unwrap_or_else(|| existing.targets.clone()),
-        enabled: patch.enabled.unwrap_or(existing.enabled),
-        headers: patch.headers.unwrap_or_else(|| existing.headers.clone()),
-        auth: patch.auth.unwrap_or_else(|| existing.auth.clone()),
-        timeout_ms: patch.timeout_ms.unwrap_or(existing.timeout_ms),
-        rate_limit: patch.rate_limit.unwrap_or(existing.rate_limit),
-        secret: None,
-        generated_secret: String::new(),
-    };
+    let input = changes::patched(&existing, patch);
     overwrite(&mut tx, cipher, &existing, &input, now_ms()).await?;
     let record = fetch(&mut tx, cipher, scope, code)
         .await?
@@ -246,19 +229,6 @@ pub(crate) async fn rotate_secret(
     Ok(record)
 }
 
-/// Whether applying `input` would change `existing`.
-fn differs(existing: &EndpointRecord, input: &EndpointInput) -> bool {
-    existing.name != input.name
-        || existing.url != input.url
-        || existing.targets != input.targets
-        || existing.enabled != input.enabled
-        || existing.headers != input.headers
-        || existing.auth != input.auth
-        || existing.timeout_ms != input.timeout_ms
-        || existing.rate_limit != input.rate_limit
-        || input.secret.as_ref().is_some_and(|s| *s != existing.secret)
-}
-
 pub(crate) async fn apply(
     pool: &SqlitePool,
     cipher: &Cipher,
@@ -270,7 +240,7 @@ pub(crate) async fn apply(
     let mut report = ApplyReport::default();
     for input in &inputs {
         match fetch(&mut tx, cipher, scope, &input.code).await? {
-            Some(existing) if differs(&existing, input) => {
+            Some(existing) if changes::differs(&existing, input) => {
                 overwrite(&mut tx, cipher, &existing, input, now).await?;
                 report.updated.push(input.code.clone());
             }

@@ -5,6 +5,7 @@ use hookrelay_core::event_type::EventTypeDef;
 use hookrelay_core::operational;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
+use crate::changes;
 use crate::error::StoreResult;
 use crate::model::{EventTypeRecord, Page, PageRequest, SyncReport};
 use crate::rows;
@@ -32,14 +33,7 @@ async fn upsert(
     let existing = fetch(conn, &def.code).await?;
     let schema = def.schema.as_ref().map(rows::to_json);
     match existing {
-        Some(e)
-            if !e.archived
-                && e.name == def.name
-                && e.description == def.description
-                && e.schema == def.schema =>
-        {
-            Ok(None)
-        }
+        Some(e) if changes::type_unchanged(&e, def) => Ok(None),
         Some(_) => {
             sqlx::query(
                 "UPDATE event_types SET name = ?, description = ?, schema = ?, archived = 0, updated_at = ? WHERE code = ?",

@@ -1,9 +1,10 @@
 //! The embedded SQLite backend.
 //!
 //! Reads go to a pool of read-only connections. Writes go to one writer connection:
-//! publishes and attempt results through the group-commit [`writer`] task, the rare
-//! configuration writes (endpoints, types, tokens) straight to that connection in their
-//! own transactions.
+//! publishes, attempt results, give-ups and inbound requests through the crate's
+//! group-commit writer (one batch at a time), the rare configuration writes (endpoints,
+//! types, tokens) straight to that connection in their own transactions. New
+//! deliveries go to the job feed as soon as their batch commits.
 
 mod attempts;
 mod connect;

@@ -1,0 +1,511 @@
+//! Fixtures and behaviour checks that run against every backend (`tests/sqlite.rs`,
+//! `tests/postgres.rs`), so both answer the same way.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::endpoint::OutboundAuth;
+use hookrelay_core::ids::{DeliveryId, EndpointId, EventId, RequestId};
+use hookrelay_core::scope::Scope;
+use hookrelay_store::model::*;
+use hookrelay_store::{Store, StoreError};
+
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const BODY: &[u8] = b"{\"raw\": true}";
+
+pub fn scope(s: &str) -> Scope {
+    Scope::parse(s).expect("scope")
+}
+
+pub fn endpoint(code: &str) -> EndpointInput {
+    EndpointInput {
+        code: code.to_owned(),
+        name: code.to_owned(),
+        url: format!("https://example.com/{code}"),
+        targets: None,
+        enabled: true,
+        headers: BTreeMap::from([("X-Api-Key".to_owned(), "k-123".to_owned())]),
+        auth: Some(OutboundAuth::Bearer {
+            token: "tok-456".to_owned(),
+        }),
+        timeout_ms: Some(5000),
+        rate_limit: None,
+        secret: Some(SECRET.to_owned()),
+        generated_secret: String::new(),
+    }
+}
+
+pub fn subscription(code: &str, events: &[&str]) -> SubscriptionRecord {
+    SubscriptionRecord {
+        endpoint: code.to_owned(),
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        filter: None,
+    }
+}
+
+pub fn event(scopes: &[&str], key: Option<&str>) -> NewEvent {
+    NewEvent {
+        id: EventId::generate(),
+        event_type: "order.paid".to_owned(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        data: r#"{"order":1}"#.to_owned(),
+        idempotency_key: key.map(str::to_owned),
+        created_at: now_ms(),
+    }
+}
+
+/// A scope `s` with endpoints `codes`, each subscribed to everything.
+pub async fn with_endpoints(store: &dyn Store, codes: &[&str]) {
+    for code in codes {
+        store
+            .create_endpoint(&scope("s"), endpoint(code))
+            .await
+            .unwrap();
+    }
+    let subs = codes.iter().map(|c| subscription(c, &["*"])).collect();
+    store.apply_subscriptions(&scope("s"), subs).await.unwrap();
+}
+
+pub fn attempt(id: &DeliveryId, endpoint_id: &EndpointId, next: NextStep) -> AttemptResult {
+    let ok = next == NextStep::Succeeded;
+    AttemptResult {
+        delivery_id: id.clone(),
+        endpoint_id: endpoint_id.clone(),
+        attempt: AttemptRecord {
+            n: 0,
+            at: now_ms(),
+            url: "https://example.com/a".to_owned(),
+            status_code: Some(if ok { 200 } else { 500 }),
+            duration_ms: 12,
+            error: (!ok).then(|| "500 Internal Server Error".to_owned()),
+            request_headers: BTreeMap::new(),
+            response_headers: BTreeMap::new(),
+            response_body: Some("ok".to_owned()),
+            failed_over: Vec::new(),
+        },
+        next,
+        disable_endpoint: None,
+        health: if ok { Health::Success } else { Health::Failure },
+    }
+}
+
+pub fn page(limit: u32) -> PageRequest {
+    PageRequest {
+        limit,
+        cursor: None,
+    }
+}
+
+/// A used idempotency key returns the original event and queues nothing, also when
+/// both publishes arrive at once.
+pub async fn idempotency(store: &dyn Store) {
+    with_endpoints(store, &["a"]).await;
+    let first = store.publish(event(&["s"], Some("k1"))).await.unwrap();
+    assert!(!first.duplicate);
+    assert_eq!(first.deliveries, 1);
+    assert!(first.jobs.is_empty(), "jobs go to the feed or the table");
+    let again = store.publish(event(&["s"], Some("k1"))).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event_id, first.event_id);
+    assert_eq!(again.deliveries, 1);
+    let all = store
+        .list_deliveries(DeliveryFilter::default(), page(100))
+        .await
+        .unwrap();
+    assert_eq!(all.data.len(), 1);
+    let events = store
+        .list_events(EventFilter::default(), page(100))
+        .await
+        .unwrap();
+    assert_eq!(events.data.len(), 1);
+
+    let (x, y) = tokio::join!(
+        store.publish(event(&["s"], Some("k2"))),
+        store.publish(event(&["s"], Some("k2")))
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.event_id, y.event_id);
+    assert!(x.duplicate != y.duplicate);
+}
+
+/// One delivery per enabled endpoint whose subscription matches; returns the event.
+pub async fn fan_out(store: &dyn Store) -> EventId {
+    let s = scope("s");
+    for code in ["all", "orders", "other", "off"] {
+        store.create_endpoint(&s, endpoint(code)).await.unwrap();
+    }
+    store
+        .apply_subscriptions(
+            &s,
+            vec![
+                subscription("all", &["*"]),
+                subscription("orders", &["order.*"]),
+                subscription("other", &["user.created"]),
+                subscription("off", &["*"]),
+            ],
+        )
+        .await
+        .unwrap();
+    let off = EndpointPatch {
+        enabled: Some(false),
+        ..EndpointPatch::default()
+    };
+    store.update_endpoint(&s, "off", off).await.unwrap();
+    let out = store.publish(event(&["s", "nobody"], None)).await.unwrap();
+    assert_eq!(out.deliveries, 2);
+    let listed = store
+        .list_deliveries(
+            DeliveryFilter {
+                event_id: Some(out.event_id.to_string()),
+                ..DeliveryFilter::default()
+            },
+            page(10),
+        )
+        .await
+        .unwrap();
+    let mut codes: Vec<_> = listed.data.iter().map(|d| d.endpoint.clone()).collect();
+    codes.sort();
+    assert_eq!(codes, ["all", "orders"]);
+    for d in &listed.data {
+        assert_eq!(d.status, DeliveryStatus::Pending);
+        let job = store.load_job(&d.id).await.unwrap().expect("a pending job");
+        assert_eq!(job.event_id, out.event_id);
+        assert_eq!(&*job.data, r#"{"order":1}"#);
+        let target = job.endpoint.as_ref().expect("endpoint");
+        assert_eq!(target.secret, SECRET);
+        assert_eq!(target.headers["X-Api-Key"], "k-123");
+        assert!(job.inbound.is_none());
+    }
+    let event = store
+        .get_event(out.event_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(event.scopes, ["s", "nobody"]);
+    let scoped = store
+        .list_events(
+            EventFilter {
+                scope: Some("nobody".to_owned()),
+                ..EventFilter::default()
+            },
+            page(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(scoped.data.len(), 1);
+    out.event_id
+}
+
+/// Records a success, a retry at `retry_at` and a failure for `ids` (in that order),
+/// all at once, and checks where each delivery stands.
+pub async fn attempts(store: &dyn Store, ids: &[DeliveryId], ep: &EndpointId, retry_at: i64) {
+    let steps = [
+        NextStep::Succeeded,
+        NextStep::RetryAt(retry_at),
+        NextStep::Failed,
+    ];
+    let records = ids
+        .iter()
+        .zip(steps)
+        .map(|(id, step)| store.record_attempt(attempt(id, ep, step)));
+    for r in futures::future::join_all(records).await {
+        r.unwrap();
+    }
+    let expect = [
+        (DeliveryStatus::Succeeded, None),
+        (DeliveryStatus::Pending, Some(retry_at)),
+        (DeliveryStatus::Failed, None),
+    ];
+    for (id, (status, next)) in ids.iter().zip(expect) {
+        let (d, attempts) = store.get_delivery(id.as_str()).await.unwrap().unwrap();
+        assert_eq!(d.status, status);
+        assert_eq!(d.next_attempt_at, next);
+        assert_eq!(d.attempts, 1);
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(attempts[0].n, 1);
+        assert_eq!(attempts[0].response_body.as_deref(), Some("ok"));
+    }
+    assert!(store.load_job(&ids[0]).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .load_job(&ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .attempts_made,
+        1
+    );
+    let e = store.get_endpoint(&scope("s"), "a").await.unwrap().unwrap();
+    assert_eq!(e.failure_streak, 2, "two failures after the success");
+    assert!(e.failing_since.is_some());
+}
+
+/// Conflicts, missing things, declarative apply and paging of endpoints.
+pub async fn endpoints(store: &dyn Store) {
+    let s = scope("s");
+    store.create_endpoint(&s, endpoint("a")).await.unwrap();
+    assert!(matches!(
+        store.create_endpoint(&s, endpoint("a")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // The same code in another scope is another endpoint.
+    store
+        .create_endpoint(&scope("t"), endpoint("a"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .update_endpoint(&s, "nope", EndpointPatch::default())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store
+            .apply_subscriptions(&s, vec![subscription("nope", &["*"])])
+            .await,
+        Err(StoreError::Invalid { .. })
+    ));
+    let report = store
+        .apply_endpoints(&s, vec![endpoint("a"), endpoint("b"), endpoint("c")])
+        .await
+        .unwrap();
+    assert_eq!(report.created, ["b", "c"]);
+    assert_eq!(report.unchanged, ["a"]);
+    let first = store.list_endpoints(&s, page(2)).await.unwrap();
+    let codes: Vec<_> = first.data.iter().map(|e| e.code.as_str()).collect();
+    assert_eq!(codes, ["a", "b"]);
+    let rest = store
+        .list_endpoints(
+            &s,
+            PageRequest {
+                limit: 2,
+                cursor: first.next_cursor.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.data.len(), 1);
+    assert_eq!(rest.next_cursor, None);
+    let report = store
+        .apply_endpoints(&s, vec![endpoint("c")])
+        .await
+        .unwrap();
+    assert_eq!(report.deleted, ["a", "b"]);
+    assert!(store.delete_endpoint(&s, "c").await.unwrap());
+    assert!(!store.delete_endpoint(&s, "c").await.unwrap());
+}
+
+/// The delivery log pages newest first on `id` cursors.
+pub async fn paging(store: &dyn Store) {
+    with_endpoints(store, &["a"]).await;
+    for _ in 0..5 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = store
+            .list_deliveries(DeliveryFilter::default(), PageRequest { limit: 2, cursor })
+            .await
+            .unwrap();
+        seen.extend(p.data.into_iter().map(|d| d.id.to_string()));
+        cursor = p.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted);
+
+    // A scoped caller sees its scopes only (none at all with an empty list).
+    for (allowed, expect) in [
+        (vec![], 0),
+        (vec!["t".to_owned()], 0),
+        (vec!["s".to_owned()], 5),
+    ] {
+        let deliveries = DeliveryFilter {
+            allowed_scopes: Some(allowed.clone()),
+            ..DeliveryFilter::default()
+        };
+        let found = store.list_deliveries(deliveries, page(100)).await.unwrap();
+        assert_eq!(found.data.len(), expect, "{allowed:?}");
+        let events = EventFilter {
+            allowed_scopes: Some(allowed.clone()),
+            ..EventFilter::default()
+        };
+        let found = store.list_events(events, page(100)).await.unwrap();
+        assert_eq!(found.data.len(), expect, "{allowed:?}");
+    }
+}
+
+pub fn inbound_request(key: &str) -> NewInbound {
+    NewInbound {
+        id: RequestId::generate(),
+        source: "gh".to_owned(),
+        received_at: now_ms(),
+        status: InboundStatus::Accepted,
+        reason: None,
+        client_ip: Some("10.0.0.1".to_owned()),
+        dedupe_key: Some(key.to_owned()),
+        dedupe_window_ms: 86_400_000,
+        headers: vec![("x-github-delivery".to_owned(), key.to_owned())],
+        body: Bytes::from_static(BODY),
+        verified: Some("none".to_owned()),
+        publish: None,
+    }
+}
+
+/// A request is recorded with one forward per forward endpoint, a second one with the
+/// same key is a duplicate without forwards; returns the first request's forward.
+pub async fn inbound(store: &dyn Store, forward_scope: &str) -> (RequestId, DeliveryId) {
+    let spec = serde_json::from_value(serde_json::json!({"verify": {"type": "none"}})).unwrap();
+    store.put_source("gh", spec).await.unwrap();
+    store
+        .create_endpoint(&scope(forward_scope), endpoint("forward-1"))
+        .await
+        .unwrap();
+    let first = store.record_inbound(inbound_request("d-1")).await.unwrap();
+    assert_eq!(first.status, InboundStatus::Accepted);
+    assert_eq!(first.forwards, 1);
+    let again = store.record_inbound(inbound_request("d-1")).await.unwrap();
+    assert_eq!(again.status, InboundStatus::Duplicate);
+    assert_eq!(again.duplicate_of, Some(first.id.clone()));
+    assert_eq!(again.forwards, 0);
+    let logged = store.list_inbound("gh", None, page(10)).await.unwrap();
+    assert_eq!(logged.data.len(), 2);
+    let detail = store
+        .get_inbound("gh", first.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(detail.body_size, BODY.len());
+    assert_eq!(detail.body.as_deref(), Some(BODY));
+    assert_eq!(detail.forwards.len(), 1);
+    let forward = detail.forwards[0].delivery_id.clone();
+    let job = store
+        .load_job(&forward)
+        .await
+        .unwrap()
+        .expect("a forward job");
+    let payload = job.inbound.as_ref().expect("a forward carries the request");
+    assert_eq!(payload.request_id, first.id);
+    assert_eq!(&payload.body[..], BODY);
+    (first.id, forward)
+}
+
+fn type_def(code: &str, name: &str) -> hookrelay_core::event_type::EventTypeDef {
+    hookrelay_core::event_type::EventTypeDef {
+        code: code.to_owned(),
+        name: name.to_owned(),
+        description: None,
+        schema: Some(serde_json::json!({"type": "object"})),
+    }
+}
+
+/// The event type registry: put, archive, declarative sync (dry run too).
+pub async fn registry(store: &dyn Store) {
+    let (rec, created) = store.put_event_type(type_def("b.one", "B")).await.unwrap();
+    assert!(created);
+    assert_eq!(rec.schema, Some(serde_json::json!({"type": "object"})));
+    let (_, created) = store.put_event_type(type_def("b.one", "B2")).await.unwrap();
+    assert!(!created);
+    store.put_event_type(type_def("a.two", "A")).await.unwrap();
+    assert!(store.archive_event_type("a.two").await.unwrap());
+    assert!(!store.archive_event_type("nope").await.unwrap());
+    let live = store.list_event_types(false, page(10)).await.unwrap();
+    assert_eq!(live.data.len(), 1);
+    let all = store.list_event_types(true, page(1)).await.unwrap();
+    assert_eq!(all.data[0].code, "a.two", "ordered by code");
+    assert!(all.data[0].archived);
+    assert_eq!(all.next_cursor.as_deref(), Some("a.two"));
+
+    let defs = vec![type_def("c.three", "C"), type_def("a.two", "A")];
+    let dry = store.sync_event_types(defs.clone(), true).await.unwrap();
+    assert_eq!(dry.created, ["c.three"]);
+    assert_eq!(dry.updated, ["a.two"]);
+    assert_eq!(dry.archived, ["b.one"]);
+    assert!(store.get_event_type("c.three").await.unwrap().is_none());
+    let done = store.sync_event_types(defs.clone(), false).await.unwrap();
+    assert_eq!(done, dry);
+    let again = store.sync_event_types(defs, false).await.unwrap();
+    assert_eq!(again.unchanged, ["c.three", "a.two"]);
+    assert!(
+        store
+            .get_event_type("b.one")
+            .await
+            .unwrap()
+            .unwrap()
+            .archived
+    );
+}
+
+/// Tokens, sources, subscriptions and secret rotation.
+pub async fn configuration(store: &dyn Store) {
+    assert!(!store.has_admin_token().await.unwrap());
+    let admin = store.create_token("admin", "h1", None).await.unwrap();
+    let scoped = store
+        .create_token("ci", "h2", Some(vec!["s".to_owned()]))
+        .await
+        .unwrap();
+    assert!(store.has_admin_token().await.unwrap());
+    assert_eq!(store.find_token("h2").await.unwrap(), Some(scoped.clone()));
+    assert_eq!(store.list_tokens().await.unwrap(), [admin.clone(), scoped]);
+    assert!(store.revoke_token(admin.id.as_str()).await.unwrap());
+    assert!(!store.revoke_token(admin.id.as_str()).await.unwrap());
+    assert!(store.find_token("h1").await.unwrap().is_none());
+    assert!(!store.has_admin_token().await.unwrap());
+
+    let spec: hookrelay_core::source::SourceSpec =
+        serde_json::from_value(serde_json::json!({"verify": {"type": "none"}})).unwrap();
+    let (_, created) = store.put_source("b", spec.clone()).await.unwrap();
+    assert!(created);
+    let (_, created) = store.put_source("b", spec.clone()).await.unwrap();
+    assert!(!created);
+    store.put_source("a", spec).await.unwrap();
+    let sources = store.list_sources(page(10)).await.unwrap();
+    let names: Vec<_> = sources.data.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(store.delete_source("a").await.unwrap());
+    assert!(store.get_source("a").await.unwrap().is_none());
+
+    let s = scope("s");
+    with_endpoints(store, &["a", "b"]).await;
+    let filtered = SubscriptionRecord {
+        endpoint: "b".to_owned(),
+        events: vec!["order.*".to_owned()],
+        filter: Some(serde_json::json!({"data.order": 1})),
+    };
+    let report = store
+        .apply_subscriptions(&s, vec![subscription("a", &["*"]), filtered.clone()])
+        .await
+        .unwrap();
+    assert_eq!(report.unchanged, ["a"]);
+    assert_eq!(report.updated, ["b"]);
+    assert_eq!(
+        store.list_subscriptions(&s).await.unwrap(),
+        [subscription("a", &["*"]), filtered]
+    );
+    let report = store.apply_subscriptions(&s, vec![]).await.unwrap();
+    assert_eq!(report.deleted, ["a", "b"]);
+
+    let rotated = store
+        .rotate_secret(&s, "a", "whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0", None)
+        .await
+        .unwrap();
+    assert_eq!(rotated.secret, "whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0");
+    assert_eq!(rotated.previous_secret, None);
+    let until = now_ms() + 60_000;
+    let rotated = store
+        .rotate_secret(&s, "a", SECRET, Some(until))
+        .await
+        .unwrap();
+    assert_eq!(
+        rotated.previous_secret,
+        Some(("whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0".to_owned(), until))
+    );
+}

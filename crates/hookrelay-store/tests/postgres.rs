@@ -1,0 +1,784 @@
+//! The PostgreSQL store against a real server: `HOOKRELAY_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`). Each test works in a fresh schema of its
+//! own, dropped at the end. A server that does not answer fails the tests, unless
+//! `HOOKRELAY_TEST_POSTGRES=off` says to skip them.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use futures::future::join_all;
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::DeliveryId;
+use hookrelay_store::crypto::{Cipher, MasterKey};
+use hookrelay_store::model::*;
+use hookrelay_store::postgres::{PgOptions, PgStore};
+use hookrelay_store::{Store, StoreError};
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+/// How long a test waits for something that should happen at once.
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn url() -> String {
+    std::env::var("HOOKRELAY_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// A fresh schema, dropped when the test ends (passing or not).
+struct TestDb {
+    url: String,
+    schema: String,
+    key: MasterKey,
+    raw: PgPool,
+}
+
+impl TestDb {
+    /// `None` (after saying so) when PostgreSQL tests are switched off.
+    async fn new() -> Option<Self> {
+        if std::env::var("HOOKRELAY_TEST_POSTGRES").as_deref() == Ok("off") {
+            println!("skipping: HOOKRELAY_TEST_POSTGRES=off");
+            return None;
+        }
+        let url = url();
+        let raw = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect(&url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL at {url} does not answer ({e}). Start it, point \
+                     HOOKRELAY_TEST_POSTGRES_URL at a server, or set HOOKRELAY_TEST_POSTGRES=off \
+                     to skip these tests."
+                )
+            });
+        let schema = format!("hr_test_{:016x}", rand::random::<u64>());
+        Some(Self {
+            url,
+            schema,
+            key: MasterKey::generate(),
+            raw,
+        })
+    }
+
+    fn options(&self) -> PgOptions {
+        PgOptions {
+            schema: Some(self.schema.clone()),
+            ..PgOptions::default()
+        }
+    }
+
+    async fn store(&self) -> PgStore {
+        PgStore::open(&self.url, Cipher::new(&self.key), self.options())
+            .await
+            .expect("open the store")
+    }
+
+    /// A query on the test's schema (`{s}` stands for it).
+    fn sql(&self, sql: &str) -> sqlx::AssertSqlSafe<String> {
+        sqlx::AssertSqlSafe(sql.replace("{s}", &format!("\"{}\"", self.schema)))
+    }
+
+    async fn texts(&self, sql: &str) -> Vec<String> {
+        sqlx::query_scalar(self.sql(sql))
+            .fetch_all(&self.raw)
+            .await
+            .expect("raw query")
+    }
+
+    async fn ints(&self, sql: &str) -> Vec<Option<i64>> {
+        sqlx::query_scalar(self.sql(sql))
+            .fetch_all(&self.raw)
+            .await
+            .expect("raw query")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Drop has no runtime to await on: a thread with one of its own does it.
+        let url = self.url.clone();
+        let sql = format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.schema);
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect(&url)
+                    .await
+                    .ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&pool)
+                    .await
+                    .ok()?;
+                pool.close().await;
+                Some(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("could not drop test schema {}", self.schema);
+        }
+    }
+}
+
+macro_rules! test_db {
+    () => {
+        match TestDb::new().await {
+            Some(db) => db,
+            None => return,
+        }
+    };
+}
+
+/// Claims everything due (a far-future `now`), in batches.
+async fn claim_all(store: &PgStore, now: i64) -> Vec<DeliveryJob> {
+    let mut all = Vec::new();
+    loop {
+        let jobs = store.claim_due(100, 60_000, now).await.unwrap();
+        if jobs.is_empty() {
+            return all;
+        }
+        all.extend(jobs);
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing() {
+    let db = test_db!();
+    let store = db.store().await;
+    idempotency(&store).await;
+    assert_eq!(db.ints("SELECT count(*) FROM {s}.events").await, [Some(2)]);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn one_key_published_through_two_stores_at_once_is_one_event() {
+    let db = test_db!();
+    let one = db.store().await;
+    let two = db.store().await;
+    with_endpoints(&one, &["a"]).await;
+    for round in 0..20 {
+        let key = format!("race-{round}");
+        let (x, y) = tokio::join!(
+            one.publish(event(&["s"], Some(&key))),
+            two.publish(event(&["s"], Some(&key)))
+        );
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(x.event_id, y.event_id);
+        assert!(x.duplicate != y.duplicate, "exactly one of them is new");
+        assert_eq!((x.deliveries, y.deliveries), (1, 1));
+    }
+    assert_eq!(
+        db.ints("SELECT count(*) FROM {s}.deliveries").await,
+        [Some(20)]
+    );
+    one.close().await;
+    two.close().await;
+}
+
+#[tokio::test]
+async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
+    let db = test_db!();
+    let store = db.store().await;
+    let event_id = fan_out(&store).await;
+    let jobs = claim_all(&store, now_ms() + 1).await;
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        assert_eq!(job.event_id, event_id);
+        let loaded = store.load_job(&job.delivery_id).await.unwrap().unwrap();
+        assert_eq!(loaded.endpoint, job.endpoint);
+        assert_eq!(loaded.data, job.data);
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn two_stores_claiming_at_once_never_get_the_same_delivery() {
+    let db = test_db!();
+    let one = Arc::new(db.store().await);
+    let two = Arc::new(db.store().await);
+    with_endpoints(&*one, &["a", "b", "c", "d", "e"]).await;
+    let publishes = (0..100).map(|_| one.publish(event(&["s"], None)));
+    for out in join_all(publishes).await {
+        assert_eq!(out.unwrap().deliveries, 5);
+    }
+    let now = now_ms() + 1;
+    let claimer = |store: Arc<PgStore>| {
+        tokio::spawn(async move {
+            let mut got = Vec::new();
+            loop {
+                let jobs = store.claim_due(7, 60_000, now).await.unwrap();
+                if jobs.is_empty() {
+                    return got;
+                }
+                got.extend(jobs.into_iter().map(|j| j.delivery_id.to_string()));
+            }
+        })
+    };
+    let (a, b) = tokio::join!(claimer(Arc::clone(&one)), claimer(Arc::clone(&two)));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (sa, sb): (HashSet<_>, HashSet<_>) = (a.iter().collect(), b.iter().collect());
+    assert_eq!(sa.len(), a.len(), "one claimer got a row twice");
+    assert_eq!(sb.len(), b.len(), "one claimer got a row twice");
+    assert!(sa.is_disjoint(&sb), "both claimers got the same rows");
+    assert_eq!(sa.len() + sb.len(), 500);
+    let all: HashSet<String> = db
+        .texts("SELECT id FROM {s}.deliveries")
+        .await
+        .into_iter()
+        .collect();
+    assert_eq!(all, sa.union(&sb).map(|s| (*s).clone()).collect());
+    one.close().await;
+    two.close().await;
+}
+
+#[tokio::test]
+async fn a_claimed_delivery_comes_back_only_when_its_lease_runs_out_or_is_released() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let claimed = store.claim_due(10, 1_000, now).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let id = claimed[0].delivery_id.clone();
+    assert!(store.claim_due(10, 1_000, now).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_due(10, 1_000, now + 999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_due(10, 1_000, now + 1_001).await.unwrap();
+    assert_eq!(again.len(), 1, "an expired lease makes the row claimable");
+    assert_eq!(again[0].delivery_id, id);
+
+    assert!(
+        store
+            .claim_due(10, 1_000, now + 1_002)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .release_claims(std::slice::from_ref(&id))
+        .await
+        .unwrap();
+    let released = store.claim_due(10, 1_000, now + 1_002).await.unwrap();
+    assert_eq!(released.len(), 1, "a released row is claimable at once");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    for _ in 0..3 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let now = now_ms() + 1;
+    let jobs = claim_all(&store, now).await;
+    assert_eq!(jobs.len(), 3);
+    let ids: Vec<DeliveryId> = jobs.iter().map(|j| j.delivery_id.clone()).collect();
+    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
+    let retry_at = now + 5_000;
+    attempts(&store, &ids, &ep, retry_at).await;
+    assert_eq!(
+        db.ints("SELECT lease_until FROM {s}.deliveries").await,
+        [None, None, None]
+    );
+    // The retry is due at its time, not before.
+    assert!(
+        store
+            .claim_due(10, 1_000, retry_at - 1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store.claim_due(10, 1_000, retry_at).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].delivery_id, ids[1]);
+    assert_eq!(due[0].attempts_made, 1);
+    // Two workers recording one delivery's attempt (a lease ran out mid-send) is no error.
+    let (x, y) = tokio::join!(
+        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed)),
+        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed))
+    );
+    x.unwrap();
+    y.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_response_body_with_nul_bytes_is_recorded() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store
+        .publish(event(&["s"], Some("key\0nul")))
+        .await
+        .unwrap();
+    let jobs = claim_all(&store, now_ms() + 1).await;
+    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
+    let mut result = attempt(&jobs[0].delivery_id, &ep, NextStep::Succeeded);
+    result.attempt.response_body = Some("bin\0ary".to_owned());
+    store.record_attempt(result).await.unwrap();
+    let (d, attempts) = store
+        .get_delivery(jobs[0].delivery_id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Succeeded);
+    assert_eq!(attempts[0].response_body.as_deref(), Some("bin\u{FFFD}ary"));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_manual_retry_and_a_recovery_make_deliveries_claimable() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    let created = now_ms();
+    for _ in 0..2 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let now = now_ms() + 1;
+    let jobs = claim_all(&store, now).await;
+    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
+    for j in &jobs {
+        store
+            .record_attempt(attempt(&j.delivery_id, &ep, NextStep::Failed))
+            .await
+            .unwrap();
+    }
+    assert!(claim_all(&store, now + 10).await.is_empty());
+
+    let d = store
+        .retry_delivery(&jobs[0].delivery_id, now + 10)
+        .await
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Pending);
+    let again = claim_all(&store, now + 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].delivery_id, jobs[0].delivery_id);
+
+    let recovered = store
+        .recover_endpoint(&scope("s"), "a", created - 1, now + 20)
+        .await
+        .unwrap();
+    assert_eq!(recovered, [jobs[1].delivery_id.clone()]);
+    let back = claim_all(&store, now + 20).await;
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].delivery_id, jobs[1].delivery_id);
+
+    assert!(matches!(
+        store.retry_delivery(&DeliveryId::generate(), now).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.recover_endpoint(&scope("s"), "nope", 0, now).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_work_signal_fires_when_another_store_commits_new_work() {
+    let db = test_db!();
+    let worker = db.store().await;
+    let api = db.store().await;
+    with_endpoints(&api, &["a"]).await;
+    let signal = worker.work_signal().expect("a work signal");
+    assert!(worker.take_job_feed().is_none());
+    // The first raise says "listening" (whatever was missed is in the table); what
+    // follows must come from the publish.
+    tokio::time::timeout(DEADLINE, signal.notified())
+        .await
+        .expect("the listener starts");
+    let notified = signal.notified();
+    api.publish(event(&["s"], None)).await.unwrap();
+    tokio::time::timeout(DEADLINE, notified)
+        .await
+        .expect("a publish by another store wakes this one");
+    assert_eq!(
+        worker
+            .claim_due(10, 1_000, now_ms() + 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    worker.close().await;
+    api.close().await;
+}
+
+#[tokio::test]
+async fn the_work_signal_comes_back_after_the_listening_connection_is_lost() {
+    let db = test_db!();
+    let worker = db.store().await;
+    let api = db.store().await;
+    with_endpoints(&api, &["a"]).await;
+    let signal = worker.work_signal().expect("a work signal");
+    tokio::time::timeout(DEADLINE, signal.notified())
+        .await
+        .expect("the listener starts");
+    let killed = signal.notified();
+    let name = format!("hookrelay listen hookrelay_work_{}", db.schema);
+    let terminated: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+    )
+    .bind(&name)
+    .fetch_all(&db.raw)
+    .await
+    .unwrap();
+    assert_eq!(terminated.len(), 2, "both stores listen");
+    // Notifications may have been missed: the signal is raised once listening again.
+    tokio::time::timeout(DEADLINE, killed)
+        .await
+        .expect("the signal after reconnecting");
+    // Wait until the listener is back on the channel, then check it hears new work.
+    let listening = async {
+        loop {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+            )
+            .bind(&name)
+            .fetch_one(&db.raw)
+            .await
+            .unwrap();
+            if n == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(DEADLINE, listening)
+        .await
+        .expect("listening again");
+    let notified = signal.notified();
+    api.publish(event(&["s"], None)).await.unwrap();
+    tokio::time::timeout(DEADLINE, notified)
+        .await
+        .expect("new work wakes the reconnected listener");
+    worker.close().await;
+    api.close().await;
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused_at_open() {
+    let db = test_db!();
+    db.store().await.close().await;
+    let other = Cipher::new(&MasterKey::generate());
+    match PgStore::open(&db.url, other, db.options()).await {
+        Err(StoreError::WrongMasterKey(_)) => {}
+        Err(e) => panic!("expected WrongMasterKey, got {e:?}"),
+        Ok(_) => panic!("a wrong master key was accepted"),
+    }
+    // The right key still opens it.
+    db.store().await.close().await;
+}
+
+#[tokio::test]
+async fn credentials_are_not_stored_in_plain_text() {
+    let db = test_db!();
+    let store = db.store().await;
+    let s = scope("s");
+    store.create_endpoint(&s, endpoint("a")).await.unwrap();
+    store
+        .rotate_secret(
+            &s,
+            "a",
+            "whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0",
+            Some(now_ms() + 60_000),
+        )
+        .await
+        .unwrap();
+    let spec = serde_json::from_value(serde_json::json!({
+        "verify": {"type": "github", "secrets": ["gh-s3cret"]}
+    }))
+    .unwrap();
+    store.put_source("gh", spec).await.unwrap();
+    let stored = db
+        .texts(
+            "SELECT secret || ' ' || previous_secret || ' ' || headers || ' ' || auth FROM {s}.endpoints \
+             UNION ALL SELECT verify FROM {s}.sources",
+        )
+        .await;
+    for text in &stored {
+        assert!(text.starts_with("enc1:"), "{text}");
+        for plain in [
+            SECRET,
+            "bmV3IHNlY3JldCBuZXcgc2VjcmV0",
+            "k-123",
+            "tok-456",
+            "gh-s3cret",
+        ] {
+            assert!(!text.contains(plain), "{plain} stored in plain text");
+        }
+    }
+    let e = store.get_endpoint(&s, "a").await.unwrap().unwrap();
+    assert_eq!(e.previous_secret.map(|p| p.0).as_deref(), Some(SECRET));
+    assert_eq!(e.headers["X-Api-Key"], "k-123");
+    let source = store.get_source("gh").await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(&source.spec.verify).unwrap()["secrets"][0],
+        "gh-s3cret"
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_an_unmigrated_schema_is_refused_without_them() {
+    let db = test_db!();
+    let unmigrated = PgOptions {
+        migrate: false,
+        ..db.options()
+    };
+    match PgStore::open(&db.url, Cipher::new(&db.key), unmigrated.clone()).await {
+        Err(StoreError::Migrate(e)) => {
+            assert!(format!("{e}").contains("hookrelay migrate"), "{e}")
+        }
+        Err(e) => panic!("expected a migration error, got {e:?}"),
+        Ok(_) => panic!("an unmigrated schema was opened"),
+    }
+    assert!(PgStore::migrate(&db.url, Some(&db.schema)).await.unwrap() >= 1);
+    assert_eq!(
+        PgStore::migrate(&db.url, Some(&db.schema)).await.unwrap(),
+        0
+    );
+    PgStore::open(&db.url, Cipher::new(&db.key), unmigrated)
+        .await
+        .expect("a migrated schema opens without migrating")
+        .close()
+        .await;
+}
+
+#[tokio::test]
+async fn endpoints_behave_as_every_backend_does() {
+    let db = test_db!();
+    let store = db.store().await;
+    endpoints(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn deliveries_page_on_id_cursors_newest_first() {
+    let db = test_db!();
+    let store = db.store().await;
+    paging(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_inbound_request_is_deduplicated_and_forwarded_with_its_body() {
+    let db = test_db!();
+    let store = db.store().await;
+    let forwards = hookrelay_store::postgres::forward_scope("gh");
+    let (request, forward) = inbound(&store, &forwards).await;
+    let jobs = claim_all(&store, now_ms() + 1).await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].delivery_id, forward);
+    let payload = jobs[0]
+        .inbound
+        .as_ref()
+        .expect("a forward carries the request");
+    assert_eq!(payload.request_id, request);
+    assert_eq!(&payload.body[..], BODY);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_database_that_does_not_answer_is_unavailable() {
+    if std::env::var("HOOKRELAY_TEST_POSTGRES").as_deref() == Ok("off") {
+        println!("skipping: HOOKRELAY_TEST_POSTGRES=off");
+        return;
+    }
+    // Nothing listens on port 1.
+    let cipher = Cipher::new(&MasterKey::generate());
+    match PgStore::open(
+        "postgres://postgres@127.0.0.1:1/test",
+        cipher,
+        PgOptions::default(),
+    )
+    .await
+    {
+        Err(StoreError::Unavailable(_)) => {}
+        Err(e) => panic!("expected Unavailable, got {e:?}"),
+        Ok(_) => panic!("opened a database that is not there"),
+    }
+}
+
+/// Store-side throughput of the hot path (publish → claim → record), without HTTP:
+/// `cargo test -p hookrelay-store --release --test postgres -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn hot_path_throughput() {
+    let db = test_db!();
+    let store = Arc::new(db.store().await);
+    with_endpoints(&*store, &["a"]).await;
+    let total = 20_000;
+    let started = std::time::Instant::now();
+    let publisher = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            let mut tasks = tokio::task::JoinSet::new();
+            for _ in 0..64 {
+                let store = Arc::clone(&store);
+                tasks.spawn(async move {
+                    for _ in 0..total / 64 {
+                        store.publish(event(&["s"], None)).await.unwrap();
+                    }
+                });
+            }
+            while tasks.join_next().await.is_some() {}
+        })
+    };
+    let expected = (total / 64) * 64;
+    let mut done = 0;
+    let mut inflight = tokio::task::JoinSet::new();
+    while done < expected {
+        let jobs = store.claim_due(512, 60_000, now_ms()).await.unwrap();
+        if jobs.is_empty() {
+            if let Some(signal) = store.work_signal() {
+                let _ = tokio::time::timeout(Duration::from_millis(20), signal.notified()).await;
+            }
+            continue;
+        }
+        done += jobs.len();
+        for job in jobs {
+            let store = Arc::clone(&store);
+            inflight.spawn(async move {
+                let ep = job.endpoint.as_ref().unwrap().id.clone();
+                store
+                    .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                    .await
+                    .unwrap();
+            });
+        }
+    }
+    while inflight.join_next().await.is_some() {}
+    publisher.await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    let stats = store.write_stats().unwrap();
+    println!(
+        "{expected} deliveries published, claimed and recorded in {secs:.2}s: {:.0}/s \
+         ({} writes in {} transactions)",
+        expected as f64 / secs,
+        stats.writes,
+        stats.transactions
+    );
+    store.close().await;
+}
+
+/// A TCP proxy to the test server that can be cut off (the database "goes away":
+/// open connections drop, new ones are refused) and restored.
+struct Proxy {
+    url: String,
+    down: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(db: &TestDb) -> Self {
+        use sqlx::ConnectOptions;
+        let options: sqlx::postgres::PgConnectOptions = db.url.parse().unwrap();
+        let upstream = format!("{}:{}", options.get_host(), options.get_port());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = options
+            .host("127.0.0.1")
+            .port(port)
+            .to_url_lossy()
+            .to_string();
+        let (down, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *watch.borrow() {
+                    continue; // dropped: refused
+                }
+                let upstream = upstream.clone();
+                let mut watch = watch.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = watch.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Self { url, down }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
+#[tokio::test]
+async fn a_database_gone_away_answers_unavailable_at_once_and_comes_back() {
+    let db = test_db!();
+    let proxy = Proxy::start(&db).await;
+    let store = PgStore::open(&proxy.url, Cipher::new(&db.key), db.options())
+        .await
+        .unwrap();
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+
+    proxy.set_down(true);
+    let started = std::time::Instant::now();
+    let publishes = (0..50).map(|_| store.publish(event(&["s"], None)));
+    for result in join_all(publishes).await {
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+    assert!(matches!(
+        store.ping().await,
+        Err(StoreError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.list_endpoints(&scope("s"), page(10)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    // Each waits at most the pool's acquire timeout, not once per queued publish.
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+
+    proxy.set_down(false);
+    let back = store.publish(event(&["s"], None)).await.unwrap();
+    assert_eq!(back.deliveries, 1);
+    assert_eq!(claim_all(&store, now_ms() + 1).await.len(), 2);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_event_type_registry_behaves_as_every_backend_does() {
+    let db = test_db!();
+    let store = db.store().await;
+    registry(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does() {
+    let db = test_db!();
+    let store = db.store().await;
+    configuration(&store).await;
+    store.close().await;
+}

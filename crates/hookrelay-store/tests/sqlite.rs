@@ -1,0 +1,101 @@
+//! The behaviour checks every backend passes (`tests/common`), on SQLite.
+
+mod common;
+
+use common::*;
+use hookrelay_core::clock::now_ms;
+use hookrelay_core::ids::DeliveryId;
+use hookrelay_store::Store;
+use hookrelay_store::crypto::{Cipher, MasterKey};
+use hookrelay_store::model::DeliveryFilter;
+use hookrelay_store::sqlite::{SqliteStore, forward_scope};
+
+/// A store on a fresh file (removed with the directory).
+async fn store() -> (SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    let store = SqliteStore::open(&url, Cipher::new(&MasterKey::generate()))
+        .await
+        .unwrap();
+    (store, dir)
+}
+
+#[tokio::test]
+async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing() {
+    let (store, _dir) = store().await;
+    idempotency(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
+    let (store, _dir) = store().await;
+    let feed = store.take_job_feed();
+    let event_id = fan_out(&store).await;
+    let mut feed = feed.expect("SQLite feeds its dispatcher");
+    for _ in 0..2 {
+        assert_eq!(feed.recv().await.unwrap().event_id, event_id);
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn recording_attempts_moves_deliveries_on() {
+    let (store, _dir) = store().await;
+    with_endpoints(&store, &["a"]).await;
+    for _ in 0..3 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let mut ids: Vec<DeliveryId> = store
+        .list_deliveries(DeliveryFilter::default(), page(10))
+        .await
+        .unwrap()
+        .data
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    ids.reverse();
+    let ep = store
+        .get_endpoint(&scope("s"), "a")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    attempts(&store, &ids, &ep, now_ms() + 5_000).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn endpoints_behave_as_every_backend_does() {
+    let (store, _dir) = store().await;
+    endpoints(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn deliveries_page_on_id_cursors_newest_first() {
+    let (store, _dir) = store().await;
+    paging(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_inbound_request_is_deduplicated_and_forwarded_with_its_body() {
+    let (store, _dir) = store().await;
+    inbound(&store, &forward_scope("gh")).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_event_type_registry_behaves_as_every_backend_does() {
+    let (store, _dir) = store().await;
+    registry(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does() {
+    let (store, _dir) = store().await;
+    configuration(&store).await;
+    store.close().await;
+}
