@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use hookrelay_store::crypto::MasterKey;
+use hookrelay_store::postgres::{PgOptions, PgStore};
 use hookrelay_store::sqlite::SqliteStore;
 use hookrelay_store::{Store, StoreError};
 use tokio::net::TcpListener;
@@ -73,14 +75,62 @@ pub async fn open_sqlite(
     }
 }
 
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the PostgreSQL store the configuration names. Several processes share it, so
+/// the master key must be configured (there is no key file to find).
+pub async fn open_postgres(config: &Config) -> anyhow::Result<PgStore> {
+    let text = config
+        .master_key
+        .as_deref()
+        .filter(|k| !k.trim().is_empty())
+        .context(
+            "HOOKRELAY_MASTER_KEY must be set with a PostgreSQL database (the same key in every process), e.g. HOOKRELAY_MASTER_KEY=$(openssl rand -base64 32)",
+        )?;
+    let key = MasterKey::parse(text).map_err(|e| anyhow::anyhow!("HOOKRELAY_MASTER_KEY: {e}"))?;
+    let options = PgOptions {
+        max_connections: config.database_pool_size,
+        statement_timeout_ms: config.database_statement_timeout_ms,
+        schema: config.database_schema.clone(),
+        migrate: config.migrate,
+    };
+    PgStore::open(&config.database_url, master_key::cipher(&key), options)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database {}",
+                redact_url(&config.database_url)
+            )
+        })
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Opens the store named by the configuration's database URL.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyOrigin)> {
     let url = &config.database_url;
     if url.starts_with("sqlite:") {
         let (store, origin) = open_sqlite(url, config.master_key.as_deref()).await?;
         Ok((Arc::new(store), origin))
+    } else if is_postgres(url) {
+        Ok((
+            Arc::new(open_postgres(config).await?),
+            KeyOrigin::Configured,
+        ))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite://file.db")
+        anyhow::bail!("unsupported database URL {url:?}: use sqlite://file.db or postgres://…")
     }
 }
 
@@ -92,6 +142,14 @@ pub async fn migrate(config: &Config) -> anyhow::Result<String> {
         let (store, _) = open_sqlite(url, config.master_key.as_deref()).await?;
         store.close().await;
         Ok(format!("{url}: the schema is up to date"))
+    } else if is_postgres(url) {
+        let applied = PgStore::migrate(url, config.database_schema.as_deref())
+            .await
+            .with_context(|| format!("cannot migrate the database {}", redact_url(url)))?;
+        Ok(format!(
+            "{}: {applied} migration(s) applied; the schema is up to date",
+            redact_url(url)
+        ))
     } else {
         anyhow::bail!("unsupported database URL {url:?}: use sqlite://file.db or postgres://…")
     }
@@ -144,8 +202,7 @@ impl Server {
 
         let cancel = CancellationToken::new();
         let (dispatcher, recovered) = if config.role.delivers() {
-            let dispatcher =
-                Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
+            let dispatcher = Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
             let recovered = dispatcher
                 .start(store.take_job_feed())
                 .await

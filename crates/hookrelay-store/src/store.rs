@@ -181,31 +181,31 @@ pub trait Store: Send + Sync + 'static {
 
     // --- claiming, for backends shared by several processes ---
 
-    /// Claims up to `limit` pending deliveries due by `now` that no live worker holds,
-    /// leasing each until `now + lease_ms`, and returns everything needed to send them.
-    /// Two concurrent callers never get the same row; a lease that runs out (its worker
-    /// died) makes the row claimable again. Backends with a job feed claim nothing:
-    /// their one dispatcher is fed in memory.
-    async fn claim_due(
-        &self,
-        limit: usize,
-        lease_ms: i64,
-        now: i64,
-    ) -> StoreResult<Vec<DeliveryJob>> {
-        let _ = (limit, lease_ms, now);
+    /// Claims up to `request.limit` pending deliveries due by `request.now` that no live
+    /// worker holds — at most [`ClaimRequest::room_for`] of each endpoint, earliest due
+    /// first — leasing each until `now + lease_ms`, and returns everything needed to
+    /// send them. Two concurrent callers never get the same row; a lease that runs out
+    /// (its worker died) makes the row claimable again. Backends with a job feed claim
+    /// nothing: their one dispatcher is fed in memory.
+    async fn claim_due(&self, request: &ClaimRequest) -> StoreResult<Vec<DeliveryJob>> {
+        let _ = request;
         Ok(Vec::new())
     }
     /// Gives back the leases of claimed deliveries that were not attempted (at
     /// shutdown), so another worker can take them at once instead of after the lease.
-    async fn release_claims(&self, ids: &[DeliveryId]) -> StoreResult<()> {
-        let _ = ids;
+    /// Each comes with the end of the lease this worker took, so a lease that ran out
+    /// and was taken by another worker is left alone.
+    async fn release_claims(&self, claims: &[(DeliveryId, i64)]) -> StoreResult<()> {
+        let _ = claims;
         Ok(())
     }
-    /// Extends this worker's lease on a claimed delivery to `until` (unix ms), for an
+    /// Extends this worker's lease on a claimed delivery from `held_until` (the lease's
+    /// end as claimed: `now + lease_ms` of the claim) to `until` (unix ms), for an
     /// attempt whose timeout outlasts the lease it was claimed with; `false` when the
-    /// delivery is no longer pending or its lease ran out and another worker may hold it.
-    async fn renew_claim(&self, id: &DeliveryId, until: i64) -> StoreResult<bool> {
-        let _ = (id, until);
+    /// delivery is no longer pending or its lease changed (it ran out and another
+    /// worker claimed the row).
+    async fn renew_claim(&self, id: &DeliveryId, held_until: i64, until: i64) -> StoreResult<bool> {
+        let _ = (id, held_until, until);
         Ok(true)
     }
     /// Raised whenever any process commits new or re-queued work (PostgreSQL's

@@ -138,11 +138,22 @@ macro_rules! test_db {
     };
 }
 
+/// A claim of up to `limit` rows, any number of them of one endpoint.
+fn claim(limit: usize, lease_ms: i64, now: i64) -> ClaimRequest {
+    ClaimRequest {
+        limit,
+        lease_ms,
+        now,
+        per_endpoint: limit,
+        ..ClaimRequest::default()
+    }
+}
+
 /// Claims everything due (a far-future `now`), in batches.
 async fn claim_all(store: &PgStore, now: i64) -> Vec<DeliveryJob> {
     let mut all = Vec::new();
     loop {
-        let jobs = store.claim_due(100, 60_000, now).await.unwrap();
+        let jobs = store.claim_due(&claim(100, 60_000, now)).await.unwrap();
         if jobs.is_empty() {
             return all;
         }
@@ -215,7 +226,7 @@ async fn two_stores_claiming_at_once_never_get_the_same_delivery() {
         tokio::spawn(async move {
             let mut got = Vec::new();
             loop {
-                let jobs = store.claim_due(7, 60_000, now).await.unwrap();
+                let jobs = store.claim_due(&claim(7, 60_000, now)).await.unwrap();
                 if jobs.is_empty() {
                     return got;
                 }
@@ -247,34 +258,151 @@ async fn a_claimed_delivery_comes_back_only_when_its_lease_runs_out_or_is_releas
     with_endpoints(&store, &["a"]).await;
     store.publish(event(&["s"], None)).await.unwrap();
     let now = now_ms() + 1;
-    let claimed = store.claim_due(10, 1_000, now).await.unwrap();
+    let claimed = store.claim_due(&claim(10, 1_000, now)).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let id = claimed[0].delivery_id.clone();
-    assert!(store.claim_due(10, 1_000, now).await.unwrap().is_empty());
     assert!(
         store
-            .claim_due(10, 1_000, now + 999)
+            .claim_due(&claim(10, 1_000, now))
             .await
             .unwrap()
             .is_empty()
     );
-    let again = store.claim_due(10, 1_000, now + 1_001).await.unwrap();
+    assert!(
+        store
+            .claim_due(&claim(10, 1_000, now + 999))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim_due(&claim(10, 1_000, now + 1_001))
+        .await
+        .unwrap();
     assert_eq!(again.len(), 1, "an expired lease makes the row claimable");
     assert_eq!(again[0].delivery_id, id);
 
     assert!(
         store
-            .claim_due(10, 1_000, now + 1_002)
+            .claim_due(&claim(10, 1_000, now + 1_002))
             .await
             .unwrap()
             .is_empty()
     );
+    // The first claim's lease ran out and the row was claimed again: releasing with the
+    // old lease must not free the new holder's row.
     store
-        .release_claims(std::slice::from_ref(&id))
+        .release_claims(&[(id.clone(), now + 1_000)])
         .await
         .unwrap();
-    let released = store.claim_due(10, 1_000, now + 1_002).await.unwrap();
+    assert!(
+        store
+            .claim_due(&claim(10, 1_000, now + 1_002))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stale release leaves the current lease alone"
+    );
+    store
+        .release_claims(&[(id.clone(), now + 1_001 + 1_000)])
+        .await
+        .unwrap();
+    let released = store
+        .claim_due(&claim(10, 1_000, now + 1_002))
+        .await
+        .unwrap();
     assert_eq!(released.len(), 1, "a released row is claimable at once");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_lease_is_renewed_only_by_the_worker_that_holds_it() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let claimed = store.claim_due(&claim(10, 1_000, now)).await.unwrap();
+    let id = claimed[0].delivery_id.clone();
+    assert!(
+        !store
+            .renew_claim(&id, now + 999, now + 60_000)
+            .await
+            .unwrap(),
+        "another lease end is someone else's claim"
+    );
+    assert!(
+        store
+            .renew_claim(&id, now + 1_000, now + 60_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due(&claim(10, 1_000, now + 30_000))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the renewed lease holds past the first one's end"
+    );
+    assert_eq!(
+        store
+            .claim_due(&claim(10, 1_000, now + 60_001))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_claim_takes_no_more_of_one_endpoint_than_the_worker_has_room_for() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["slow"]).await;
+    for _ in 0..20 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    // Now only `fast` is subscribed: the last event goes to it alone, due after the 20.
+    with_endpoints(&store, &["fast"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let request = ClaimRequest {
+        limit: 10,
+        lease_ms: 60_000,
+        now,
+        per_endpoint: 3,
+        ..ClaimRequest::default()
+    };
+    let first = store.claim_due(&request).await.unwrap();
+    let mut per_endpoint = std::collections::HashMap::new();
+    for job in &first {
+        let code = job.endpoint.as_ref().unwrap().code.clone();
+        *per_endpoint.entry(code).or_insert(0) += 1;
+    }
+    assert!(
+        per_endpoint.values().all(|n| *n <= 3),
+        "at most 3 of one endpoint: {per_endpoint:?}"
+    );
+    assert!(per_endpoint.contains_key("fast"), "{per_endpoint:?}");
+
+    // An endpoint the worker holds enough of is skipped entirely.
+    let slow = first
+        .iter()
+        .find(|j| j.endpoint.as_ref().unwrap().code == "slow")
+        .and_then(|j| j.endpoint.clone())
+        .unwrap();
+    let full = ClaimRequest {
+        room: [(slow.id.clone(), 0)].into_iter().collect(),
+        ..request
+    };
+    let next = store.claim_due(&full).await.unwrap();
+    assert!(
+        next.iter()
+            .all(|j| j.endpoint.as_ref().unwrap().id != slow.id),
+        "a full endpoint gets nothing"
+    );
     store.close().await;
 }
 
@@ -300,12 +428,12 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
     // The retry is due at its time, not before.
     assert!(
         store
-            .claim_due(10, 1_000, retry_at - 1)
+            .claim_due(&claim(10, 1_000, retry_at - 1))
             .await
             .unwrap()
             .is_empty()
     );
-    let due = store.claim_due(10, 1_000, retry_at).await.unwrap();
+    let due = store.claim_due(&claim(10, 1_000, retry_at)).await.unwrap();
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].delivery_id, ids[1]);
     assert_eq!(due[0].attempts_made, 1);
@@ -412,7 +540,7 @@ async fn the_work_signal_fires_when_another_store_commits_new_work() {
         .expect("a publish by another store wakes this one");
     assert_eq!(
         worker
-            .claim_due(10, 1_000, now_ms() + 1)
+            .claim_due(&claim(10, 1_000, now_ms() + 1))
             .await
             .unwrap()
             .len(),
@@ -647,7 +775,10 @@ async fn hot_path_throughput() {
     let mut done = 0;
     let mut inflight = tokio::task::JoinSet::new();
     while done < expected {
-        let jobs = store.claim_due(512, 60_000, now_ms()).await.unwrap();
+        let jobs = store
+            .claim_due(&claim(512, 60_000, now_ms()))
+            .await
+            .unwrap();
         if jobs.is_empty() {
             if let Some(signal) = store.work_signal() {
                 let _ = tokio::time::timeout(Duration::from_millis(20), signal.notified()).await;

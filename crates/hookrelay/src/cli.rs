@@ -203,4 +203,12 @@ pub struct BenchArgs {
     /// Bytes of padding in each event's data.
     #[arg(long, default_value_t = 256)]
     pub payload_bytes: usize,
+    /// Run on this PostgreSQL database (a fresh schema, dropped afterwards) instead of
+    /// a temporary SQLite file, e.g. postgres://postgres@127.0.0.1:5432/test.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// With --database-url: deliver from this many separate `hookrelay serve --role
+    /// worker` processes, the benchmark's own server only accepting (--role api).
+    #[arg(long, default_value_t = 0, requires = "database_url")]
+    pub workers: usize,
 }

@@ -12,7 +12,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log_format)?;
     let shutdown = shutdown_signal()?;
     let config = crate::settings::load(&args)?;
-    let database = config.database_url.clone();
+    let (database, role) = (
+        hookrelay_server::startup::redact_url(&config.database_url),
+        config.role,
+    );
     let server = Server::build(config).await?;
     if let Some(token) = &server.created_admin_token {
         // Printed once on stdout; only its hash is stored.
@@ -30,7 +33,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let addr = server.local_addr()?;
     let scheme = server.scheme();
-    tracing::info!(address = %addr, database = %database, recovered = server.recovered, "hookrelay listening on {scheme}://{addr}");
+    tracing::info!(address = %addr, database = %database, %role, recovered = server.recovered, "hookrelay listening on {scheme}://{addr}");
     server.run_until_stopped(shutdown).await?;
     tracing::info!("stopped");
     Ok(())

@@ -168,12 +168,7 @@ async fn one_api_and_two_workers_deliver_everything_when_a_worker_is_killed() {
     let ids = Arc::new(Mutex::new(Vec::with_capacity(EVENTS)));
     let mut publishers = Vec::new();
     for _ in 0..32 {
-        let (client, url, next, ids) = (
-            client.clone(),
-            api("/events"),
-            next.clone(),
-            ids.clone(),
-        );
+        let (client, url, next, ids) = (client.clone(), api("/events"), next.clone(), ids.clone());
         publishers.push(tokio::spawn(async move {
             while next.fetch_add(1, Ordering::SeqCst) < EVENTS {
                 let r = client

@@ -4,16 +4,21 @@
 //! batches, each row leased for the attempt timeout plus [`LEASE_MARGIN`]. A worker
 //! claims when the store signals new work (`LISTEN/NOTIFY`), when one of its own retries
 //! falls due, when it has room again after being full, and every poll interval as a
-//! fallback. It never claims more than it has global slots for, so claimed rows do not
-//! wait long enough for their leases to run out; one that still waits too long (behind a
-//! throttled endpoint) is given back rather than sent late.
+//! fallback. It never claims more than it has global slots for, nor more of one
+//! endpoint than that endpoint may have in flight, so a slow endpoint's backlog cannot
+//! fill the worker and claimed rows do not wait long enough for their leases to run
+//! out; one that still waits too long (behind a throttled endpoint) is given back
+//! rather than sent late. Room that frees up asks for a claim once half of it is free,
+//! not after every attempt, so a busy worker claims in batches.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hookrelay_core::clock::now_ms;
-use hookrelay_core::ids::DeliveryId;
+use hookrelay_core::ids::{DeliveryId, EndpointId};
+use hookrelay_store::model::ClaimRequest;
 use tokio::sync::Notify;
 
 use super::Dispatcher;
@@ -32,6 +37,10 @@ pub(crate) struct Claimer {
     pub signal: Arc<Notify>,
     /// Claimed deliveries whose task has not finished.
     outstanding: AtomicUsize,
+    /// The same, per endpoint (endpoints with none are absent).
+    per_endpoint: Mutex<HashMap<EndpointId, usize>>,
+    /// The most claimed deliveries of one endpoint at once.
+    endpoint_cap: usize,
     /// How long a claim holds a row.
     pub lease_ms: i64,
     /// How often to claim without a signal.
@@ -39,10 +48,17 @@ pub(crate) struct Claimer {
 }
 
 impl Claimer {
-    pub(crate) fn new(signal: Arc<Notify>, attempt_timeout: Duration, poll: Duration) -> Self {
+    pub(crate) fn new(
+        signal: Arc<Notify>,
+        attempt_timeout: Duration,
+        poll: Duration,
+        endpoint_cap: usize,
+    ) -> Self {
         Self {
             signal,
             outstanding: AtomicUsize::new(0),
+            per_endpoint: Mutex::new(HashMap::new()),
+            endpoint_cap: endpoint_cap.max(1),
             lease_ms: (attempt_timeout + LEASE_MARGIN).as_millis() as i64,
             poll,
         }
@@ -52,26 +68,71 @@ impl Claimer {
     pub(crate) fn wake(&self) {
         self.signal.notify_one();
     }
+
+    fn lock_counts(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, usize>> {
+        self.per_endpoint.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A claim for the room left: globally, and for each endpoint held.
+    fn request(&self, limit: usize, now: i64) -> ClaimRequest {
+        let room = self
+            .lock_counts()
+            .iter()
+            .map(|(id, held)| (id.clone(), self.endpoint_cap.saturating_sub(*held)))
+            .collect();
+        ClaimRequest {
+            limit,
+            lease_ms: self.lease_ms,
+            now,
+            per_endpoint: self.endpoint_cap,
+            room,
+        }
+    }
+
+    /// Counts a claimed delivery of `endpoint` until its [`ClaimSlot`] drops.
+    fn hold(&self, endpoint: Option<&EndpointId>) {
+        self.outstanding.fetch_add(1, Ordering::AcqRel);
+        if let Some(id) = endpoint {
+            *self.lock_counts().entry(id.clone()).or_default() += 1;
+        }
+    }
 }
 
 /// Held by the task of one claimed delivery; frees its room when the task ends.
 pub(crate) struct ClaimSlot<'a> {
     claimer: &'a Claimer,
     max: usize,
+    endpoint: Option<EndpointId>,
 }
 
 impl<'a> ClaimSlot<'a> {
-    pub(crate) fn new(claimer: &'a Claimer, max: usize) -> Self {
-        Self { claimer, max }
+    pub(crate) fn new(claimer: &'a Claimer, max: usize, endpoint: Option<EndpointId>) -> Self {
+        Self {
+            claimer,
+            max,
+            endpoint,
+        }
     }
 }
 
 impl Drop for ClaimSlot<'_> {
     fn drop(&mut self) {
-        let before = self.claimer.outstanding.fetch_sub(1, Ordering::AcqRel);
-        if before >= self.max {
-            // The claim loop stopped claiming for want of room: there is room now.
-            self.claimer.signal.notify_one();
+        let claimer = self.claimer;
+        let after = claimer.outstanding.fetch_sub(1, Ordering::AcqRel) - 1;
+        // Counts move by one, so "now exactly at half" means half the room just freed.
+        let mut wake = after == self.max / 2;
+        if let Some(id) = &self.endpoint {
+            let mut counts = claimer.lock_counts();
+            if let Some(held) = counts.get_mut(id) {
+                *held -= 1;
+                wake |= *held == claimer.endpoint_cap / 2;
+                if *held == 0 {
+                    counts.remove(id);
+                }
+            }
+        }
+        if wake {
+            claimer.signal.notify_one();
         }
     }
 }
@@ -89,18 +150,27 @@ impl Dispatcher {
             let mut more = false;
             if room > 0 {
                 let limit = room.min(CLAIM_BATCH);
-                match self
-                    .inner
-                    .store
-                    .claim_due(limit, claimer.lease_ms, now_ms())
-                    .await
-                {
+                let request = claimer.request(limit, now_ms());
+                match self.inner.store.claim_due(&request).await {
+                    Ok(jobs) if self.inner.cancel.is_cancelled() => {
+                        // Shutting down: what this claim took goes straight back.
+                        let lease_until = request.now + request.lease_ms;
+                        let claims: Vec<_> = jobs
+                            .into_iter()
+                            .map(|j| (j.delivery_id, lease_until))
+                            .collect();
+                        if let Err(e) = self.inner.store.release_claims(&claims).await {
+                            tracing::warn!(error = %e, "could not release claims at shutdown; they are taken again when their lease ends");
+                        }
+                        break;
+                    }
                     Ok(jobs) => {
                         more = jobs.len() == limit;
-                        let claimed_at = now_ms();
+                        // Exactly what the claim wrote, so a renewal can compare it.
+                        let lease_until = request.now + request.lease_ms;
                         for job in jobs {
-                            claimer.outstanding.fetch_add(1, Ordering::AcqRel);
-                            self.launch_claimed(Item::Claimed(Box::new(job), claimed_at));
+                            claimer.hold(job.endpoint.as_ref().map(|e| &e.id));
+                            self.launch_claimed(Item::Claimed(Box::new(job), lease_until));
                         }
                     }
                     Err(e) => {
@@ -124,22 +194,23 @@ impl Dispatcher {
         }
     }
 
-    /// Whether a claimed delivery may still be sent: its lease must outlast the attempt.
-    /// Renews the lease when the attempt's own timeout is longer than what is left;
-    /// `false` means the claim is lost or stale and the delivery must not be sent here.
+    /// Whether a claimed delivery may still be sent: its lease (ending at `lease_until`)
+    /// must outlast the attempt with half the margin to spare. Renews the lease when it
+    /// does not (a wait at the gate, or an endpoint timeout longer than the default);
+    /// `false` means the claim is lost and the delivery must not be sent here.
     pub(crate) async fn keep_claim(
         &self,
-        claimer: &Claimer,
         id: &DeliveryId,
-        claimed_at: i64,
+        lease_until: i64,
         timeout: Duration,
     ) -> bool {
-        let needed = now_ms() + timeout.as_millis() as i64 + LEASE_MARGIN.as_millis() as i64 / 2;
-        if claimed_at + claimer.lease_ms >= needed {
+        let margin = LEASE_MARGIN.as_millis() as i64;
+        let needed = now_ms() + timeout.as_millis() as i64 + margin / 2;
+        if lease_until >= needed {
             return true;
         }
-        let until = now_ms() + timeout.as_millis() as i64 + LEASE_MARGIN.as_millis() as i64;
-        match self.inner.store.renew_claim(id, until).await {
+        let until = now_ms() + timeout.as_millis() as i64 + margin;
+        match self.inner.store.renew_claim(id, lease_until, until).await {
             Ok(kept) => kept,
             Err(e) => {
                 tracing::warn!(delivery = %id, error = %e, "could not renew a claim; leaving the delivery to the next claim");
@@ -149,8 +220,8 @@ impl Dispatcher {
     }
 
     /// Gives a claimed delivery that was not attempted back to the table.
-    pub(crate) async fn release(&self, id: DeliveryId) {
-        if let Err(e) = self.inner.store.release_claims(&[id]).await {
+    pub(crate) async fn release(&self, id: DeliveryId, lease_until: i64) {
+        if let Err(e) = self.inner.store.release_claims(&[(id, lease_until)]).await {
             tracing::warn!(error = %e, "could not release a claim; it is taken again when its lease ends");
         }
     }

@@ -80,6 +80,7 @@ mod tests {
             guard: Guard::default(),
             circuit: crate::dispatch::CircuitPolicy::default(),
             extra_roots,
+            poll_interval: Duration::from_secs(1),
         }
     }
 

@@ -111,6 +111,7 @@ impl Dispatcher {
                 signal,
                 cfg.default_timeout,
                 cfg.poll_interval,
+                cfg.max_in_flight_per_endpoint,
             ))
         });
         Ok(Self {
@@ -142,7 +143,10 @@ impl Dispatcher {
         if let Some(claimer) = &self.inner.claimer {
             let pending = self.inner.store.pending_deliveries().await?.len();
             let (this, claimer) = (self.clone(), Arc::clone(claimer));
-            tokio::spawn(async move { this.run_claims(claimer).await });
+            // Tracked, so shutdown waits for a claim in progress and what it launches.
+            self.inner
+                .tracker
+                .spawn(async move { this.run_claims(claimer).await });
             let this = self.clone();
             tokio::spawn(async move { this.run_schedule().await });
             return Ok(pending);
@@ -257,14 +261,18 @@ impl Dispatcher {
 
     async fn run(&self, item: Item) {
         let job = match item {
-            Item::Claimed(job, claimed_at) => {
+            Item::Claimed(job, lease_until) => {
                 let Some(claimer) = self.inner.claimer.clone() else {
                     return;
                 };
-                let _slot = claim::ClaimSlot::new(&claimer, self.inner.cfg.max_in_flight.max(1));
+                let _slot = claim::ClaimSlot::new(
+                    &claimer,
+                    self.inner.cfg.max_in_flight.max(1),
+                    job.endpoint.as_ref().map(|e| e.id.clone()),
+                );
                 let id = job.delivery_id.clone();
-                if !self.run_job(*job, Some((&claimer, claimed_at))).await {
-                    self.release(id).await;
+                if !self.run_job(*job, Some(lease_until)).await {
+                    self.release(id, lease_until).await;
                 }
                 return;
             }
@@ -284,10 +292,10 @@ impl Dispatcher {
     }
 
     /// Passes the job through its endpoint's gate and the global slots, then attempts
-    /// it. `claim` is the claimer and the claim's time for a claimed row. Returns `false`
-    /// when the job was neither attempted nor settled (shutdown, or a claim that went
-    /// stale while waiting), so a claimed row can be given back.
-    async fn run_job(&self, job: DeliveryJob, claim: Option<(&claim::Claimer, i64)>) -> bool {
+    /// it. `lease_until` is the end of a claimed row's lease. Returns `false` when the
+    /// job was neither attempted nor settled (shutdown, or a claim lost while waiting),
+    /// so a claimed row can be given back.
+    async fn run_job(&self, job: DeliveryJob, lease_until: Option<i64>) -> bool {
         let Some(_flight) = InFlight::enter(&self.inner, &job.delivery_id) else {
             // Already being attempted here; that attempt records the outcome.
             return true;
@@ -321,9 +329,9 @@ impl Dispatcher {
             p = Arc::clone(&self.inner.global).acquire_owned() => p,
             _ = cancel.cancelled() => return false,
         };
-        if let Some((claimer, claimed_at)) = claim
+        if let Some(lease_until) = lease_until
             && !self
-                .keep_claim(claimer, &job.delivery_id, claimed_at, self.timeout(&endpoint))
+                .keep_claim(&job.delivery_id, lease_until, self.timeout(&endpoint))
                 .await
         {
             return false;

@@ -7,8 +7,8 @@ use hookrelay_core::ids::DeliveryId;
 use hookrelay_store::model::DeliveryJob;
 
 /// What is scheduled: a job ready to send, or a delivery to load when due (a retry, or
-/// one recovered from the table at start-up). A claimed job (claimed at the given unix
-/// ms) never waits in the schedule; it only shares the task entry point.
+/// one recovered from the table at start-up). A claimed job (leased until the given
+/// unix ms) never waits in the schedule; it only shares the task entry point.
 #[derive(Debug)]
 pub(crate) enum Item {
     Job(Box<DeliveryJob>),
@@ -84,7 +84,7 @@ mod tests {
     fn id(item: &Item) -> &str {
         match item {
             Item::Load(id) => id.as_str(),
-            Item::Job(j) => j.delivery_id.as_str(),
+            Item::Job(j) | Item::Claimed(j, _) => j.delivery_id.as_str(),
         }
     }
 

@@ -1,4 +1,5 @@
-//! Integration tests: a real server on port 0, a real receiver, a temporary SQLite file.
+//! Integration tests: a real server on port 0, a real receiver, and a fresh database —
+//! a temporary SQLite file, or a PostgreSQL schema with `HOOKRELAY_TEST_BACKEND=postgres`.
 
 mod support;
 
@@ -12,6 +13,7 @@ mod events;
 mod filters;
 mod inbound;
 mod isolation;
+mod outage;
 mod retries;
 mod rotation;
 mod schemas;

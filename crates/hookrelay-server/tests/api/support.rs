@@ -29,11 +29,16 @@ pub fn on_postgres() -> bool {
     std::env::var("HOOKRELAY_TEST_BACKEND").is_ok_and(|b| b == "postgres")
 }
 
+/// The PostgreSQL database the tests use.
+pub fn postgres_url() -> String {
+    std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
 /// Points `config` at a fresh database: a file in `dir`, or a new PostgreSQL schema.
 fn fresh_database(config: &mut Config, dir: &std::path::Path) {
     if on_postgres() {
-        config.database_url = std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        config.database_url = postgres_url();
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = std::time::SystemTime::now()

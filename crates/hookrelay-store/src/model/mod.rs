@@ -1,5 +1,6 @@
 //! The records the store reads and writes.
 
+mod claim;
 mod delivery;
 mod endpoint;
 mod event;
@@ -8,6 +9,7 @@ mod page;
 mod source;
 mod token;
 
+pub use claim::ClaimRequest;
 pub use delivery::{
     AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, Health, NextStep,
     TargetFailure,

@@ -12,6 +12,7 @@ mod attempts;
 mod claim;
 mod connect;
 mod deliveries;
+mod drop;
 mod endpoints;
 mod errors;
 mod event_types;
@@ -47,6 +48,7 @@ use crate::writer::WriterHandle;
 use writer::PgBatches;
 
 pub use crate::fanout::{FORWARD_TYPE, forward_scope};
+pub use drop::drop_schema;
 
 /// How a [`PgStore`] connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,23 +376,16 @@ impl Store for PgStore {
         self.run(tokens::has_admin(&self.pool)).await
     }
 
-    async fn claim_due(
-        &self,
-        limit: usize,
-        lease_ms: i64,
-        now: i64,
-    ) -> StoreResult<Vec<DeliveryJob>> {
-        self.run(claim::claim_due(
-            &self.pool,
-            &self.cipher,
-            limit,
-            lease_ms,
-            now,
-        ))
-        .await
+    async fn claim_due(&self, request: &ClaimRequest) -> StoreResult<Vec<DeliveryJob>> {
+        self.run(claim::claim_due(&self.pool, &self.cipher, request))
+            .await
     }
-    async fn release_claims(&self, ids: &[DeliveryId]) -> StoreResult<()> {
-        self.run(claim::release(&self.pool, ids)).await
+    async fn renew_claim(&self, id: &DeliveryId, held_until: i64, until: i64) -> StoreResult<bool> {
+        self.run(claim::renew(&self.pool, id, held_until, until))
+            .await
+    }
+    async fn release_claims(&self, claims: &[(DeliveryId, i64)]) -> StoreResult<()> {
+        self.run(claim::release(&self.pool, claims)).await
     }
     fn work_signal(&self) -> Option<Arc<Notify>> {
         Some(Arc::clone(&self.signal))

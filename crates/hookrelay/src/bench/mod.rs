@@ -1,13 +1,16 @@
 //! `hookrelay bench`: the whole pipeline on this machine, in one process.
 //!
 //! A receiver on 127.0.0.1, a server on a temporary SQLite database (durable commits:
-//! WAL with synchronous=FULL), one event type, `--endpoints` subscribed endpoints, and
+//! WAL with synchronous=FULL) or on a fresh schema of a PostgreSQL database
+//! (`--database-url`), one event type, `--endpoints` subscribed endpoints, and
 //! `--concurrency` keep-alive publishers. Each event's data carries the time it was
-//! published, so the receiver measures publish→receipt latency.
+//! published, so the receiver measures publish→receipt latency. With `--workers N` the
+//! deliveries are made by N separate worker processes (see [`workers`]).
 
 mod load;
 mod receiver;
 mod report;
+mod workers;
 
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let expected = args.events * args.endpoints as u64;
     let receiver = receiver::Receiver::start(expected).await?;
 
-    let config = Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".to_owned(),
         database_url: format!("sqlite://{}", dir.path().join("bench.db").display()),
         admin_token: Some(TOKEN.to_owned()),
@@ -38,7 +41,17 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         max_payload_bytes: 1024 * 1024,
         ..Config::default()
     };
-    let server = Server::build(config).await?;
+    if let Some(url) = &args.database_url {
+        config.database_url = url.clone();
+        config.database_schema = Some(format!("bench_{}", now_us()));
+        config.master_key = Some(hookrelay_store::crypto::MasterKey::generate().to_base64());
+        if args.workers > 0 {
+            config.role = hookrelay_server::Role::Api;
+        }
+    }
+    let server = Server::build(config.clone()).await?;
+    // Started after the API process, which applied the migrations.
+    let workers = workers::Workers::spawn(&config, args.workers, dir.path())?;
     let base = format!("http://{}", server.local_addr()?);
     let store = server.store();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -91,8 +104,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
     report.print();
 
+    workers.stop();
     let _ = stop_tx.send(());
     serving.await.context("server task")??;
+    if let Some(url) = &args.database_url {
+        workers::drop_schema(url, config.database_schema.as_deref()).await;
+    }
     anyhow::ensure!(all_received, "not every delivery arrived within 300 s");
     Ok(())
 }

@@ -104,4 +104,3 @@ pub fn stop(p: &mut Proc, signal: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
-
