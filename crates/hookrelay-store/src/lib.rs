@@ -10,8 +10,10 @@
 //!   committing at once, workers claiming due rows with leases (`FOR UPDATE SKIP
 //!   LOCKED`) and waking on `LISTEN/NOTIFY`. Its migrations live in
 //!   `migrations/postgres/`.
-//! - What both backends share, so they answer alike: `rows` (rows → records, through a
-//!   small `Columns` trait both row types implement), `sealing` (which columns are
+//! - What both backends share, so they answer alike: `queries` (configuration and the
+//!   event log, written once over a small query layer both connection types
+//!   implement), `rows` (rows → records, through a small `Columns` trait both row
+//!   types implement), `changes` (the rules of patches and applies), `sealing` (which columns are
 //!   sealed, their bindings, the master key check), `fanout` (which deliveries a publish
 //!   or an inbound request creates), `health` (failure streaks from a batch of
 //!   attempts) and `writer` (group commit: batches of publishes, attempt results,
@@ -29,6 +31,7 @@ mod fanout;
 mod health;
 pub mod model;
 pub mod postgres;
+mod queries;
 mod rows;
 mod sealing;
 pub mod sqlite;

@@ -9,15 +9,9 @@
 mod attempts;
 mod connect;
 mod deliveries;
-mod endpoints;
-mod event_types;
-mod events;
 mod inbound;
 mod publish;
 mod sealing;
-mod sources;
-mod subscriptions;
-mod tokens;
 mod writer;
 
 use async_trait::async_trait;
@@ -30,6 +24,7 @@ use sqlx::SqlitePool;
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::*;
+use crate::queries::{endpoints, event_types, events, sources, subscriptions, tokens};
 use crate::store::Store;
 use crate::writer::WriterHandle;
 use writer::SqliteBatches;
