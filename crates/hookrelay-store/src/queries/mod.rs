@@ -3,9 +3,11 @@
 //! small query layer in [`sql`]; each backend passes its own pool (SQLite: the reader
 //! pool for reads, the writer connection for writes).
 
+pub(crate) mod deliveries;
 pub(crate) mod endpoints;
 pub(crate) mod event_types;
 pub(crate) mod events;
+pub(crate) mod inbound_log;
 pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod subscriptions;
