@@ -10,12 +10,18 @@
 //!   committing at once, workers claiming due rows with leases (`FOR UPDATE SKIP
 //!   LOCKED`) and waking on `LISTEN/NOTIFY`. Its migrations live in
 //!   `migrations/postgres/`.
-//! - What both backends share, so they answer alike: `rows` (rows → records, through a
-//!   small `Columns` trait both row types implement), `sealing` (which columns are
-//!   sealed, their bindings, the master key check), `fanout` (which deliveries a publish
-//!   or an inbound request creates), `health` (failure streaks from a batch of
-//!   attempts) and `writer` (group commit: batches of publishes, attempt results,
-//!   give-ups and inbound requests, each backend writing a batch its own way).
+//! - What both backends share, so they answer alike:
+//!   - `queries`: the configuration, the event, delivery and inbound logs, and loading
+//!     a job, written once over a small query layer both connection types implement;
+//!   - `rows`: rows to records, through a small `Columns` trait both row types
+//!     implement;
+//!   - `changes`: the rules of endpoint patches and applies and of registry upserts;
+//!   - `sealing`: which columns are sealed, their bindings, the master key check;
+//!   - `fanout`: which deliveries a publish or an inbound request creates;
+//!   - `health`: failure streaks from a batch of attempts;
+//!   - `writer`: group commit of publishes, attempt results, give-ups and inbound
+//!     requests, each backend writing a batch its own way (per-dialect `publish`,
+//!     `attempts`, `inbound` modules).
 //! - [`crypto`]: encryption at rest: the master key and the cipher that seals
 //!   credentials before they are written.
 //! - [`error`]: the error type, [`StoreError`].
@@ -29,6 +35,7 @@ mod fanout;
 mod health;
 pub mod model;
 pub mod postgres;
+mod queries;
 mod rows;
 mod sealing;
 pub mod sqlite;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use futures::future::join_all;
 use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::DeliveryId;
 use hookrelay_store::crypto::{Cipher, MasterKey};

@@ -99,3 +99,47 @@ async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does(
     configuration(&store).await;
     store.close().await;
 }
+
+/// Store-side throughput of the hot path (publish → feed → record), without HTTP:
+/// `cargo test -p hookrelay-store --test sqlite -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn hot_path_throughput() {
+    use hookrelay_store::model::NextStep;
+    use std::sync::Arc;
+    let (store, _dir) = store().await;
+    let store = Arc::new(store);
+    with_endpoints(&*store, &["a"]).await;
+    let mut feed = store.take_job_feed().unwrap();
+    let total = (20_000 / 64) * 64;
+    let started = std::time::Instant::now();
+    let mut publishers = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let store = Arc::clone(&store);
+        publishers.spawn(async move {
+            for _ in 0..total / 64 {
+                store.publish(event(&["s"], None)).await.unwrap();
+            }
+        });
+    }
+    let mut records = tokio::task::JoinSet::new();
+    for _ in 0..total {
+        let job = feed.recv().await.unwrap();
+        let store = Arc::clone(&store);
+        records.spawn(async move {
+            let ep = job.endpoint.as_ref().unwrap().id.clone();
+            store
+                .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                .await
+                .unwrap();
+        });
+    }
+    while records.join_next().await.is_some() {}
+    while publishers.join_next().await.is_some() {}
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{total} deliveries published and recorded in {secs:.2}s: {:.0}/s",
+        total as f64 / secs
+    );
+    store.close().await;
+}

@@ -13,18 +13,12 @@ mod claim;
 mod connect;
 mod deliveries;
 mod drop;
-mod endpoints;
 mod errors;
-mod event_types;
-mod events;
 mod inbound;
 mod listen;
 mod publish;
 mod sealing;
-mod sources;
-mod subscriptions;
 mod text;
-mod tokens;
 mod writer;
 
 use std::future::Future;
@@ -43,6 +37,7 @@ use tokio::task::JoinHandle;
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::*;
+use crate::queries::{self, endpoints, event_types, events, sources, subscriptions, tokens};
 use crate::store::Store;
 use crate::writer::WriterHandle;
 use writer::PgBatches;
@@ -277,13 +272,14 @@ impl Store for PgStore {
         filter: DeliveryFilter,
         page: PageRequest,
     ) -> StoreResult<Page<DeliveryRecord>> {
-        self.run(deliveries::list(&self.pool, filter, page)).await
+        self.run(queries::deliveries::list(&self.pool, filter, page))
+            .await
     }
     async fn get_delivery(
         &self,
         id: &str,
     ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
-        self.run(deliveries::get(&self.pool, id)).await
+        self.run(queries::deliveries::get(&self.pool, id)).await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
         self.run(deliveries::retry(&self.pool, &self.channel, id, now))
@@ -316,11 +312,11 @@ impl Store for PgStore {
             .await
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
-        self.run(deliveries::load_job(&self.pool, &self.cipher, id))
+        self.run(queries::deliveries::load_job(&self.pool, &self.cipher, id))
             .await
     }
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
-        self.run(deliveries::pending(&self.pool)).await
+        self.run(queries::deliveries::pending(&self.pool)).await
     }
 
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
@@ -347,11 +343,12 @@ impl Store for PgStore {
         status: Option<InboundStatus>,
         page: PageRequest,
     ) -> StoreResult<Page<InboundRecord>> {
-        self.run(inbound::list(&self.pool, source, status, page))
+        self.run(queries::inbound_log::list(&self.pool, source, status, page))
             .await
     }
     async fn get_inbound(&self, source: &str, id: &str) -> StoreResult<Option<InboundRecord>> {
-        self.run(inbound::get(&self.pool, source, id)).await
+        self.run(queries::inbound_log::get(&self.pool, source, id))
+            .await
     }
 
     async fn create_token(

@@ -9,15 +9,9 @@
 mod attempts;
 mod connect;
 mod deliveries;
-mod endpoints;
-mod event_types;
-mod events;
 mod inbound;
 mod publish;
 mod sealing;
-mod sources;
-mod subscriptions;
-mod tokens;
 mod writer;
 
 use async_trait::async_trait;
@@ -30,6 +24,7 @@ use sqlx::SqlitePool;
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::*;
+use crate::queries::{self, endpoints, event_types, events, sources, subscriptions, tokens};
 use crate::store::Store;
 use crate::writer::WriterHandle;
 use writer::SqliteBatches;
@@ -189,13 +184,13 @@ impl Store for SqliteStore {
         filter: DeliveryFilter,
         page: PageRequest,
     ) -> StoreResult<Page<DeliveryRecord>> {
-        deliveries::list(&self.read, filter, page).await
+        queries::deliveries::list(&self.read, filter, page).await
     }
     async fn get_delivery(
         &self,
         id: &str,
     ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
-        deliveries::get(&self.read, id).await
+        queries::deliveries::get(&self.read, id).await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
         deliveries::retry(&self.write, id, now).await
@@ -219,10 +214,10 @@ impl Store for SqliteStore {
             .await
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
-        deliveries::load_job(&self.read, &self.cipher, id).await
+        queries::deliveries::load_job(&self.read, &self.cipher, id).await
     }
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
-        deliveries::pending(&self.read).await
+        queries::deliveries::pending(&self.read).await
     }
 
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
@@ -246,10 +241,10 @@ impl Store for SqliteStore {
         status: Option<InboundStatus>,
         page: PageRequest,
     ) -> StoreResult<Page<InboundRecord>> {
-        inbound::list(&self.read, source, status, page).await
+        queries::inbound_log::list(&self.read, source, status, page).await
     }
     async fn get_inbound(&self, source: &str, id: &str) -> StoreResult<Option<InboundRecord>> {
-        inbound::get(&self.read, source, id).await
+        queries::inbound_log::get(&self.read, source, id).await
     }
 
     async fn create_token(

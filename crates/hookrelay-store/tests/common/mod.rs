@@ -4,6 +4,9 @@
 #![allow(dead_code)] // Each test file uses its own part.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use bytes::Bytes;
 use hookrelay_core::clock::now_ms;
@@ -12,6 +15,27 @@ use hookrelay_core::ids::{DeliveryId, EndpointId, EventId, RequestId};
 use hookrelay_core::scope::Scope;
 use hookrelay_store::model::*;
 use hookrelay_store::{Store, StoreError};
+
+/// Awaits all the futures concurrently (polled together, like `futures::join_all`),
+/// and returns their outputs in order.
+pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (future, slot) in pending.iter_mut().zip(done.iter_mut()) {
+            if slot.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(v) => *slot = Some(v),
+                    Poll::Pending => all = false,
+                }
+            }
+        }
+        if all { Poll::Ready(()) } else { Poll::Pending }
+    })
+    .await;
+    done.into_iter().flatten().collect()
+}
 
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const BODY: &[u8] = b"{\"raw\": true}";
@@ -211,7 +235,7 @@ pub async fn attempts(store: &dyn Store, ids: &[DeliveryId], ep: &EndpointId, re
         .iter()
         .zip(steps)
         .map(|(id, step)| store.record_attempt(attempt(id, ep, step)));
-    for r in futures::future::join_all(records).await {
+    for r in join_all(records).await {
         r.unwrap();
     }
     let expect = [

@@ -1,40 +1,35 @@
 //! The event log.
 
-use sqlx::{Sqlite, SqlitePool};
-
+use super::sql::{Conn, Db, Sql};
 use crate::error::StoreResult;
 use crate::model::{EventFilter, EventRecord, Page, PageRequest};
 use crate::rows;
 
-pub(crate) async fn get(pool: &SqlitePool, id: &str) -> StoreResult<Option<EventRecord>> {
-    sqlx::query("SELECT * FROM events WHERE id = ?")
-        .bind(id)
-        .fetch_optional(pool)
+pub(crate) async fn get(db: &impl Db, id: &str) -> StoreResult<Option<EventRecord>> {
+    let sql = Sql::new("SELECT * FROM events WHERE id = $1").bind(id);
+    db.acquire()
+        .await?
+        .fetch_optional(sql)
         .await?
         .map(|r| rows::event(&r))
         .transpose()
 }
 
 pub(crate) async fn list(
-    pool: &SqlitePool,
+    db: &impl Db,
     filter: EventFilter,
     page: PageRequest,
 ) -> StoreResult<Page<EventRecord>> {
-    let mut q = sqlx::QueryBuilder::<Sqlite>::new("SELECT * FROM events e WHERE 1 = 1");
+    let mut q = Sql::new("SELECT * FROM events e WHERE 1 = 1");
     if let Some(scope) = filter.scope {
         q.push(" AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope = ")
             .push_bind(scope)
             .push(")");
     }
     if let Some(allowed) = filter.allowed_scopes {
-        q.push(
-            " AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN (",
-        );
-        let mut sep = q.separated(", ");
-        for s in allowed {
-            sep.push_bind(s);
-        }
-        q.push("))");
+        q.push(" AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN ")
+            .push_list(&allowed)
+            .push(")");
     }
     if let Some(t) = filter.event_type {
         q.push(" AND e.type = ").push_bind(t);
@@ -50,8 +45,8 @@ pub(crate) async fn list(
     }
     q.push(" ORDER BY e.id DESC LIMIT ")
         .push_bind(i64::from(page.limit) + 1);
-    let rows = q.build().fetch_all(pool).await?;
-    let items = rows
+    let found = db.acquire().await?.fetch_all(q).await?;
+    let items = found
         .iter()
         .map(rows::event)
         .collect::<StoreResult<Vec<_>>>()?;

@@ -2,50 +2,51 @@
 
 use hookrelay_core::clock::now_ms;
 use hookrelay_core::scope::Scope;
-use sqlx::{PgPool, Row};
 
+use super::sql::{Conn, Db, Sql};
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, SubscriptionRecord};
-use crate::rows;
+use crate::rows::{self, Columns};
 
-pub(crate) async fn list(pool: &PgPool, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>> {
-    let found = sqlx::query(
+pub(crate) async fn list(db: &impl Db, scope: &Scope) -> StoreResult<Vec<SubscriptionRecord>> {
+    let sql = Sql::new(
         "SELECT ep.code AS code, s.events AS events, s.filter AS filter FROM subscriptions s \
          JOIN endpoints ep ON ep.id = s.endpoint_id WHERE ep.scope = $1 ORDER BY ep.code",
     )
-    .bind(scope.as_str())
-    .fetch_all(pool)
-    .await?;
+    .bind(scope.as_str());
+    let found = db.acquire().await?.fetch_all(sql).await?;
     found.iter().map(rows::subscription).collect()
 }
 
-pub(crate) async fn apply(
-    pool: &PgPool,
+/// An endpoint of the scope and its stored subscription (code, id, events, filter).
+type Existing = (String, String, Option<String>, Option<String>);
+
+pub(crate) async fn apply<D: Db>(
+    db: &D,
     scope: &Scope,
     subs: Vec<SubscriptionRecord>,
 ) -> StoreResult<ApplyReport> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
-    let existing = {
-        let found = sqlx::query(
-            "SELECT ep.id AS id, ep.code AS code, s.events AS events, s.filter AS filter FROM endpoints ep \
-             LEFT JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = $1",
+    let mut tx = db.begin().await?;
+    let existing = tx
+        .fetch_all(
+            Sql::new(
+                "SELECT ep.id AS id, ep.code AS code, s.events AS events, s.filter AS filter FROM endpoints ep \
+                 LEFT JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = $1",
+            )
+            .bind(scope.as_str()),
         )
-        .bind(scope.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
-        found
-            .into_iter()
-            .map(|r| -> StoreResult<_> {
-                Ok((
-                    r.try_get::<String, _>("code")?,
-                    r.try_get::<String, _>("id")?,
-                    r.try_get::<Option<String>, _>("events")?,
-                    r.try_get::<Option<String>, _>("filter")?,
-                ))
-            })
-            .collect::<StoreResult<Vec<_>>>()?
-    };
+        .await?
+        .iter()
+        .map(|r| -> StoreResult<Existing> {
+            Ok((
+                r.text("code")?,
+                r.text("id")?,
+                r.opt_text("events")?,
+                r.opt_text("filter")?,
+            ))
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut report = ApplyReport::default();
     for sub in &subs {
         let Some((_, id, events, filter)) =
@@ -62,17 +63,16 @@ pub(crate) async fn apply(
             report.unchanged.push(sub.endpoint.clone());
             continue;
         }
-        sqlx::query(
+        let upsert = Sql::new(
             "INSERT INTO subscriptions (endpoint_id, events, filter, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (endpoint_id) DO UPDATE SET events = excluded.events, filter = excluded.filter, \
              updated_at = excluded.updated_at",
         )
         .bind(id)
-        .bind(&new_events)
-        .bind(&new_filter)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        .bind(new_events)
+        .bind(new_filter)
+        .bind(now);
+        tx.execute(upsert).await?;
         if events.is_some() {
             report.updated.push(sub.endpoint.clone());
         } else {
@@ -81,13 +81,11 @@ pub(crate) async fn apply(
     }
     for (code, id, events, _) in &existing {
         if events.is_some() && !subs.iter().any(|s| s.endpoint == *code) {
-            sqlx::query("DELETE FROM subscriptions WHERE endpoint_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
+            tx.execute(Sql::new("DELETE FROM subscriptions WHERE endpoint_id = $1").bind(id))
                 .await?;
             report.deleted.push(code.clone());
         }
     }
-    tx.commit().await?;
+    D::commit(tx).await?;
     Ok(report)
 }

@@ -2,27 +2,27 @@
 
 use hookrelay_core::clock::now_ms;
 use hookrelay_core::source::SourceSpec;
-use sqlx::{PgPool, Postgres};
 
+use super::sql::{Conn, Db, Sql};
 use crate::crypto::Cipher;
-use crate::error::StoreResult;
+use crate::error::{StoreError, StoreResult};
 use crate::model::{Page, PageRequest, SourceRecord};
 use crate::rows;
 
-pub(crate) async fn put(
-    pool: &PgPool,
+pub(crate) async fn put<D: Db>(
+    db: &D,
     cipher: &Cipher,
     name: &str,
     spec: SourceSpec,
 ) -> StoreResult<(SourceRecord, bool)> {
     let now = now_ms();
     let (plain, sealed) = rows::split_source(name, &spec, cipher);
-    let mut tx = pool.begin().await?;
-    let existed: Option<String> = sqlx::query_scalar("SELECT name FROM sources WHERE name = $1")
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    sqlx::query(
+    let mut tx = db.begin().await?;
+    let existed = tx
+        .fetch_optional(Sql::new("SELECT name FROM sources WHERE name = $1").bind(name))
+        .await?
+        .is_some();
+    let upsert = Sql::new(
         "INSERT INTO sources (name, spec, verify, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, verify = excluded.verify, \
          updated_at = excluded.updated_at",
@@ -31,43 +31,43 @@ pub(crate) async fn put(
     .bind(plain)
     .bind(sealed)
     .bind(now)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let row = sqlx::query("SELECT * FROM sources WHERE name = $1")
-        .bind(name)
-        .fetch_one(&mut *tx)
-        .await?;
+    .bind(now);
+    tx.execute(upsert).await?;
+    let row = tx
+        .fetch_optional(Sql::new("SELECT * FROM sources WHERE name = $1").bind(name))
+        .await?
+        .ok_or(StoreError::Corrupt("sources"))?;
     let rec = rows::source(&row, cipher)?;
-    tx.commit().await?;
-    Ok((rec, existed.is_none()))
+    D::commit(tx).await?;
+    Ok((rec, !existed))
 }
 
 pub(crate) async fn get(
-    pool: &PgPool,
+    db: &impl Db,
     cipher: &Cipher,
     name: &str,
 ) -> StoreResult<Option<SourceRecord>> {
-    sqlx::query("SELECT * FROM sources WHERE name = $1")
-        .bind(name)
-        .fetch_optional(pool)
+    let sql = Sql::new("SELECT * FROM sources WHERE name = $1").bind(name);
+    db.acquire()
+        .await?
+        .fetch_optional(sql)
         .await?
         .map(|r| rows::source(&r, cipher))
         .transpose()
 }
 
 pub(crate) async fn list(
-    pool: &PgPool,
+    db: &impl Db,
     cipher: &Cipher,
     page: PageRequest,
 ) -> StoreResult<Page<SourceRecord>> {
-    let mut q = sqlx::QueryBuilder::<Postgres>::new("SELECT * FROM sources WHERE 1 = 1");
+    let mut q = Sql::new("SELECT * FROM sources WHERE 1 = 1");
     if let Some(cursor) = page.cursor {
         q.push(" AND name > ").push_bind(cursor);
     }
     q.push(" ORDER BY name LIMIT ")
         .push_bind(i64::from(page.limit) + 1);
-    let found = q.build().fetch_all(pool).await?;
+    let found = db.acquire().await?.fetch_all(q).await?;
     let items = found
         .iter()
         .map(|r| rows::source(r, cipher))
@@ -75,10 +75,7 @@ pub(crate) async fn list(
     Ok(Page::from_rows(items, page.limit, |s| s.name.clone()))
 }
 
-pub(crate) async fn delete(pool: &PgPool, name: &str) -> StoreResult<bool> {
-    let done = sqlx::query("DELETE FROM sources WHERE name = $1")
-        .bind(name)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() > 0)
+pub(crate) async fn delete(db: &impl Db, name: &str) -> StoreResult<bool> {
+    let sql = Sql::new("DELETE FROM sources WHERE name = $1").bind(name);
+    Ok(db.acquire().await?.execute(sql).await? > 0)
 }

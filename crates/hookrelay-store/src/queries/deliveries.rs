@@ -1,0 +1,106 @@
+//! The delivery log and what the dispatcher loads. (Re-queueing — manual retries and
+//! recovery — is each backend's own: PostgreSQL also ends leases and signals workers.)
+
+use hookrelay_core::ids::DeliveryId;
+
+use super::sql::{Conn, Db, Sql};
+use crate::crypto::Cipher;
+use crate::error::StoreResult;
+use crate::model::{AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest};
+use crate::rows::{self, Columns, endpoint_columns, job_columns};
+
+pub(crate) async fn list(
+    db: &impl Db,
+    filter: DeliveryFilter,
+    page: PageRequest,
+) -> StoreResult<Page<DeliveryRecord>> {
+    let mut q = Sql::new("SELECT * FROM deliveries WHERE 1 = 1");
+    if let Some(scope) = filter.scope {
+        q.push(" AND scope = ").push_bind(scope);
+    }
+    if let Some(allowed) = filter.allowed_scopes {
+        q.push(" AND scope IN ").push_list(&allowed);
+    }
+    if let Some(endpoint) = filter.endpoint {
+        q.push(" AND endpoint_code = ").push_bind(endpoint);
+    }
+    if let Some(event) = filter.event_id {
+        q.push(" AND event_id = ").push_bind(event);
+    }
+    if let Some(status) = filter.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(cursor) = page.cursor {
+        q.push(" AND id < ").push_bind(cursor);
+    }
+    q.push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(page.limit) + 1);
+    let found = db.acquire().await?.fetch_all(q).await?;
+    let items = found
+        .iter()
+        .map(rows::delivery)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page::from_rows(items, page.limit, |d| d.id.to_string()))
+}
+
+pub(crate) async fn get(
+    db: &impl Db,
+    id: &str,
+) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
+    let mut conn = db.acquire().await?;
+    let Some(row) = conn
+        .fetch_optional(Sql::new("SELECT * FROM deliveries WHERE id = $1").bind(id))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let delivery = rows::delivery(&row)?;
+    let attempts = conn
+        .fetch_all(Sql::new("SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY n").bind(id))
+        .await?
+        .iter()
+        .map(rows::attempt)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Some((delivery, attempts)))
+}
+
+const LOAD_JOB: &str = concat!(
+    "SELECT ",
+    job_columns!(),
+    ", ",
+    endpoint_columns!(),
+    " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
+     LEFT JOIN inbound_requests r ON r.id = d.event_id LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
+     WHERE d.id = $1 AND d.status = 'pending'"
+);
+
+pub(crate) async fn load_job(
+    db: &impl Db,
+    cipher: &Cipher,
+    id: &DeliveryId,
+) -> StoreResult<Option<DeliveryJob>> {
+    db.acquire()
+        .await?
+        .fetch_optional(Sql::new(LOAD_JOB).bind(id.as_str()))
+        .await?
+        .map(|row| rows::job(&row, cipher))
+        .transpose()
+}
+
+pub(crate) async fn pending(db: &impl Db) -> StoreResult<Vec<(DeliveryId, i64)>> {
+    let sql = Sql::new(
+        "SELECT id, next_attempt_at FROM deliveries WHERE status = 'pending' ORDER BY next_attempt_at",
+    );
+    db.acquire()
+        .await?
+        .fetch_all(sql)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                DeliveryId::from_stored(r.text("id")?),
+                r.opt_int("next_attempt_at")?.unwrap_or(0),
+            ))
+        })
+        .collect()
+}
