@@ -71,11 +71,10 @@ pub(crate) async fn open_pool(url: &str, options: &PgOptions) -> StoreResult<PgP
     Ok(PgPoolOptions::new()
         .max_connections(options.max_connections.max(2))
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        // The pool already pings every connection when it is released (and drops a
-        // broken one), so a ping on acquire too would cost every publish batch, claim
-        // and read a round trip. A connection that breaks while idle (the server
-        // restarted) fails its next statement once, as `Unavailable`, and is replaced.
-        .test_before_acquire(false)
+        // A ping on acquire (the default) costs a round trip, but it finds the
+        // connections that broke while idle (the server restarted) and replaces them,
+        // so the first requests after a restart do not fail.
+        .test_before_acquire(true)
         .connect_with(connect)
         .await?)
 }
