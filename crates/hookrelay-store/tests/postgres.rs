@@ -814,7 +814,10 @@ async fn hot_path_throughput() {
 /// open connections drop, new ones are refused) and restored.
 struct Proxy {
     url: String,
-    down: tokio::sync::watch::Sender<bool>,
+    /// How many times it was cut, and whether it is down.
+    state: tokio::sync::watch::Sender<(u64, bool)>,
+    /// Connections open through it.
+    open: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Proxy {
@@ -829,30 +832,55 @@ impl Proxy {
             .port(port)
             .to_url_lossy()
             .to_string();
-        let (down, watch) = tokio::sync::watch::channel(false);
+        let (state, watch) = tokio::sync::watch::channel((0, false));
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&open);
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                if *watch.borrow() {
+                let (cuts, down) = *watch.borrow();
+                if down {
                     continue; // dropped: refused
                 }
                 let upstream = upstream.clone();
                 let mut watch = watch.clone();
+                let open = Arc::clone(&counter);
+                open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(async move {
                     let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         return;
                     };
+                    // Until the next cut, however soon the proxy is restored.
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = watch.wait_for(|down| *down) => {}
+                        _ = watch.wait_for(|(n, _)| *n != cuts) => {}
                     }
+                    drop((client, server));
+                    open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 });
             }
         });
-        Self { url, down }
+        Self { url, state, open }
     }
 
-    fn set_down(&self, down: bool) {
-        self.down.send_replace(down);
+    /// Drops every open connection and refuses new ones, until [`Proxy::restore`].
+    async fn cut(&self) {
+        self.state.send_modify(|(cuts, down)| {
+            *cuts += 1;
+            *down = true;
+        });
+        let closed = async {
+            while self.open.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(DEADLINE, closed)
+            .await
+            .expect("the proxy closes its connections");
+    }
+
+    fn restore(&self) {
+        self.state.send_modify(|(_, down)| *down = false);
     }
 }
 
@@ -866,7 +894,7 @@ async fn a_database_gone_away_answers_unavailable_at_once_and_comes_back() {
     with_endpoints(&store, &["a"]).await;
     store.publish(event(&["s"], None)).await.unwrap();
 
-    proxy.set_down(true);
+    proxy.cut().await;
     let started = std::time::Instant::now();
     let publishes = (0..50).map(|_| store.publish(event(&["s"], None)));
     for result in join_all(publishes).await {
@@ -890,10 +918,18 @@ async fn a_database_gone_away_answers_unavailable_at_once_and_comes_back() {
         started.elapsed()
     );
 
-    proxy.set_down(false);
+    proxy.restore();
     let back = store.publish(event(&["s"], None)).await.unwrap();
     assert_eq!(back.deliveries, 1);
     assert_eq!(claim_all(&store, now_ms() + 1).await.len(), 2);
+
+    // A restart while nobody uses the store: the pooled connections are dead when the
+    // next requests come, and they still succeed.
+    store.get_endpoint(&scope("s"), "a").await.unwrap();
+    proxy.cut().await;
+    proxy.restore();
+    store.get_endpoint(&scope("s"), "a").await.unwrap().unwrap();
+    store.publish(event(&["s"], None)).await.unwrap();
     store.close().await;
 }
 

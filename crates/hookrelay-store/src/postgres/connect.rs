@@ -71,6 +71,10 @@ pub(crate) async fn open_pool(url: &str, options: &PgOptions) -> StoreResult<PgP
     Ok(PgPoolOptions::new()
         .max_connections(options.max_connections.max(2))
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A ping on acquire (the default) costs a round trip, but it finds the
+        // connections that broke while idle (the server restarted) and replaces them,
+        // so the first requests after a restart do not fail.
+        .test_before_acquire(true)
         .connect_with(connect)
         .await?)
 }

@@ -6,7 +6,8 @@
 //! a few batches committing at once. There is no job feed: workers claim due rows
 //! ([`Store::claim_due`], `FOR UPDATE SKIP LOCKED` with a lease) and wake on the work
 //! signal, which a background task raises on each `NOTIFY` of the schema's channel.
-//! Connection-level failures come back as [`StoreError::Unavailable`](crate::StoreError::Unavailable).
+//! Connection-level failures come back as
+//! [`StoreError::Unavailable`](crate::StoreError::Unavailable), so the API answers 503.
 
 mod attempts;
 mod claim;
@@ -85,10 +86,10 @@ pub struct PgStore {
 impl PgStore {
     /// Connects (creating `options.schema` if it is missing, and putting it first in
     /// every connection's `search_path`), applies the migrations when
-    /// `options.migrate` (otherwise fails unless they are applied), checks that `cipher`
-    /// holds the master key the database's credentials are sealed with
-    /// ([`StoreError::WrongMasterKey`](crate::StoreError::WrongMasterKey) if not; a new database records it), and starts
-    /// listening for new work.
+    /// `options.migrate` (otherwise fails unless they are applied), checks that
+    /// `cipher` holds the master key the database's credentials are sealed with
+    /// ([`StoreError::WrongMasterKey`](crate::StoreError::WrongMasterKey) if not; a new
+    /// database records it), and starts listening for new work.
     pub async fn open(url: &str, cipher: Cipher, options: PgOptions) -> StoreResult<PgStore> {
         let schema = options.schema.as_deref();
         let classify = |e| errors::classify(e, false);
