@@ -8,11 +8,12 @@
 //! endpoint than that endpoint may have in flight, so a slow endpoint's backlog cannot
 //! fill the worker and claimed rows do not wait long enough for their leases to run
 //! out; one that still waits too long (behind a throttled endpoint) is given back
-//! rather than sent late. Room that frees up asks for a claim once half of it is free,
-//! not after every attempt, so a busy worker claims in batches.
+//! rather than sent late. When a claim was cut short by the room (due rows were left
+//! behind), attempts that end ask for the next claim once half the room is free, so a
+//! busy worker claims in batches; when it was not, only new work wakes the worker.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ pub(crate) struct Claimer {
     per_endpoint: Mutex<HashMap<EndpointId, usize>>,
     /// The most claimed deliveries of one endpoint at once.
     endpoint_cap: usize,
+    /// The last claim left due rows behind for want of room.
+    starved: AtomicBool,
     /// How long a claim holds a row.
     pub lease_ms: i64,
     /// How often to claim without a signal.
@@ -59,6 +62,7 @@ impl Claimer {
             outstanding: AtomicUsize::new(0),
             per_endpoint: Mutex::new(HashMap::new()),
             endpoint_cap: endpoint_cap.max(1),
+            starved: AtomicBool::new(false),
             lease_ms: (attempt_timeout + LEASE_MARGIN).as_millis() as i64,
             poll,
         }
@@ -119,19 +123,20 @@ impl Drop for ClaimSlot<'_> {
     fn drop(&mut self) {
         let claimer = self.claimer;
         let after = claimer.outstanding.fetch_sub(1, Ordering::AcqRel) - 1;
-        // Counts move by one, so "now exactly at half" means half the room just freed.
-        let mut wake = after == self.max / 2;
+        let mut half_free = after <= self.max / 2;
         if let Some(id) = &self.endpoint {
             let mut counts = claimer.lock_counts();
             if let Some(held) = counts.get_mut(id) {
                 *held -= 1;
-                wake |= *held == claimer.endpoint_cap / 2;
+                half_free |= *held <= claimer.endpoint_cap / 2;
                 if *held == 0 {
                     counts.remove(id);
                 }
             }
         }
-        if wake {
+        // Wake-ups do not pile up (one stored permit), so asking on every attempt
+        // that ends past half costs at most one claim per claim in progress.
+        if half_free && claimer.starved.load(Ordering::Acquire) {
             claimer.signal.notify_one();
         }
     }
@@ -166,6 +171,9 @@ impl Dispatcher {
                     }
                     Ok(jobs) => {
                         more = jobs.len() == limit;
+                        claimer
+                            .starved
+                            .store(more || held_back(&request, &jobs), Ordering::Release);
                         // Exactly what the claim wrote, so a renewal can compare it.
                         let lease_until = request.now + request.lease_ms;
                         for job in jobs {
@@ -225,4 +233,19 @@ impl Dispatcher {
             tracing::warn!(error = %e, "could not release a claim; it is taken again when its lease ends");
         }
     }
+}
+
+/// Whether a claim may have left due rows behind because an endpoint had no more room:
+/// one was skipped as full, or it got exactly the room it had.
+fn held_back(request: &ClaimRequest, jobs: &[hookrelay_store::model::DeliveryJob]) -> bool {
+    if request.room.values().any(|room| *room == 0) {
+        return true;
+    }
+    let mut taken: HashMap<&EndpointId, usize> = HashMap::new();
+    for job in jobs {
+        if let Some(e) = &job.endpoint {
+            *taken.entry(&e.id).or_default() += 1;
+        }
+    }
+    taken.iter().any(|(id, n)| *n >= request.room_for(id))
 }

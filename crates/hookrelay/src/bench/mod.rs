@@ -83,7 +83,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .last_receipt()
         .map_or(started.elapsed(), |t| t.duration_since(started));
 
+    let backend = match (&args.database_url, args.workers) {
+        (None, _) => "SQLite, WAL, synchronous=FULL".to_owned(),
+        (Some(_), 0) => "PostgreSQL, one process".to_owned(),
+        (Some(_), n) => format!("PostgreSQL, one API process and {n} worker process(es)"),
+    };
     let report = report::Report {
+        backend,
         events: args.events,
         endpoints: args.endpoints,
         concurrency: args.concurrency,

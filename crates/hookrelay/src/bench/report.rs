@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 pub struct Report {
+    /// What the server ran on, e.g. `SQLite, WAL, synchronous=FULL`.
+    pub backend: String,
     pub events: u64,
     pub endpoints: usize,
     pub concurrency: usize,
@@ -32,7 +34,7 @@ impl Report {
         self.latencies_us.sort_unstable();
         self.publish_latencies_us.sort_unstable();
         let secs = |d: Duration| d.as_secs_f64().max(1e-9);
-        println!("hookrelay bench (SQLite, WAL, synchronous=FULL)");
+        println!("hookrelay bench ({})", self.backend);
         println!(
             "  load:                {} events x {} endpoint(s), {} publishers, {}",
             self.events,
@@ -77,7 +79,7 @@ impl Report {
         }
         if let Some(w) = self.write_stats {
             println!(
-                "  group commit:        {} writes (publishes + attempt results) in {} fsynced transactions, {:.1} per commit",
+                "  group commit:        {} writes (publishes + attempt results) in {} committed transactions, {:.1} per commit",
                 w.writes,
                 w.transactions,
                 w.writes as f64 / w.transactions.max(1) as f64
