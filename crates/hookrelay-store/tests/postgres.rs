@@ -36,25 +36,33 @@ struct TestDb {
 }
 
 impl TestDb {
-    /// `None` (after saying so) when PostgreSQL tests are switched off.
+    /// `None` (after saying so) when PostgreSQL tests are switched off, or when no
+    /// server answers outside CI (a laptop without PostgreSQL still runs the rest of the
+    /// suite); under CI (`CI` set) a server that does not answer fails the test.
     async fn new() -> Option<Self> {
         if std::env::var("HOOKRELAY_TEST_POSTGRES").as_deref() == Ok("off") {
             println!("skipping: HOOKRELAY_TEST_POSTGRES=off");
             return None;
         }
         let url = url();
-        let raw = PgPoolOptions::new()
+        let raw = match PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(5))
             .connect(&url)
             .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "PostgreSQL at {url} does not answer ({e}). Start it, point \
-                     HOOKRELAY_TEST_POSTGRES_URL at a server, or set HOOKRELAY_TEST_POSTGRES=off \
-                     to skip these tests."
-                )
-            });
+        {
+            Ok(pool) => pool,
+            Err(e) if std::env::var_os("CI").is_none() => {
+                eprintln!(
+                    "SKIPPED: PostgreSQL at {url} does not answer ({e}); start it or point \
+                     HOOKRELAY_TEST_POSTGRES_URL at a server to run this test"
+                );
+                return None;
+            }
+            Err(e) => {
+                panic!("PostgreSQL at {url} does not answer ({e}): CI must start it (see .ci/run)")
+            }
+        };
         let schema = format!("hr_test_{:016x}", rand::random::<u64>());
         Some(Self {
             url,
