@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::inbound::client::TrustedProxies;
 use crate::master_key::{self, KeyOrigin};
+use crate::metrics::Metrics;
 
 /// A built server, bound and ready to run.
 pub struct Server {
@@ -201,8 +202,15 @@ impl Server {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
 
         let cancel = CancellationToken::new();
+        let metrics = Metrics::new()?;
+        metrics.spawn_upkeep(cancel.clone());
         let (dispatcher, recovered) = if config.role.delivers() {
-            let dispatcher = Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
+            let dispatcher = Dispatcher::new(
+                Arc::clone(&store),
+                dispatch_config,
+                metrics.clone(),
+                cancel.clone(),
+            )?;
             let recovered = dispatcher
                 .start(store.take_job_feed())
                 .await
@@ -221,6 +229,7 @@ impl Server {
             registry: Default::default(),
             guard,
             trusted_proxies,
+            metrics,
         }));
         Ok(Self {
             listener,
