@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Answer, TestApp, TestReceiver, wait_until};
+use hookrelay_server::Role;
+
+use crate::support::{Answer, TestApp, TestReceiver, on_postgres, wait_until};
 
 /// One sample line of the exposition.
 #[derive(Debug)]
@@ -340,4 +342,19 @@ async fn two_servers_in_one_process_keep_their_own_numbers() {
     assert_eq!(scrape(&one).await.value(published, &accepted), 3.0);
     assert_eq!(scrape(&two).await.value(published, &accepted), 1.0);
     tokio::join!(one.stop(), two.stop());
+}
+
+#[tokio::test]
+async fn a_worker_serves_metrics_too() {
+    if !on_postgres() {
+        return; // A worker needs the shared PostgreSQL store.
+    }
+    let worker = TestApp::with(|c| c.role = Role::Worker).await;
+    let got = scrape(&worker).await;
+    assert_eq!(got.get("hookrelay_deliveries_pending", &[]), Some(0.0));
+    assert!(
+        got.get("hookrelay_attempts_total", &[("status_class", "2xx")])
+            .is_some()
+    );
+    worker.stop().await;
 }
