@@ -378,11 +378,14 @@ impl Dispatcher {
             }
         };
         let timeout = self.timeout(endpoint);
+        // The attempt log keeps whole milliseconds; the histogram wants finer (loopback).
+        let clock = std::time::Instant::now();
         let sent = self
             .send_to_targets(endpoint, gate, request, timeout, started)
             .await;
-        let (status, duration_ms) = (sent.record.status_code, sent.record.duration_ms);
-        self.inner.metrics.attempt(status, duration_ms);
+        self.inner
+            .metrics
+            .attempt(sent.record.status_code, clock.elapsed());
         if let classify::Ending::Status(429 | 503) = sent.ending {
             // The receiver asked for less traffic: every delivery to it waits.
             gate.pause(sent.retry_after.unwrap_or(gate::DEFAULT_PAUSE));

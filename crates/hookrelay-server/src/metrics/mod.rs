@@ -135,8 +135,8 @@ impl Metrics {
     }
 
     /// Counts one HTTP attempt: `status` is the answer's (`None`: no answer at all),
-    /// `duration_ms` how long it took, failovers included.
-    pub fn attempt(&self, status: Option<u16>, duration_ms: u64) {
+    /// `took` how long it took, failovers included.
+    pub fn attempt(&self, status: Option<u16>, took: Duration) {
         let class = match status {
             None => 4,
             Some(200..=299) => 0,
@@ -146,10 +146,7 @@ impl Metrics {
             Some(_) => 3,
         };
         self.inner.attempts[class].increment(1);
-        // Millisecond precision is what the attempt log records too.
-        self.inner
-            .attempt_duration
-            .record(duration_ms as f64 / 1000.0);
+        self.inner.attempt_duration.record(took.as_secs_f64());
     }
 
     /// Counts an attempt's recorded outcome for its delivery.
@@ -214,7 +211,7 @@ fn describe() {
     describe_counter!(
         DELIVERIES,
         Unit::Count,
-        "Recorded delivery outcomes, by outcome: succeeded, retry (an attempt failed and another is scheduled), failed (no attempts left), given_up (not attempted: endpoint disabled or deleted)."
+        "Recorded delivery outcomes, by outcome: succeeded, retry (an attempt failed and another is scheduled), failed (no attempts left), given_up (not attempted: endpoint disabled or deleted, signing secret unusable)."
     );
     describe_counter!(
         ATTEMPTS,

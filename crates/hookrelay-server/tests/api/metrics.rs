@@ -131,7 +131,8 @@ async fn scrape(app: &TestApp) -> Scrape {
     assert_eq!(resp.status(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
-    parse(&resp.text().await.expect("scrape body"))
+    let text = resp.text().await.expect("scrape body");
+    parse(&text)
 }
 
 /// Publishes with an idempotency key; returns the status.
@@ -245,7 +246,11 @@ async fn counters_histogram_and_gauges_follow_publishes_and_deliveries() {
         got.get(&format!("{histogram}_bucket"), &[("le", "0.005")])
             .is_some()
     );
-    assert!(got.get(&format!("{histogram}_sum"), &[]).is_some());
+    let sum = got.value(&format!("{histogram}_sum"), &[]);
+    assert!(
+        sum > 0.0 && sum < 6.0 * 2.0,
+        "6 attempts within their 2 s timeout: {sum}"
+    );
     assert!(got.help.iter().any(|h| h == histogram));
     assert!(got.types.iter().any(|t| t == histogram));
 
