@@ -203,7 +203,6 @@ impl Server {
 
         let cancel = CancellationToken::new();
         let metrics = Metrics::new()?;
-        metrics.spawn_upkeep(cancel.clone());
         let (dispatcher, recovered) = if config.role.delivers() {
             let dispatcher = Dispatcher::new(
                 Arc::clone(&store),
@@ -229,8 +228,10 @@ impl Server {
             registry: Default::default(),
             guard,
             trusted_proxies,
-            metrics,
+            metrics: metrics.clone(),
         }));
+        // Last, so a start that fails leaves no task behind.
+        metrics.spawn_upkeep(cancel.clone());
         Ok(Self {
             listener,
             tls,

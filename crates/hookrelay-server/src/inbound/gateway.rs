@@ -134,6 +134,7 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
     if let (Verify::Slack { .. }, Some(challenge)) = (&spec.verify, slack_challenge(json.as_ref()))
     {
         // Slack checks a new URL with this; it is answered, not forwarded.
+        state.metrics().inbound(&source.name, Outcome::Accepted);
         return Ok(Json(json!({ "challenge": challenge })).into_response());
     }
 

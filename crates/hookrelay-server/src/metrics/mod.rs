@@ -101,18 +101,18 @@ impl Metrics {
                 &DURATION_BUCKETS,
             )?
             .build_recorder();
-        let inner = metrics::with_local_recorder(&recorder, || {
-            describe();
-            let published = ["accepted", "duplicate", "rejected"]
-                .map(|outcome| metrics::counter!(EVENTS_PUBLISHED, "outcome" => outcome));
-            let deliveries = ["succeeded", "retry", "failed", "given_up"]
-                .map(|outcome| metrics::counter!(DELIVERIES, "outcome" => outcome));
-            let attempts = ["2xx", "3xx", "4xx", "5xx", "network"]
-                .map(|class| metrics::counter!(ATTEMPTS, "status_class" => class));
-            let attempt_duration = metrics::histogram!(ATTEMPT_DURATION);
-            (published, deliveries, attempts, attempt_duration)
-        });
-        let (published, deliveries, attempts, attempt_duration) = inner;
+        let (published, deliveries, attempts, attempt_duration) =
+            metrics::with_local_recorder(&recorder, || {
+                describe();
+                let published = ["accepted", "duplicate", "rejected"]
+                    .map(|outcome| metrics::counter!(EVENTS_PUBLISHED, "outcome" => outcome));
+                let deliveries = ["succeeded", "retry", "failed", "given_up"]
+                    .map(|outcome| metrics::counter!(DELIVERIES, "outcome" => outcome));
+                let attempts = ["2xx", "3xx", "4xx", "5xx", "network"]
+                    .map(|class| metrics::counter!(ATTEMPTS, "status_class" => class));
+                let attempt_duration = metrics::histogram!(ATTEMPT_DURATION);
+                (published, deliveries, attempts, attempt_duration)
+            });
         Ok(Self {
             inner: Arc::new(Inner {
                 recorder,
