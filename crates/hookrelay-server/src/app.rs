@@ -8,6 +8,7 @@ use crate::auth::TokenCache;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::inbound::client::TrustedProxies;
+use crate::metrics::Metrics;
 use crate::registry_cache::RegistryCache;
 use crate::ssrf::Guard;
 
@@ -21,6 +22,7 @@ pub struct App {
     pub(crate) registry: RegistryCache,
     pub(crate) guard: Guard,
     pub(crate) trusted_proxies: TrustedProxies,
+    pub(crate) metrics: Metrics,
 }
 
 /// The handlers' state.
@@ -55,6 +57,10 @@ impl AppState {
     /// Proxies whose `X-Forwarded-For` names the inbound caller.
     pub fn trusted_proxies(&self) -> &TrustedProxies {
         &self.0.trusted_proxies
+    }
+    /// This server's metrics (its own recorder: see [`crate::metrics`]).
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
     }
     /// The dispatcher, when this process delivers.
     pub fn dispatcher(&self) -> Option<&Dispatcher> {

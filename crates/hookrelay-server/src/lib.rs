@@ -18,6 +18,7 @@
 //! - [`inbound`]: the inbound gateway, `POST /in/{source}`: verify, deduplicate, record,
 //!   answer; forwards go through the dispatcher.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
+//! - [`metrics`]: `GET /metrics` (Prometheus text), one recorder per [`Server`].
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod dispatch;
 pub mod inbound;
 pub mod master_key;
+pub mod metrics;
 pub mod registry_cache;
 pub mod serve_conn;
 pub mod ssrf;

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::inbound::client::TrustedProxies;
 use crate::master_key::{self, KeyOrigin};
+use crate::metrics::Metrics;
 
 /// A built server, bound and ready to run.
 pub struct Server {
@@ -201,8 +202,14 @@ impl Server {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
 
         let cancel = CancellationToken::new();
+        let metrics = Metrics::new()?;
         let (dispatcher, recovered) = if config.role.delivers() {
-            let dispatcher = Dispatcher::new(Arc::clone(&store), dispatch_config, cancel.clone())?;
+            let dispatcher = Dispatcher::new(
+                Arc::clone(&store),
+                dispatch_config,
+                metrics.clone(),
+                cancel.clone(),
+            )?;
             let recovered = dispatcher
                 .start(store.take_job_feed())
                 .await
@@ -221,7 +228,10 @@ impl Server {
             registry: Default::default(),
             guard,
             trusted_proxies,
+            metrics: metrics.clone(),
         }));
+        // Last, so a start that fails leaves no task behind.
+        metrics.spawn_upkeep(cancel.clone());
         Ok(Self {
             listener,
             tls,

@@ -137,6 +137,9 @@ pub trait Store: Send + Sync + 'static {
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>>;
     /// Pending deliveries and when each is due, for recovery at start-up.
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>>;
+    /// How many deliveries are pending and when the oldest was created, in one indexed
+    /// query (for `/metrics`, which asks on every scrape).
+    async fn pending_stats(&self) -> StoreResult<PendingStats>;
 
     // --- inbound sources and their request log ---
 

@@ -178,6 +178,14 @@ async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing()
 }
 
 #[tokio::test]
+async fn pending_stats_count_the_queue_and_date_its_oldest() {
+    let db = test_db!();
+    let store = db.store().await;
+    pending_stats(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
 async fn one_key_published_through_two_stores_at_once_is_one_event() {
     let db = test_db!();
     let one = db.store().await;

@@ -66,6 +66,13 @@ async fn recording_attempts_moves_deliveries_on() {
 }
 
 #[tokio::test]
+async fn pending_stats_count_the_queue_and_date_its_oldest() {
+    let (store, _dir) = store().await;
+    pending_stats(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
 async fn endpoints_behave_as_every_backend_does() {
     let (store, _dir) = store().await;
     endpoints(&store).await;

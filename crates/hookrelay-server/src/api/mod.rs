@@ -1,4 +1,4 @@
-//! The HTTP API: `/api/v1/…`, `/health`.
+//! The HTTP API: `/api/v1/…`, `/health`, `/metrics` (served by [`crate::metrics`]).
 //!
 //! # Layout
 //! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
@@ -22,9 +22,11 @@ pub mod tokens;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
+use crate::metrics;
 use error::ApiError;
 
 /// Every route.
@@ -69,7 +71,12 @@ pub fn router(state: AppState) -> Router {
             "/scopes/{scope}/subscriptions",
             get(subscriptions::get).put(subscriptions::apply),
         )
-        .route("/events", get(events::list).post(events::publish))
+        .route(
+            "/events",
+            get(events::list)
+                .post(events::publish)
+                .layer(from_fn_with_state(state.clone(), metrics::publishes::count)),
+        )
         .route("/events/{id}", get(events::get))
         .route("/deliveries", get(deliveries::list))
         .route("/deliveries/{id}", get(deliveries::get))
@@ -86,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", v1)
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::scrape::metrics))
         .route(
             "/in/{name}",
             axum::routing::post(crate::inbound::gateway::receive),
@@ -95,10 +103,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The routes of a worker process: it delivers and answers `/health`, nothing else.
+/// The routes of a worker process: it delivers and answers `/health` and `/metrics`,
+/// nothing else.
 pub fn worker_router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::scrape::metrics))
         .fallback(not_found)
         .with_state(state)
 }

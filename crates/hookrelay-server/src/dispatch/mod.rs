@@ -49,6 +49,7 @@ use tokio_util::task::TaskTracker;
 use circuit::{Change, Circuit, Outcome};
 use schedule::{Item, Schedule};
 
+use crate::metrics::Metrics;
 use crate::ssrf::Guard;
 pub use circuit::CircuitPolicy;
 pub use sign::REDACTED as REDACTED_VALUE;
@@ -93,16 +94,19 @@ struct Inner {
     cancel: CancellationToken,
     /// Set when the store is shared and this dispatcher claims rows.
     claimer: Option<Arc<claim::Claimer>>,
+    metrics: Metrics,
 }
 
 /// A delay before re-trying a delivery whose outcome could not be recorded.
 const RECORD_FAILURE_BACKOFF_MS: i64 = 5_000;
 
 impl Dispatcher {
-    /// Creates a dispatcher; nothing runs until [`Dispatcher::start`].
+    /// Creates a dispatcher recording into `metrics`; nothing runs until
+    /// [`Dispatcher::start`].
     pub fn new(
         store: Arc<dyn Store>,
         cfg: DispatchConfig,
+        metrics: Metrics,
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let client = client::delivery_client(&cfg)?;
@@ -127,6 +131,7 @@ impl Dispatcher {
                 tracker: TaskTracker::new(),
                 cancel,
                 claimer,
+                metrics,
             }),
         })
     }
@@ -373,9 +378,14 @@ impl Dispatcher {
             }
         };
         let timeout = self.timeout(endpoint);
+        // The attempt log keeps whole milliseconds; the histogram wants finer (loopback).
+        let clock = std::time::Instant::now();
         let sent = self
             .send_to_targets(endpoint, gate, request, timeout, started)
             .await;
+        self.inner
+            .metrics
+            .attempt(sent.record.status_code, clock.elapsed());
         if let classify::Ending::Status(429 | 503) = sent.ending {
             // The receiver asked for less traffic: every delivery to it waits.
             gate.pause(sent.retry_after.unwrap_or(gate::DEFAULT_PAUSE));
@@ -447,6 +457,7 @@ impl Dispatcher {
         };
         match self.inner.store.record_attempt(result).await {
             Ok(()) => {
+                self.inner.metrics.delivery(decision.next);
                 if let NextStep::RetryAt(at) = decision.next {
                     self.schedule([job.delivery_id.clone()], at);
                 }
@@ -550,13 +561,16 @@ impl Dispatcher {
 
     async fn give_up(&self, job: &DeliveryJob, reason: &str) {
         tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
-        if let Err(e) = self
+        match self
             .inner
             .store
             .give_up_delivery(&job.delivery_id, reason, now_ms())
             .await
         {
-            tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed");
+            Ok(()) => self.inner.metrics.given_up(),
+            Err(e) => {
+                tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed")
+            }
         }
     }
 
@@ -593,6 +607,22 @@ impl Dispatcher {
     /// the start.
     pub fn circuit_state(&self, id: &EndpointId) -> Option<&'static str> {
         self.lock_gates().get(id).map(|g| g.circuit_state())
+    }
+
+    /// How many endpoints this dispatcher holds a circuit for are `[closed, open,
+    /// half_open]` (for `/metrics`).
+    pub fn circuit_counts(&self) -> [usize; 3] {
+        // Copied out first, so no circuit is locked while the map is.
+        let gates: Vec<_> = self.lock_gates().values().cloned().collect();
+        let mut counts = [0; 3];
+        for gate in gates {
+            match gate.circuit_state() {
+                "open" => counts[1] += 1,
+                "half_open" => counts[2] += 1,
+                _ => counts[0] += 1,
+            }
+        }
+        counts
     }
 
     fn lock_gates(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Arc<gate::Gate>>> {

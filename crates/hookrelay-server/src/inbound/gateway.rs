@@ -22,6 +22,7 @@ use super::client::PeerAddr;
 use super::{parts, verify};
 use crate::api::error::{ApiError, Detail};
 use crate::app::AppState;
+use crate::metrics::Outcome;
 use crate::registry_cache::TypeState;
 
 /// Everything known about a request before it is recorded.
@@ -55,6 +56,9 @@ impl Received<'_> {
     async fn reject(&self, state: &AppState, error: ApiError, body: Bytes) -> Response {
         let reason = error.message().to_owned();
         tracing::info!(source = %self.source.name, client = %self.client, reason, "inbound request rejected");
+        state
+            .metrics()
+            .inbound(&self.source.name, Outcome::Rejected);
         let entry = self.log(InboundStatus::Rejected, Some(reason), body);
         if let Err(e) = state.store().record_inbound(entry).await {
             tracing::warn!(error = %e, "could not log a rejected inbound request");
@@ -130,6 +134,7 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
     if let (Verify::Slack { .. }, Some(challenge)) = (&spec.verify, slack_challenge(json.as_ref()))
     {
         // Slack checks a new URL with this; it is answered, not forwarded.
+        state.metrics().inbound(&source.name, Outcome::Accepted);
         return Ok(Json(json!({ "challenge": challenge })).into_response());
     }
 
@@ -163,6 +168,7 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
     let outcome = state.store().record_inbound(entry).await?;
 
     if outcome.status == InboundStatus::Duplicate {
+        state.metrics().inbound(&source.name, Outcome::Duplicate);
         return Ok((
             StatusCode::OK,
             Json(json!({
@@ -173,6 +179,7 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
         )
             .into_response());
     }
+    state.metrics().inbound(&source.name, Outcome::Accepted);
     tracing::debug!(source = %source.name, request = %outcome.id, forwards = outcome.forwards, "inbound request accepted");
     Ok(match &spec.response {
         Some(r) => {

@@ -33,3 +33,13 @@ pub struct WriteStats {
     /// Writes they carried.
     pub writes: u64,
 }
+
+/// The delivery queue at a glance, for monitoring: how many deliveries are pending and
+/// when the oldest of them was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingStats {
+    /// Pending deliveries (waiting, retrying or in flight).
+    pub count: u64,
+    /// When the oldest pending delivery was created (unix ms); `None` when none is.
+    pub oldest_created_at: Option<i64>,
+}

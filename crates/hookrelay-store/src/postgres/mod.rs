@@ -319,6 +319,10 @@ impl Store for PgStore {
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
         self.run(queries::deliveries::pending(&self.pool)).await
     }
+    async fn pending_stats(&self) -> StoreResult<PendingStats> {
+        self.run(queries::deliveries::pending_stats(&self.pool))
+            .await
+    }
 
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
         self.run(sources::put(&self.pool, &self.cipher, name, spec))

@@ -6,7 +6,9 @@ use hookrelay_core::ids::DeliveryId;
 use super::sql::{Conn, Db, Sql};
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
-use crate::model::{AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest};
+use crate::model::{
+    AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest, PendingStats,
+};
 use crate::rows::{self, Columns, endpoint_columns, job_columns};
 
 pub(crate) async fn list(
@@ -103,4 +105,26 @@ pub(crate) async fn pending(db: &impl Db) -> StoreResult<Vec<(DeliveryId, i64)>>
             ))
         })
         .collect()
+}
+
+/// Both halves walk the `deliveries_by_status (status, id)` index: the count over the
+/// pending entries, the oldest as the first of them (ids sort by creation, UUID v7), so
+/// a scrape costs no table scan however long the table's history is.
+const PENDING_STATS: &str = "SELECT \
+     (SELECT count(*) FROM deliveries WHERE status = 'pending') AS n, \
+     (SELECT created_at FROM deliveries WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest";
+
+pub(crate) async fn pending_stats(db: &impl Db) -> StoreResult<PendingStats> {
+    let row = db
+        .acquire()
+        .await?
+        .fetch_optional(Sql::new(PENDING_STATS))
+        .await?;
+    let Some(row) = row else {
+        return Ok(PendingStats::default());
+    };
+    Ok(PendingStats {
+        count: u64::try_from(row.int("n")?).unwrap_or(0),
+        oldest_created_at: row.opt_int("oldest")?,
+    })
 }

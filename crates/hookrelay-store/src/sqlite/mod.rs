@@ -219,6 +219,9 @@ impl Store for SqliteStore {
     async fn pending_deliveries(&self) -> StoreResult<Vec<(DeliveryId, i64)>> {
         queries::deliveries::pending(&self.read).await
     }
+    async fn pending_stats(&self) -> StoreResult<PendingStats> {
+        queries::deliveries::pending_stats(&self.read).await
+    }
 
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
         sources::put(&self.write, &self.cipher, name, spec).await

@@ -533,3 +533,45 @@ pub async fn configuration(store: &dyn Store) {
         Some(("whsec_bmV3IHNlY3JldCBuZXcgc2VjcmV0".to_owned(), until))
     );
 }
+
+/// `pending_stats` counts pending deliveries and dates the oldest; a settled delivery
+/// drops out of both, and an empty queue has no oldest.
+pub async fn pending_stats(store: &dyn Store) {
+    assert_eq!(
+        store.pending_stats().await.unwrap(),
+        PendingStats::default()
+    );
+    with_endpoints(store, &["a"]).await;
+    for _ in 0..3 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let mut listed = store
+        .list_deliveries(DeliveryFilter::default(), page(10))
+        .await
+        .unwrap()
+        .data;
+    listed.reverse(); // oldest first
+    let stats = store.pending_stats().await.unwrap();
+    assert_eq!(stats.count, 3);
+    assert_eq!(stats.oldest_created_at, Some(listed[0].created_at));
+
+    let ep = listed[0].endpoint_id.clone();
+    store
+        .record_attempt(attempt(&listed[0].id, &ep, NextStep::Succeeded))
+        .await
+        .unwrap();
+    let stats = store.pending_stats().await.unwrap();
+    assert_eq!(stats.count, 2);
+    assert_eq!(stats.oldest_created_at, Some(listed[1].created_at));
+
+    for d in &listed[1..] {
+        store
+            .record_attempt(attempt(&d.id, &ep, NextStep::Failed))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.pending_stats().await.unwrap(),
+        PendingStats::default()
+    );
+}
