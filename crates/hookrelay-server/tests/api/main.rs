@@ -13,6 +13,7 @@ mod events;
 mod filters;
 mod inbound;
 mod isolation;
+mod openapi;
 mod outage;
 mod retries;
 mod rotation;
