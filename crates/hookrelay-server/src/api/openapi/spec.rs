@@ -3,7 +3,7 @@
 //! (bearer security, the error body), applied once here rather than restated on each
 //! handler.
 
-use utoipa::openapi::path::{Operation, OperationBuilder, PathItem};
+use utoipa::openapi::path::{Operation, OperationBuilder, ParameterIn, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, HttpMethod, OpenApi as Document, Ref, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -102,6 +102,13 @@ impl Modify for Conventions {
                     add_error(op, "413", "The body is over HOOKRELAY_MAX_PAYLOAD_BYTES");
                     add_error(op, "422", "A field is invalid; `details` names it");
                 }
+                if has_query(op) {
+                    add_error(
+                        op,
+                        "422",
+                        "A query parameter is invalid; `details` names it",
+                    );
+                }
                 error_bodies(op);
             }
         }
@@ -119,6 +126,14 @@ pub fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operatio
     ]
     .into_iter()
     .filter_map(Option::as_mut)
+}
+
+/// Whether the operation takes query parameters (each is checked: 422 names it).
+fn has_query(op: &Operation) -> bool {
+    op.parameters.iter().flatten().any(|p| match p {
+        utoipa::openapi::RefOr::T(p) => p.parameter_in == ParameterIn::Query,
+        utoipa::openapi::RefOr::Ref(_) => false,
+    })
 }
 
 /// Handlers in different modules share names (`list`, `get`), and operation ids must

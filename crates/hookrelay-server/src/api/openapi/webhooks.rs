@@ -91,7 +91,7 @@ fn operation(t: &EventTypeRecord) -> Operation {
         .build();
     OperationBuilder::new()
         .tag("webhooks")
-        .operation_id(Some(format!("webhook:{}", t.code)))
+        .operation_id(Some(format!("webhooks.{}", t.code)))
         .summary(Some(t.name.clone()))
         .description(t.description.clone())
         .parameters(Some(HEADERS.iter().map(|(name, description, example)| {
