@@ -16,8 +16,8 @@ use crate::api::{
 /// The name of the security scheme in `components.securitySchemes`.
 pub const BEARER: &str = "bearer";
 
-/// Routes that need no token. `/metrics` is served by the metrics layer and listed
-/// here so that it is documented like the other routes outside `/api/v1`.
+/// Routes that need no token. `/metrics` (Prometheus) has no `#[utoipa::path]` handler
+/// in this API, so [`Conventions`] adds its operation by hand.
 pub const PUBLIC_PATHS: &[&str] = &[
     "/health",
     "/metrics",
