@@ -17,7 +17,7 @@ use crate::api::{
 pub const BEARER: &str = "bearer";
 
 /// Routes that need no token. `/metrics` (Prometheus) has no `#[utoipa::path]` handler
-/// in this API, so [`Conventions`] adds its operation by hand.
+/// in this API, so `Conventions` adds its operation by hand.
 pub const PUBLIC_PATHS: &[&str] = &[
     "/health",
     "/metrics",
