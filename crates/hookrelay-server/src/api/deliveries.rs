@@ -12,23 +12,38 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::extract::{ApiQuery, Paging};
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 
 /// A delivery as the log shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Delivery)]
 pub struct DeliveryView {
+    /// `dlv_…`.
     id: String,
+    /// The event delivered.
     event_id: String,
+    /// Its type.
     event_type: String,
+    /// The receiving endpoint's scope.
     scope: String,
+    /// The receiving endpoint's code.
     endpoint: String,
+    #[schema(value_type = doc::DeliveryStatus)]
     status: DeliveryStatus,
+    /// Attempts made so far.
     attempt_count: u32,
+    /// When a pending delivery is tried next.
+    #[schema(format = DateTime)]
     next_attempt_at: Option<String>,
+    /// The last attempt's failure.
     last_error: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
+    /// Every attempt, in order (`GET /deliveries/{id}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     attempts: Option<Vec<AttemptView>>,
 }
@@ -54,19 +69,31 @@ impl From<DeliveryRecord> for DeliveryView {
 }
 
 /// One attempt as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Attempt)]
 pub struct AttemptView {
+    /// 1 for the first attempt.
     n: u32,
+    /// When it was made.
+    #[schema(format = DateTime)]
     at: String,
+    /// Where it was sent.
     url: String,
+    /// The answer's status; `null` on a network error.
     status_code: Option<u16>,
+    /// How long it took.
     duration_ms: u64,
+    /// What failed.
     error: Option<String>,
+    /// The request's headers (credentials redacted).
     request_headers: std::collections::BTreeMap<String, String>,
+    /// The answer's headers.
     response_headers: std::collections::BTreeMap<String, String>,
+    /// The start of the answer's body.
     response_body: Option<String>,
     /// Targets a failover endpoint tried first in this attempt.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<doc::TargetFailure>, required = false)]
     failed_over: Vec<TargetFailure>,
 }
 
@@ -88,18 +115,29 @@ impl From<AttemptRecord> for AttemptView {
 }
 
 /// Filters of `GET /deliveries`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only deliveries to this scope.
     scope: Option<String>,
+    /// Only deliveries to this endpoint code.
     endpoint: Option<String>,
+    /// Only deliveries of this event (also `event_id`).
     #[serde(alias = "event_id")]
     event: Option<String>,
+    /// `pending`, `succeeded` or `failed`.
+    #[param(value_type = Option<doc::DeliveryStatus>)]
     status: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: Paging,
 }
 
 /// `GET /deliveries`: newest first.
+#[utoipa::path(get, path = "/api/v1/deliveries", tag = "deliveries",
+    summary = "List deliveries, newest first",
+    params(ListQuery, Paging),
+    responses((status = 200, description = "A page of deliveries", body = doc::DeliveryPage)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -143,6 +181,12 @@ async fn load(
 }
 
 /// `GET /deliveries/{id}`: the delivery and every attempt, in order.
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
+    summary = "Get a delivery with its attempts",
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses(
+        (status = 200, description = "The delivery and every attempt", body = DeliveryView),
+        (status = 404, description = "No such delivery (or not in the token's scopes)")))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -155,6 +199,12 @@ pub async fn get(
 }
 
 /// `POST /deliveries/{id}/retry`: one more attempt, now.
+#[utoipa::path(post, path = "/api/v1/deliveries/{id}/retry", tag = "deliveries",
+    summary = "Retry a delivery now",
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses(
+        (status = 202, description = "Queued for one more attempt", body = DeliveryView),
+        (status = 404, description = "No such delivery (or not in the token's scopes)")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,

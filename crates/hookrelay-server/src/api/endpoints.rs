@@ -13,43 +13,66 @@ use hookrelay_signature::{Signer, SignerKind};
 use hookrelay_store::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::destination;
 use super::error::{ApiError, Detail};
 use super::extract::{ApiJson, ApiQuery, Paging};
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::dispatch::REDACTED_VALUE;
 use crate::ssrf::refusal;
 
 /// An endpoint as the API shows it: credentials and header values redacted.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Endpoint)]
 pub struct EndpointView {
+    /// Its id.
     id: String,
+    /// The scope it belongs to.
     scope: String,
+    /// Its code, unique in the scope.
     code: String,
+    /// A human name.
     name: String,
+    /// Where it sends (the first target's URL with targets).
     url: String,
+    /// With several destinations: each target.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<doc::Target>>)]
     targets: Option<Vec<Target>>,
+    /// With targets: how deliveries are spread over them.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<doc::Strategy>)]
     strategy: Option<Strategy>,
+    /// A disabled endpoint gets no new deliveries.
     enabled: bool,
+    /// Why it was disabled, e.g. `gone (410)`.
     disabled_reason: Option<String>,
+    /// Custom headers sent with each delivery (values redacted).
     headers: BTreeMap<String, String>,
+    /// Credentials sent with each delivery (secrets redacted).
+    #[schema(value_type = Option<doc::OutboundAuth>)]
     auth: Option<Value>,
+    /// Per-attempt timeout.
     timeout_ms: Option<u32>,
+    /// Deliveries per second at most.
     rate_limit: Option<u32>,
+    /// The event type patterns it receives.
     subscriptions: Vec<String>,
     /// Consecutive failed attempts.
     failure_streak: u32,
     /// When the current run of failures began.
+    #[schema(format = DateTime)]
     failing_since: Option<String>,
     /// The circuit breaker: `closed`, `open` (deliveries wait) or `half_open` (probing).
     circuit: &'static str,
     /// How deliveries are signed: `hmac` (`v1`) or `ed25519` (`v1a`).
     key_type: &'static str,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -107,28 +130,44 @@ impl EndpointView {
 }
 
 /// An endpoint as a client writes it (`POST`, and each item of `PUT`).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = EndpointInput)]
 pub struct EndpointBody {
+    /// Its code, unique in the scope.
     code: String,
+    /// A human name; the code when absent.
     #[serde(default)]
     name: Option<String>,
+    /// Where to send (`http` or `https`); give this or `targets`.
     #[serde(default)]
     url: Option<String>,
+    /// Several destinations; give this or `url`.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<doc::Target>>)]
     targets: Option<Vec<Target>>,
+    /// With targets: `random`, `weighted_round_robin` (default) or `failover`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::Strategy>)]
     strategy: Option<String>,
+    /// A disabled endpoint gets no new deliveries.
     #[serde(default = "yes")]
+    #[schema(default = true)]
     enabled: bool,
+    /// Custom headers sent with each delivery.
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    /// Credentials sent with each delivery.
     #[serde(default)]
+    #[schema(value_type = Option<doc::OutboundAuth>)]
     auth: Option<OutboundAuth>,
+    /// Per-attempt timeout, 1 to 300000.
     #[serde(default)]
     timeout_ms: Option<u32>,
+    /// Deliveries per second at most.
     #[serde(default)]
     rate_limit: Option<u32>,
+    /// A `whsec_…` or `whsk_…` signing secret; generated when absent.
     #[serde(default)]
     secret: Option<String>,
     /// The kind of secret to generate when `secret` is absent: `hmac` (default) or
@@ -275,6 +314,14 @@ pub(super) fn not_found(scope: &Scope, code: &str) -> ApiError {
 }
 
 /// `POST /scopes/{scope}/endpoints`: 201, or 409 when the code is taken.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
+    summary = "Create an endpoint",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    request_body = EndpointBody,
+    responses(
+        (status = 201, description = "Created", body = EndpointView),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 409, description = "The code is taken")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,6 +344,12 @@ pub async fn create(
 }
 
 /// `GET /scopes/{scope}/endpoints`.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
+    summary = "List a scope's endpoints",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), Paging),
+    responses(
+        (status = 200, description = "A page of endpoints", body = doc::EndpointPage),
+        (status = 403, description = "The token may not act on this scope")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -309,6 +362,13 @@ pub async fn list(
 }
 
 /// `GET /scopes/{scope}/endpoints/{code}`.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
+    summary = "Get an endpoint",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    responses(
+        (status = 200, description = "The endpoint", body = EndpointView),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -329,30 +389,54 @@ fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// The body of `PATCH`.
-#[derive(Deserialize)]
+/// Absent fields are left as they are; `null` clears `auth`, `timeout_ms`, `rate_limit`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = EndpointPatch)]
 pub struct PatchBody {
+    /// A human name.
     #[serde(default)]
     name: Option<String>,
+    /// A new single destination (replaces targets).
     #[serde(default)]
     url: Option<String>,
+    /// New destinations (replace the url).
     #[serde(default)]
+    #[schema(value_type = Option<Vec<doc::Target>>)]
     targets: Option<Vec<Target>>,
+    /// With targets: how deliveries are spread.
     #[serde(default)]
+    #[schema(value_type = Option<doc::Strategy>)]
     strategy: Option<String>,
+    /// `false` disables, `true` re-enables.
     #[serde(default)]
     enabled: Option<bool>,
+    /// Replaces the custom headers.
     #[serde(default)]
     headers: Option<BTreeMap<String, String>>,
+    /// New credentials; `null` removes them.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<doc::OutboundAuth>)]
     auth: Option<Option<OutboundAuth>>,
+    /// Per-attempt timeout; `null` restores the default.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
     timeout_ms: Option<Option<u32>>,
+    /// Deliveries per second; `null` removes the limit.
     #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<u32>)]
     rate_limit: Option<Option<u32>>,
 }
 
 /// `PATCH /scopes/{scope}/endpoints/{code}`: `{"enabled":false}` disables.
+#[utoipa::path(patch, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
+    summary = "Change an endpoint",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed endpoint", body = EndpointView),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -416,6 +500,13 @@ pub async fn update(
 }
 
 /// `DELETE /scopes/{scope}/endpoints/{code}`: 204; its delivery history stays.
+#[utoipa::path(delete, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
+    summary = "Delete an endpoint",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    responses(
+        (status = 204, description = "Deleted; its delivery history stays"),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -434,15 +525,26 @@ pub async fn delete(
 }
 
 /// What `PUT /scopes/{scope}/endpoints` answers: what changed, and the result.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = EndpointsApplied)]
 pub struct ApplyView {
     #[serde(flatten)]
+    #[schema(value_type = doc::ApplyReport)]
     report: ApplyReport,
+    /// The scope's endpoints now.
     data: Vec<EndpointView>,
 }
 
 /// `PUT /scopes/{scope}/endpoints` with a bare array: the scope's endpoints become
 /// exactly this list.
+#[utoipa::path(put, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
+    summary = "Apply a scope's endpoints",
+    description = "The scope's endpoints become exactly this list: created, updated, deleted.",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    request_body = Vec<EndpointBody>,
+    responses(
+        (status = 200, description = "What changed, and the endpoints now", body = ApplyView),
+        (status = 403, description = "The token may not act on this scope")))]
 pub async fn apply(
     State(state): State<AppState>,
     caller: Caller,
@@ -498,14 +600,24 @@ pub async fn apply(
 }
 
 /// The body of `recover`: `since` as RFC 3339 or a duration ago (`2h`).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Recover)]
 pub struct RecoverBody {
+    /// An RFC 3339 time, or a duration ago such as `2h`.
     since: String,
 }
 
 /// `POST /scopes/{scope}/endpoints/{code}/recover`: re-queues the endpoint's failed
 /// deliveries created since a time.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints/{code}/recover", tag = "endpoints",
+    summary = "Re-queue an endpoint's failed deliveries",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    request_body = RecoverBody,
+    responses(
+        (status = 202, description = "Re-queued", body = doc::Recovered),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn recover(
     State(state): State<AppState>,
     caller: Caller,

@@ -8,7 +8,7 @@ use hookrelay_store::StoreError;
 use serde::Serialize;
 
 /// A field-level validation failure in a 422 answer.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Detail {
     /// The request field.
     pub field: String,

@@ -8,21 +8,31 @@ use hookrelay_core::event_type::{EventTypeDef, Registry, validate_code};
 use hookrelay_core::operational;
 use hookrelay_store::model::{EventTypeRecord, Page, SyncReport};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, Paging};
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 
 /// An event type as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventType)]
 pub struct EventTypeView {
+    /// The code publishers use, e.g. `order.paid`.
     code: String,
+    /// A human name.
     name: String,
+    /// What the event means.
     description: Option<String>,
+    /// A JSON Schema (draft 2020-12) that published `data` must match.
     schema: Option<serde_json::Value>,
+    /// Kept for history, no longer publishable.
     archived: bool,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -41,27 +51,40 @@ impl From<EventTypeRecord> for EventTypeView {
 }
 
 /// The body of `PUT /event-types/{code}` (the code comes from the path).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = EventTypeInput)]
 pub struct PutBody {
+    /// If given, the same as the path's.
     #[serde(default)]
     code: Option<String>,
+    /// A human name; the code when absent.
     name: Option<String>,
+    /// What the event means.
     #[serde(default)]
     description: Option<String>,
+    /// A JSON Schema (draft 2020-12) for the event's `data`.
     #[serde(default)]
     schema: Option<serde_json::Value>,
 }
 
 /// `?include_archived=true` and paging.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `true` lists archived types too.
+    #[param(value_type = Option<bool>)]
     include_archived: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: Paging,
 }
 
 /// `GET /event-types`.
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "event-types",
+    summary = "List event types",
+    params(ListQuery, Paging),
+    responses((status = 200, description = "A page of event types", body = doc::EventTypePage)))]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -76,6 +99,12 @@ pub async fn list(
 }
 
 /// `GET /event-types/{code}`.
+#[utoipa::path(get, path = "/api/v1/event-types/{code}", tag = "event-types",
+    summary = "Get an event type",
+    params(("code" = String, Path, description = "The event type's code")),
+    responses(
+        (status = 200, description = "The event type", body = EventTypeView),
+        (status = 404, description = "No such event type")))]
 pub async fn get(
     State(state): State<AppState>,
     _caller: Caller,
@@ -88,6 +117,15 @@ pub async fn get(
 }
 
 /// `PUT /event-types/{code}`: 201 when created, 200 when replaced.
+#[utoipa::path(put, path = "/api/v1/event-types/{code}", tag = "event-types",
+    summary = "Create or replace an event type (admin)",
+    params(("code" = String, Path, description = "The event type's code")),
+    request_body = PutBody,
+    responses(
+        (status = 200, description = "Replaced", body = EventTypeView),
+        (status = 201, description = "Created", body = EventTypeView),
+        (status = 403, description = "Not the admin token"),
+        (status = 409, description = "A built-in operational type")))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -121,6 +159,14 @@ pub async fn put(
 }
 
 /// `DELETE /event-types/{code}`: archives it (kept for history, no longer publishable).
+#[utoipa::path(delete, path = "/api/v1/event-types/{code}", tag = "event-types",
+    summary = "Archive an event type (admin)",
+    params(("code" = String, Path, description = "The event type's code")),
+    responses(
+        (status = 204, description = "Archived"),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such event type"),
+        (status = 409, description = "A built-in operational type")))]
 pub async fn archive(
     State(state): State<AppState>,
     caller: Caller,
@@ -150,12 +196,23 @@ fn refuse_builtin(code: &str) -> Result<(), ApiError> {
 }
 
 /// `?dry_run=true`.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SyncQuery {
+    /// `true` reports what would change and changes nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
 }
 
 /// `PUT /event-types`: the registry becomes exactly the listed types.
+#[utoipa::path(put, path = "/api/v1/event-types", tag = "event-types",
+    summary = "Sync the whole registry (admin)",
+    description = "Listed types are created or updated, unlisted ones archived; the operational types are left as they are.",
+    params(SyncQuery),
+    request_body = doc::Registry,
+    responses(
+        (status = 200, description = "What changed", body = doc::SyncReport),
+        (status = 403, description = "Not the admin token")))]
 pub async fn sync(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,6 +14,7 @@ use serde_json::value::RawValue;
 
 use super::error::{ApiError, Detail};
 use super::extract::{ApiQuery, Paging, parse_json, read_body};
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::registry_cache::TypeState;
@@ -22,24 +23,39 @@ use crate::registry_cache::TypeState;
 const MAX_IDEMPOTENCY_KEY: usize = 256;
 
 /// The body of `POST /events`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PublishInput)]
 pub struct PublishBody {
+    /// A registered, non-archived event type code.
     #[serde(rename = "type")]
     event_type: String,
+    /// The scopes to deliver to (endpoints of these scopes that subscribe).
     #[serde(default)]
     scopes: Vec<String>,
     /// One scope, for convenience; merged into `scopes`.
     #[serde(default)]
     scope: Option<String>,
+    /// The payload; must match the type's schema. `{}` when absent.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     data: Option<Box<RawValue>>,
+    /// The same key again returns the same event and queues nothing (or use the
+    /// `Idempotency-Key` header).
     #[serde(default)]
     idempotency_key: Option<String>,
 }
 
 /// `POST /events`: 202 `{"id","deliveries"}` once the event and its deliveries are on
 /// disk; 200 with `"duplicate":true` for a used idempotency key.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    summary = "Publish an event",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Instead of `idempotency_key` in the body")),
+    request_body = PublishBody,
+    responses(
+        (status = 200, description = "A repeated idempotency key: the original event, nothing queued", body = doc::Published),
+        (status = 202, description = "Stored and queued", body = doc::Published),
+        (status = 403, description = "The token may not publish to a scope")))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,14 +179,23 @@ pub async fn publish(
 }
 
 /// An event as the log shows it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Event)]
 pub struct EventView {
+    /// `evt_…`.
     id: String,
+    /// The event type's code.
     #[serde(rename = "type")]
     event_type: String,
+    /// The scopes it was published to.
     scopes: Vec<String>,
+    /// The payload as published.
+    #[schema(value_type = Object)]
     data: Box<RawValue>,
+    /// The idempotency key it was published with.
     idempotency_key: Option<String>,
+    /// When it was published.
+    #[schema(format = DateTime)]
     timestamp: String,
 }
 
@@ -190,14 +215,22 @@ impl From<EventRecord> for EventView {
 }
 
 /// Filters of `GET /events`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only events published to this scope.
     scope: Option<String>,
+    /// Only events of this type.
     #[serde(rename = "type")]
     event_type: Option<String>,
+    /// Published at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     since: Option<String>,
+    /// Published before this RFC 3339 time.
+    #[param(format = DateTime)]
     until: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: Paging,
 }
 
@@ -210,6 +243,10 @@ fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> 
 }
 
 /// `GET /events`: newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    summary = "List events, newest first",
+    params(ListQuery, Paging),
+    responses((status = 200, description = "A page of events", body = doc::EventPage)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -230,6 +267,12 @@ pub async fn list(
 }
 
 /// `GET /events/{id}`.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    summary = "Get an event",
+    params(("id" = String, Path, description = "The event's id")),
+    responses(
+        (status = 200, description = "The event", body = EventView),
+        (status = 404, description = "No such event (or not in the token's scopes)")))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,

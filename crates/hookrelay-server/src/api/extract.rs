@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use hookrelay_store::model::PageRequest;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use super::error::ApiError;
 use crate::app::AppState;
@@ -75,9 +76,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
 
 /// `?limit=&cursor=`. Values stay text until [`Paging::page`], because query structs
 /// that embed this one with `#[serde(flatten)]` only see strings.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
     /// 1 to 1000; 50 when absent.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// The previous page's `next_cursor`.
     pub cursor: Option<String>,

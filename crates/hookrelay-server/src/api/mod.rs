@@ -1,9 +1,10 @@
-//! The HTTP API: `/api/v1/…`, `/health`, `/metrics` (served by [`crate::metrics`]).
+//! The HTTP API: `/api/v1/…`, `/health`, `/metrics` (served by [`crate::metrics`]),
+//! `/openapi.json` and `/docs`.
 //!
 //! # Layout
 //! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
 //! validates `url`/`targets`), [`secrets`] (signing secret and rotation), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
-//! [`health`], [`sources`] (the inbound gateway's configuration and request log; the
+//! [`health`], [`openapi`] (the document and its page), [`sources`] (the inbound gateway's configuration and request log; the
 //! gateway itself is [`crate::inbound`]). Policy lives in [`extract`] (JSON bodies, paging) and
 //! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
 
@@ -15,6 +16,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod openapi;
 pub mod secrets;
 pub mod sources;
 pub mod subscriptions;
@@ -94,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", v1)
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::scrape::metrics))
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::page::docs))
         .route(
             "/in/{name}",
             axum::routing::post(crate::inbound::gateway::receive),

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::endpoints::{not_found, scope_for};
 use super::error::ApiError;
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 
@@ -28,6 +29,13 @@ fn secret_json(secret: &str) -> Value {
 }
 
 /// `GET /scopes/{scope}/endpoints/{code}/secret`.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints/{code}/secret", tag = "endpoints",
+    summary = "Get an endpoint's signing secret",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    responses(
+        (status = 200, description = "The secret", body = doc::Secret),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn secret(
     State(state): State<AppState>,
     caller: Caller,
@@ -41,14 +49,17 @@ pub async fn secret(
 
 /// The body of `secret/rotate`: both fields optional (`{}` generates a secret and keeps
 /// the old one signing for 24 h).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Rotate)]
 pub struct RotateBody {
+    /// The new `whsec_…` or `whsk_…` secret; generated when absent.
     #[serde(default)]
     secret: Option<String>,
     /// Generate this kind (`hmac`, `ed25519`) instead of the current one.
     #[serde(default)]
     key_type: Option<String>,
+    /// How long the old secret keeps signing too (default 24 h, at most 30 days).
     #[serde(default)]
     grace_period_s: Option<u64>,
 }
@@ -60,6 +71,14 @@ const MAX_GRACE_S: u64 = 30 * 24 * 3600;
 
 /// `POST /scopes/{scope}/endpoints/{code}/secret/rotate`: a new signing secret; the old
 /// one keeps signing (a second signature entry) until the grace period ends.
+#[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints/{code}/secret/rotate", tag = "endpoints",
+    summary = "Rotate an endpoint's signing secret",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    request_body(content = Option<RotateBody>, description = "`{}` or no body generates a secret of the current kind"),
+    responses(
+        (status = 200, description = "The new secret", body = doc::RotatedSecret),
+        (status = 403, description = "The token may not act on this scope"),
+        (status = 404, description = "No such endpoint")))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,

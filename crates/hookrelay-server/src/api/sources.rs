@@ -20,19 +20,26 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, Detail};
 use super::extract::{ApiJson, ApiQuery, Paging};
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::inbound::REDACTED;
 
 /// A source as the API shows it: every secret redacted.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Source)]
 pub struct SourceView {
+    /// Its name.
     name: String,
+    /// Its settings, secrets redacted.
     #[serde(flatten)]
+    #[schema(value_type = doc::SourceSpec)]
     spec: Value,
     /// Where requests are received.
     url_path: String,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -92,6 +99,14 @@ fn forward_endpoints_scope(name: &str) -> Result<Scope, ApiError> {
 }
 
 /// `PUT /sources/{name}`: 201 created, 200 replaced.
+#[utoipa::path(put, path = "/api/v1/sources/{name}", tag = "sources",
+    summary = "Create or replace an inbound source (admin)",
+    params(("name" = String, Path, description = "The source's name")),
+    request_body = doc::SourceSpec,
+    responses(
+        (status = 200, description = "Replaced", body = SourceView),
+        (status = 201, description = "Created", body = SourceView),
+        (status = 403, description = "Not the admin token")))]
 pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,6 +177,12 @@ async fn forget_forward_endpoints(state: &AppState, scope: &Scope) -> Result<(),
 }
 
 /// `GET /sources`.
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
+    summary = "List inbound sources (admin)",
+    params(Paging),
+    responses(
+        (status = 200, description = "A page of sources", body = doc::SourcePage),
+        (status = 403, description = "Not the admin token")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -181,6 +202,13 @@ async fn find(state: &AppState, name: &str) -> Result<SourceRecord, ApiError> {
 }
 
 /// `GET /sources/{name}`.
+#[utoipa::path(get, path = "/api/v1/sources/{name}", tag = "sources",
+    summary = "Get an inbound source (admin)",
+    params(("name" = String, Path, description = "The source's name")),
+    responses(
+        (status = 200, description = "The source, secrets redacted", body = SourceView),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such source")))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -191,6 +219,13 @@ pub async fn get(
 }
 
 /// `DELETE /sources/{name}`: 204; its request log and forward history stay.
+#[utoipa::path(delete, path = "/api/v1/sources/{name}", tag = "sources",
+    summary = "Delete an inbound source (admin)",
+    params(("name" = String, Path, description = "The source's name")),
+    responses(
+        (status = 204, description = "Deleted; its request log and forward history stay"),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such source")))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -207,20 +242,36 @@ pub async fn delete(
 }
 
 /// A logged request.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = InboundRequest)]
 pub struct RequestView {
+    /// Its id.
     id: String,
+    /// When it arrived.
+    #[schema(format = DateTime)]
     received_at: String,
+    #[schema(value_type = doc::InboundStatus)]
     status: InboundStatus,
+    /// Why it was rejected.
     reason: Option<String>,
+    /// The caller's address.
     client_ip: Option<String>,
+    /// Its deduplication key.
     dedupe_key: Option<String>,
+    /// Bytes received.
     body_size: usize,
+    /// The scheme that verified it.
     verified: Option<String>,
+    /// The event it was published as.
     event_id: Option<String>,
+    /// Where it was forwarded.
+    #[schema(value_type = Vec<doc::ForwardRecord>)]
     forwards: Vec<ForwardRecord>,
+    /// Its headers, credentials redacted (`GET …/requests/{id}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     headers: Option<serde_json::Map<String, Value>>,
+    /// Its body (`GET …/requests/{id}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     body: Option<String>,
     /// Set when the body is not UTF-8: `body` is then base64.
@@ -265,14 +316,25 @@ impl From<InboundRecord> for RequestView {
 }
 
 /// Filters of the request log.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestQuery {
+    /// `accepted`, `rejected` or `duplicate`.
+    #[param(value_type = Option<doc::InboundStatus>)]
     status: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     paging: Paging,
 }
 
 /// `GET /sources/{name}/requests`: newest first; `?status=accepted|rejected|duplicate`.
+#[utoipa::path(get, path = "/api/v1/sources/{name}/requests", tag = "sources",
+    summary = "A source's request log, newest first (admin)",
+    params(("name" = String, Path, description = "The source's name"), RequestQuery, Paging),
+    responses(
+        (status = 200, description = "A page of logged requests", body = doc::RequestPage),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such source")))]
 pub async fn requests(
     State(state): State<AppState>,
     caller: Caller,
@@ -295,6 +357,13 @@ pub async fn requests(
 }
 
 /// `GET /sources/{name}/requests/{id}`: with headers (credentials redacted) and body.
+#[utoipa::path(get, path = "/api/v1/sources/{name}/requests/{id}", tag = "sources",
+    summary = "A logged request with its headers and body (admin)",
+    params(("name" = String, Path, description = "The source's name"), ("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request", body = RequestView),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such request")))]
 pub async fn request(
     State(state): State<AppState>,
     caller: Caller,

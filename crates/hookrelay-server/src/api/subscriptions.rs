@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use super::error::{ApiError, Detail};
 use super::extract::ApiJson;
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
 
@@ -34,6 +35,12 @@ fn to_map(records: Vec<SubscriptionRecord>) -> BTreeMap<String, SubscriptionSpec
 }
 
 /// `GET`: the same map `PUT` takes.
+#[utoipa::path(get, path = "/api/v1/scopes/{scope}/subscriptions", tag = "subscriptions",
+    summary = "Get a scope's subscriptions",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    responses(
+        (status = 200, description = "Patterns keyed by endpoint code", body = doc::Subscriptions),
+        (status = 403, description = "The token may not act on this scope")))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -47,14 +54,26 @@ pub async fn get(
 }
 
 /// What `PUT` answers: what changed, and the subscriptions now in force.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SubscriptionsApplied)]
 pub struct ApplyView {
     #[serde(flatten)]
+    #[schema(value_type = doc::ApplyReport)]
     report: ApplyReport,
+    /// The subscriptions now in force.
+    #[schema(value_type = doc::Subscriptions)]
     data: BTreeMap<String, SubscriptionSpec>,
 }
 
 /// `PUT`: the scope's subscriptions become exactly this map.
+#[utoipa::path(put, path = "/api/v1/scopes/{scope}/subscriptions", tag = "subscriptions",
+    summary = "Apply a scope's subscriptions",
+    description = "`{\"webhook1\":[\"*\"],\"webhook2\":{\"events\":[\"order.*\"],\"filter\":{}}}`; an endpoint left out loses its subscription.",
+    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    request_body = doc::Subscriptions,
+    responses(
+        (status = 200, description = "What changed, and the subscriptions now", body = ApplyView),
+        (status = 403, description = "The token may not act on this scope")))]
 pub async fn apply(
     State(state): State<AppState>,
     caller: Caller,

@@ -10,19 +10,29 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::ApiJson;
+use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::{Caller, generate_token, hash_token};
 
 /// The body: the scopes the token may act on.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = TokenInput)]
 pub struct CreateBody {
+    /// At least one scope, e.g. `biz:biz1`.
     scopes: Vec<String>,
+    /// A label; `scoped` when absent.
     #[serde(default)]
     name: Option<String>,
 }
 
 /// Mints a scoped token (admin only). Its value is shown once; only its hash is kept.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens",
+    summary = "Mint a scoped token (admin)",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "The token, shown this once", body = doc::TokenCreated),
+        (status = 403, description = "Not the admin token")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -56,6 +66,11 @@ pub async fn create(
 }
 
 /// `GET /tokens` (admin only): live tokens, without their values.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    summary = "List tokens (admin)",
+    responses(
+        (status = 200, description = "Live tokens, without their values", body = doc::TokenPage),
+        (status = 403, description = "Not the admin token")))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require_admin()?;
     let tokens = state.store().list_tokens().await?;
@@ -75,6 +90,13 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// `DELETE /tokens/{id}` (admin only): the token stops working at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    summary = "Revoke a token (admin)",
+    params(("id" = String, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Not the admin token"),
+        (status = 404, description = "No such token")))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,

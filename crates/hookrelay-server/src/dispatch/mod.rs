@@ -302,8 +302,11 @@ impl Dispatcher {
     /// so a claimed row can be given back.
     async fn run_job(&self, job: DeliveryJob, lease_until: Option<i64>) -> bool {
         let Some(_flight) = InFlight::enter(&self.inner, &job.delivery_id) else {
-            // Already being attempted here; that attempt records the outcome.
-            return true;
+            // Already in a task here: for a fed or loaded job that task records the
+            // outcome. A claimed row is newer than that task's attempt (re-queued by a
+            // manual retry while the task was still reporting), so it is given back and
+            // claimed again once the task is done.
+            return lease_until.is_none();
         };
         let endpoint = match &job.endpoint {
             Some(e) if e.enabled => Arc::clone(e),

@@ -68,6 +68,20 @@ impl Received<'_> {
 }
 
 /// The handler.
+#[utoipa::path(post, path = "/in/{name}", tag = "inbound",
+    summary = "Receive a provider's webhook",
+    description = "Verified with the source's scheme, deduplicated, logged, then forwarded byte for byte and/or published. A source may configure a fixed answer instead of 202.",
+    params(("name" = String, Path, description = "The source's name")),
+    request_body(description = "The provider's request, as sent", content(("application/json"), ("application/x-www-form-urlencoded"), ("application/octet-stream"))),
+    responses(
+        (status = 200, description = "A duplicate (not forwarded again), or a Slack URL challenge", body = crate::api::openapi::doc::InboundDuplicate),
+        (status = 202, description = "Accepted", body = crate::api::openapi::doc::InboundAccepted),
+        (status = 401, description = "A wrong, missing, stale or replayed signature"),
+        (status = 403, description = "The caller is not in the source's allowed_ips"),
+        (status = 404, description = "No such source, or it is disabled"),
+        (status = 408, description = "The body arrived too slowly"),
+        (status = 413, description = "The body is over the source's max_body_bytes"),
+        (status = 422, description = "The event it would publish is refused")))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,

@@ -14,6 +14,7 @@ mod filters;
 mod inbound;
 mod isolation;
 mod metrics;
+mod openapi;
 mod outage;
 mod retries;
 mod rotation;
