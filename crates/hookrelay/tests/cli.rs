@@ -327,7 +327,7 @@ fn endpoints_subscriptions_send_wait_deliveries_retry_and_recover() {
     ]));
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("1 failed deliveries of biz:biz1/broken re-queued"),
+        out.contains("1 failed delivery of biz:biz1/broken re-queued"),
         "{out}"
     );
     assert!(out.contains("0 succeeded, 1 failed again"), "{out}");
@@ -620,6 +620,10 @@ fn a_missing_token_is_exit_2_with_the_way_to_set_one() {
         err.contains("no API token: pass --token, set HOOKRELAY_TOKEN, or run hookrelay login"),
         "{err}"
     );
+    // A bad flag value is refused before anything is sent, with the same code.
+    let (code, _, err) = run(hookrelay(dir.path(), None).args(["deliveries", "--status", "lost"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("pending"), "{err}");
 }
 
 #[test]

@@ -186,9 +186,15 @@ impl Api {
 
 /// A connection that failed before any answer: say which server, and the likely cause.
 fn unreachable(base: &Url, e: &reqwest::Error) -> anyhow::Error {
-    let cause = std::error::Error::source(e)
-        .map(|s| format!(": {s}"))
-        .unwrap_or_default();
+    // The innermost cause says what happened ("Connection refused"); the outer layers
+    // only say which library noticed.
+    let mut source = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(s) = source {
+        innermost = Some(s);
+        source = s.source();
+    }
+    let cause = innermost.map(|s| format!(": {s}")).unwrap_or_default();
     if e.is_timeout() {
         anyhow::anyhow!("the server at {base} did not answer in time{cause}")
     } else {

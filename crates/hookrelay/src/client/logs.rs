@@ -37,8 +37,8 @@ pub struct EventsArgs {
 pub struct DeliveriesArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// pending, succeeded or failed.
-    #[arg(long)]
+    /// Only deliveries in this state.
+    #[arg(long, value_parser = ["pending", "succeeded", "failed"])]
     pub status: Option<String>,
     /// Only deliveries to endpoints with this code.
     #[arg(long)]

@@ -79,6 +79,11 @@ pub fn report(answer: &Value, changes: &[&str]) {
     }
 }
 
+/// `1 delivery`, `2 deliveries`: `n` and the noun, singular or plural.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A text cell of a JSON field: strings as they are, `null` as `-`, the rest as JSON.
 pub fn cell(value: &Value) -> String {
     match value {
@@ -164,6 +169,8 @@ mod tests {
         t.row(vec!["dlv_22".into(), "ok".into()]);
         assert_eq!(t.render(), "ID      STATUS\ndlv_1   failed\ndlv_22  ok\n");
         assert_eq!(cell(&Value::Null), "-");
+        assert_eq!(count(1, "attempt", "attempts"), "1 attempt");
+        assert_eq!(count(2, "attempt", "attempts"), "2 attempts");
         assert_eq!(cell(&serde_json::json!(["a", "b"])), "a,b");
     }
 }

@@ -99,8 +99,8 @@ pub async fn recover(args: RecoverArgs) -> anyhow::Result<()> {
         .filter_map(|v| v.as_str().map(str::to_owned))
         .collect();
     println!(
-        "{} failed deliveries of {}/{} re-queued",
-        ids.len(),
+        "{} of {}/{} re-queued",
+        output::count(ids.len() as u64, "failed delivery", "failed deliveries"),
         args.scope,
         args.endpoint
     );

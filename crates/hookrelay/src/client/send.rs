@@ -77,7 +77,10 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
         } else {
             ""
         };
-        eprintln!("{count} deliveries queued{duplicate}");
+        eprintln!(
+            "{} queued{duplicate}",
+            output::count(count, "delivery", "deliveries")
+        );
     }
     if !args.wait {
         return Ok(());
@@ -89,7 +92,11 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
         .filter(|d| d["status"] == "failed")
         .count();
     if failed > 0 {
-        return Err(Reported(format!("{failed} deliveries failed")).into());
+        return Err(Reported(format!(
+            "{} failed",
+            output::count(failed as u64, "delivery", "deliveries")
+        ))
+        .into());
     }
     Ok(())
 }
@@ -154,11 +161,15 @@ async fn print_outcomes(api: &Api, deliveries: &[Value], json: bool) -> anyhow::
             _ => "no attempt".to_owned(),
         };
         println!(
-            "{id}  {}/{}  {}  {} attempts, last: {answered}",
+            "{id}  {}/{}  {}  {}, last: {answered}",
             output::cell(&d["scope"]),
             output::cell(&d["endpoint"]),
             output::status(d["status"].as_str().unwrap_or("?")),
-            output::cell(&full["attempt_count"]),
+            output::count(
+                full["attempt_count"].as_u64().unwrap_or(0),
+                "attempt",
+                "attempts"
+            ),
         );
     }
     Ok(())
