@@ -381,4 +381,54 @@ mod tests {
             stale.detail
         );
     }
+
+    fn args(scheme: Scheme) -> VerifyArgs {
+        VerifyArgs {
+            secrets: vec!["provider-secret".to_owned()],
+            headers: Vec::new(),
+            scheme,
+            tolerance: 300,
+            body: None,
+        }
+    }
+
+    #[test]
+    fn provider_schemes_name_the_failing_part() {
+        let body = br#"{"id":"evt_1"}"#;
+        let now = 1_700_000_000;
+        let outcome = |scheme, line: String, body: &[u8]| {
+            let headers = Headers::parse(&[line]).unwrap();
+            check(&args(scheme), &headers, body, now)
+                .unwrap()
+                .map_err(|f| (f.kind, f.detail))
+        };
+
+        let stripe = providers::stripe::sign(b"provider-secret", now - 7200, body);
+        let (kind, detail) =
+            outcome(Scheme::Stripe, format!("Stripe-Signature: {stripe}"), body).unwrap_err();
+        assert_eq!(kind, Kind::StaleTimestamp);
+        assert!(detail.contains("2h (7200 s) in the past"), "{detail}");
+        let stripe = providers::stripe::sign(b"provider-secret", now, body);
+        assert!(outcome(Scheme::Stripe, format!("stripe-signature: {stripe}"), body).is_ok());
+
+        let slack = providers::slack::sign(b"provider-secret", now, body);
+        let (kind, detail) =
+            outcome(Scheme::Slack, format!("X-Slack-Signature: {slack}"), body).unwrap_err();
+        assert_eq!(kind, Kind::MissingHeader);
+        assert!(detail.contains("X-Slack-Request-Timestamp"), "{detail}");
+
+        let shopify = providers::shopify::sign(b"provider-secret", body);
+        let (kind, _) = outcome(
+            Scheme::Shopify,
+            format!("X-Shopify-Hmac-Sha256: {shopify}"),
+            b"{}",
+        )
+        .unwrap_err();
+        assert_eq!(kind, Kind::NoMatch);
+
+        // GitHub Enterprise servers that send only the legacy SHA-1 header still verify.
+        let sha1 = providers::github::sign_sha1(b"provider-secret", body);
+        assert!(outcome(Scheme::Github, format!("X-Hub-Signature: {sha1}"), body).is_ok());
+        assert!(Headers::parse(&["no colon".to_owned()]).is_err());
+    }
 }
