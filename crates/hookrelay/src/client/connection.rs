@@ -182,6 +182,30 @@ impl Api {
     pub async fn get(&self, segments: &[&str], query: &[(&str, String)]) -> anyhow::Result<Value> {
         self.call(Method::GET, segments, query, None).await
     }
+
+    /// Every item of a list (`{"data":[…],"next_cursor":…}`), following the cursors.
+    pub async fn list_all(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> anyhow::Result<Vec<Value>> {
+        let mut items = Vec::new();
+        let mut query = query.to_vec();
+        query.push(("limit", "1000".to_owned()));
+        loop {
+            let mut page = self.get(segments, &query).await?;
+            if let Value::Array(data) = page["data"].take() {
+                items.extend(data);
+            }
+            match page["next_cursor"].as_str() {
+                Some(cursor) => {
+                    query.retain(|(name, _)| *name != "cursor");
+                    query.push(("cursor", cursor.to_owned()));
+                }
+                None => return Ok(items),
+            }
+        }
+    }
 }
 
 /// A connection that failed before any answer: say which server, and the likely cause.

@@ -108,18 +108,15 @@ async fn apply(api: &Api, args: ApplyArgs) -> anyhow::Result<()> {
 }
 
 async fn list(api: &Api, args: ScopeArgs) -> anyhow::Result<()> {
-    let answer = api
-        .get(
-            &["scopes", &args.scope, "endpoints"],
-            &[("limit", "1000".to_owned())],
-        )
+    let endpoints = api
+        .list_all(&["scopes", &args.scope, "endpoints"], &[])
         .await?;
     if args.json {
-        output::json(&answer["data"]);
+        output::json(&Value::Array(endpoints));
         return Ok(());
     }
     let mut table = Table::new(&["code", "url", "enabled", "circuit", "subscriptions"]);
-    for e in answer["data"].as_array().into_iter().flatten() {
+    for e in &endpoints {
         let enabled = match (&e["enabled"], &e["disabled_reason"]) {
             (Value::Bool(true), _) => "yes".to_owned(),
             (_, Value::String(reason)) => format!("no ({reason})"),

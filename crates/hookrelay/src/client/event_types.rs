@@ -97,17 +97,18 @@ async fn sync(api: &Api, args: SyncArgs) -> anyhow::Result<()> {
 }
 
 async fn list(api: &Api, args: ListArgs) -> anyhow::Result<()> {
-    let query = vec![
-        ("include_archived", args.archived.to_string()),
-        ("limit", "1000".to_owned()),
-    ];
-    let answer = api.get(&["event-types"], &query).await?;
+    let types = api
+        .list_all(
+            &["event-types"],
+            &[("include_archived", args.archived.to_string())],
+        )
+        .await?;
     if args.json {
-        output::json(&answer["data"]);
+        output::json(&serde_json::Value::Array(types));
         return Ok(());
     }
     let mut table = Table::new(&["code", "name", "archived", "schema"]);
-    for t in answer["data"].as_array().into_iter().flatten() {
+    for t in &types {
         table.row(vec![
             output::cell(&t["code"]),
             output::cell(&t["name"]),

@@ -106,14 +106,13 @@ async fn wait(api: &Api, event: &str, timeout: Duration) -> anyhow::Result<Vec<V
     let deadline = Instant::now() + timeout;
     let spinner = output::spinner("waiting for the deliveries");
     let result = loop {
-        let page = api
-            .get(
-                &["deliveries"],
-                &[("event", event.to_owned()), ("limit", "1000".to_owned())],
-            )
-            .await;
-        let deliveries = match page {
-            Ok(page) => page["data"].as_array().cloned().unwrap_or_default(),
+        // Every page: an event published to many scopes can have more than one page of
+        // deliveries.
+        let deliveries = match api
+            .list_all(&["deliveries"], &[("event", event.to_owned())])
+            .await
+        {
+            Ok(deliveries) => deliveries,
             Err(e) => break Err(e),
         };
         let pending = deliveries
