@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 /// What the file holds.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserConfig {
     /// The server's base URL, e.g. `http://127.0.0.1:8080`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -16,6 +16,16 @@ pub struct UserConfig {
     /// The API token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// Shows whether a token is set, never the token.
+impl std::fmt::Debug for UserConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserConfig")
+            .field("server", &self.server)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Where the file is, or `None` when neither `XDG_CONFIG_HOME` nor `HOME` is set.

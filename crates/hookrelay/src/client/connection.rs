@@ -22,8 +22,9 @@ pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 pub const NO_TOKEN: &str =
     "no API token: pass --token, set HOOKRELAY_TOKEN, or run hookrelay login";
 
-/// `--server` and `--token`, accepted before or after the subcommand.
-#[derive(Args, Debug, Clone, Default)]
+/// `--server` and `--token`, accepted before or after the subcommand. No `Debug`: it
+/// holds the token.
+#[derive(Args, Clone, Default)]
 pub struct ConnectionArgs {
     /// The server's base URL [default: HOOKRELAY_URL, else the login config, else
     /// http://127.0.0.1:8080].
