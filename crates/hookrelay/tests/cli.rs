@@ -363,6 +363,61 @@ fn endpoints_subscriptions_send_wait_deliveries_retry_and_recover() {
 }
 
 #[test]
+fn send_reads_data_from_a_file_and_an_idempotency_key_publishes_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = server(dir.path());
+    let (good, hits) = receiver(204);
+    let (bad, _) = receiver(500);
+    set_up_shop(dir.path(), &p, &good, &bad, &Secret::generate());
+    let data = write(
+        dir.path(),
+        "data.json",
+        r#"{"amount": 7, "currency": "EUR"}"#,
+    );
+    let send = || {
+        run(hookrelay(dir.path(), Some(&p)).args([
+            "send",
+            "order.paid",
+            "--scope",
+            "biz:biz1",
+            "--data",
+            &format!("@{data}"),
+            "--idempotency-key",
+            "order-7",
+            "--wait",
+        ]))
+    };
+    let (code, first, err) = send();
+    assert_eq!(code, 0, "{first}{err}");
+    assert!(err.contains("1 delivery queued"), "{err}");
+    let (code, again, err) = send();
+    assert_eq!(code, 0, "{again}{err}");
+    assert!(err.contains("duplicate"), "{err}");
+    assert_eq!(first.lines().next(), again.lines().next(), "the same event");
+    assert_eq!(hits.lock().unwrap().len(), 1, "delivered once");
+    let body = json(std::str::from_utf8(&hits.lock().unwrap()[0].1).unwrap());
+    assert_eq!(body["data"]["currency"], "EUR");
+
+    // --since takes a duration as well as a time.
+    let recent = json(&stdout(
+        hookrelay(dir.path(), Some(&p)).args(["events", "--since", "1h", "--json"]),
+    ));
+    assert_eq!(recent.as_array().unwrap().len(), 1);
+
+    // Data that is not JSON is refused before anything is sent.
+    let (code, _, err) = run(hookrelay(dir.path(), Some(&p)).args([
+        "send",
+        "order.paid",
+        "--scope",
+        "biz:biz1",
+        "--data",
+        "{amount",
+    ]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--data is not valid JSON"), "{err}");
+}
+
+#[test]
 fn tokens_create_mints_a_token_limited_to_its_scopes() {
     let dir = tempfile::tempdir().unwrap();
     let p = server(dir.path());

@@ -21,8 +21,8 @@ pub struct EventsArgs {
     /// Only events of this type.
     #[arg(long = "type", value_name = "TYPE")]
     pub event_type: Option<String>,
-    /// Only events since this RFC 3339 time.
-    #[arg(long, value_name = "TIME")]
+    /// Only events since this time: RFC 3339, or a duration ago (2h, 30m).
+    #[arg(long, value_name = "WHEN", value_parser = since)]
     pub since: Option<String>,
     /// How many, newest first (1 to 1000).
     #[arg(long, default_value_t = 50)]
@@ -74,6 +74,19 @@ pub struct TailArgs {
     /// Print one JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--since`: an RFC 3339 time as it is, or a duration ago turned into one (the API
+/// takes only times).
+fn since(text: &str) -> Result<String, String> {
+    use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
+    if parse_rfc3339(text).is_some() {
+        return Ok(text.to_owned());
+    }
+    let ago = humantime::parse_duration(text)
+        .map_err(|_| "use an RFC 3339 time or a duration such as 2h".to_owned())?;
+    let ago_ms = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
+    Ok(to_rfc3339(now_ms().saturating_sub(ago_ms)))
 }
 
 fn push(query: &mut Vec<(&'static str, String)>, name: &'static str, value: &Option<String>) {
