@@ -5,19 +5,26 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
+use crate::client::{
+    endpoints, event_types, login, logs, openapi, resend, send, subscriptions, tokens,
+};
+
 /// Hookrelay: send and receive webhooks, signed, retried, never lost.
+///
+/// The client commands (login, event-types, endpoints, subscriptions, send, events,
+/// deliveries, tail, retry, recover, tokens, openapi) talk to a running server: --server
+/// or HOOKRELAY_URL (default http://127.0.0.1:8080), --token or HOOKRELAY_TOKEN, else
+/// what `hookrelay login` saved.
+///
+/// Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error.
 #[derive(Parser)]
-#[command(name = "hookrelay", version, about, propagate_version = true)]
+#[command(name = "hookrelay", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once at start-up; boxing would buy nothing"
-)]
 pub enum Command {
     /// Run the API and the dispatcher.
     ///
@@ -29,7 +36,7 @@ pub enum Command {
     Bench(BenchArgs),
     /// A local receiver for development: prints each webhook and checks its signature.
     ///
-    /// Example: hookrelay listen --port 9000 --secret whsec_...
+    /// Example: hookrelay listen --port 9000 --secret whsec_... --forward-to http://127.0.0.1:3000/webhooks
     Listen(ListenArgs),
     /// Re-encrypt every stored secret under a new master key (stop the server first).
     ///
@@ -43,6 +50,71 @@ pub enum Command {
     ///
     /// Example: hookrelay migrate --database-url postgres://hookrelay@db/hookrelay
     Migrate(MigrateArgs),
+    /// Save the server URL and token for the other commands (mode 0600, in
+    /// $XDG_CONFIG_HOME/hookrelay/config.toml or ~/.config/hookrelay/config.toml).
+    ///
+    /// Example: hookrelay login --server http://127.0.0.1:8080 --token hr_...
+    Login(login::LoginArgs),
+    /// The event type registry: sync it from a YAML file, list it.
+    ///
+    /// Example: hookrelay event-types sync webhook_events.yaml
+    EventTypes(event_types::EventTypesArgs),
+    /// A scope's endpoints: apply a YAML list, list them, show a signing secret.
+    ///
+    /// Example: hookrelay endpoints apply biz:biz1 endpoints.yaml
+    Endpoints(endpoints::EndpointsArgs),
+    /// A scope's subscriptions: apply a YAML map of endpoint to event patterns, show them.
+    ///
+    /// Example: hookrelay subscriptions apply biz:biz1 subscriptions.yaml
+    Subscriptions(subscriptions::SubscriptionsArgs),
+    /// Publish an event and print its id; --wait follows its deliveries to the end.
+    ///
+    /// Example: hookrelay send order.paid --scope biz:biz1 --data '{"amount":42}' --wait
+    Send(send::SendArgs),
+    /// The event log, newest first.
+    ///
+    /// Example: hookrelay events --scope biz:biz1 --type order.paid
+    Events(logs::EventsArgs),
+    /// The delivery log, newest first.
+    ///
+    /// Example: hookrelay deliveries --status failed --json
+    Deliveries(logs::DeliveriesArgs),
+    /// Follow the delivery log live: new deliveries and status changes (Ctrl-C stops).
+    ///
+    /// Example: hookrelay tail --scope biz:biz1
+    Tail(logs::TailArgs),
+    /// Send one delivery again, now.
+    ///
+    /// Example: hookrelay retry dlv_...
+    Retry(resend::RetryArgs),
+    /// Re-queue an endpoint's failed deliveries since a time.
+    ///
+    /// Example: hookrelay recover biz:biz1 webhook1 --since 2h --wait
+    Recover(resend::RecoverArgs),
+    /// API tokens limited to some scopes.
+    ///
+    /// Example: hookrelay tokens create --scope tenant-42 --name ci
+    Tokens(tokens::TokensArgs),
+    /// Print the server's OpenAPI document.
+    ///
+    /// Example: hookrelay openapi > openapi.json
+    Openapi(openapi::OpenapiArgs),
+    /// Check a captured webhook's signature and say which part failed (exit 0 valid, 1 not).
+    ///
+    /// Example: hookrelay verify --secret whsec_... -H 'webhook-id: evt_...' -H 'webhook-timestamp: 1795000000' -H 'webhook-signature: v1,...' < body.json
+    Verify(crate::verify::VerifyArgs),
+    /// Print a shell completion script.
+    ///
+    /// Example: hookrelay completions bash > ~/.local/share/bash-completion/completions/hookrelay
+    Completions(CompletionsArgs),
+}
+
+/// Flags of `completions`.
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Flags of `migrate`.
@@ -85,9 +157,13 @@ pub struct ListenArgs {
     /// endpoint; each webhook's signature is checked against it.
     #[arg(long, value_name = "WHSEC")]
     pub secret: Option<String>,
-    /// The status to answer with.
-    #[arg(long, default_value_t = 204)]
-    pub status: u16,
+    /// The status to answer with [default: 204, or with --forward-to the application's].
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Forward each webhook (method, headers, body) to this URL, e.g. your application's
+    /// handler, and print its answer.
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
 }
 
 /// Flags of `serve`; each also comes from `hookrelay.toml` or `HOOKRELAY_<NAME>`.
