@@ -41,6 +41,21 @@ pub(crate) enum Outcome {
     Inbound(InboundOutcome),
 }
 
+/// The publishes and the attempt results of a batch, in order: each backend writes
+/// those with a few multi-row statements, and the other commands one by one.
+pub(crate) fn split(batch: &[Command]) -> (Vec<&NewEvent>, Vec<&AttemptResult>) {
+    let mut events = Vec::new();
+    let mut attempts = Vec::new();
+    for cmd in batch {
+        match cmd {
+            Command::Publish(e, _) => events.push(e),
+            Command::Attempt(r, _) => attempts.push(r),
+            Command::GiveUp(..) | Command::Inbound(..) => {}
+        }
+    }
+    (events, attempts)
+}
+
 /// How a backend writes a batch.
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Runs every command of `batch` in one transaction and commits it; one outcome per

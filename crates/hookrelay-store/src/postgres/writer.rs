@@ -9,7 +9,6 @@ use sqlx::PgPool;
 use super::{attempts, errors, inbound, listen, publish};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AttemptResult, NewEvent};
 use crate::writer::{Backend, Command, Outcome};
 
 /// How many batches commit at once.
@@ -52,20 +51,7 @@ fn lost_a_race(e: &sqlx::Error) -> bool {
 impl PgBatches {
     async fn apply_once(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let events: Vec<&NewEvent> = batch
-            .iter()
-            .filter_map(|c| match c {
-                Command::Publish(e, _) => Some(e),
-                _ => None,
-            })
-            .collect();
-        let attempts: Vec<&AttemptResult> = batch
-            .iter()
-            .filter_map(|c| match c {
-                Command::Attempt(r, _) => Some(r),
-                _ => None,
-            })
-            .collect();
+        let (events, attempts) = crate::writer::split(batch);
         let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
             .await?
             .into_iter();

@@ -6,7 +6,6 @@ use sqlx::SqlitePool;
 use super::{attempts, inbound, publish};
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AttemptResult, NewEvent};
 use crate::writer::{Backend, Command, Outcome};
 
 /// The write connection and the cipher new credentials are sealed with.
@@ -18,20 +17,7 @@ pub(crate) struct SqliteBatches {
 impl Backend for SqliteBatches {
     async fn apply(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let events: Vec<&NewEvent> = batch
-            .iter()
-            .filter_map(|c| match c {
-                Command::Publish(e, _) => Some(e),
-                _ => None,
-            })
-            .collect();
-        let attempts: Vec<&AttemptResult> = batch
-            .iter()
-            .filter_map(|c| match c {
-                Command::Attempt(r, _) => Some(r),
-                _ => None,
-            })
-            .collect();
+        let (events, attempts) = crate::writer::split(batch);
         let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
             .await?
             .into_iter();
