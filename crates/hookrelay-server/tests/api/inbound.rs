@@ -1376,6 +1376,49 @@ async fn a_source_with_two_secrets_accepts_either() {
 }
 
 #[tokio::test]
+async fn a_key_is_new_again_once_its_dedupe_window_has_passed() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    put_source(
+        &app,
+        "short",
+        json!({
+            "verify": {"type": "github", "secrets": [GITHUB_SECRET]},
+            "dedupe": {"header": "X-GitHub-Delivery", "window_s": 1},
+            "forward_to": [receiver.url("/short")]
+        }),
+    )
+    .await;
+    let body = br#"{"ref":"refs/heads/main"}"#;
+    let headers = github_headers(GITHUB_SECRET, body, &uuid());
+    let first_sent = std::time::Instant::now();
+    let first = send(&app, "short", &headers, body).await;
+    assert_forwarded(&receiver, "short", "github", &first, body).await;
+    let again = send(&app, "short", &headers, body).await;
+    assert_eq!(
+        again.json["duplicate"], true,
+        "within the window: {}",
+        again.text
+    );
+
+    // The same request once the one-second window is over is accepted and forwarded.
+    let later = wait_until(Duration::from_secs(10), || async {
+        let r = send(&app, "short", &headers, body).await;
+        (r.status == 202).then_some(r)
+    })
+    .await
+    .expect("the key is new again after its window");
+    assert!(
+        first_sent.elapsed() >= Duration::from_millis(900),
+        "accepted again only once the window had passed: {:?}",
+        first_sent.elapsed()
+    );
+    assert_forwarded(&receiver, "short", "github", &later, body).await;
+    assert_eq!(forward_deliveries(&app, "short").await.len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn a_redelivered_github_request_is_a_duplicate_and_forwarded_once() {
     let app = TestApp::spawn().await;
     let receiver = TestReceiver::start().await;

@@ -35,13 +35,24 @@ async fn the_rate_limit_holds_within_ten_percent() {
 
 #[tokio::test]
 async fn a_429_pauses_the_endpoint_not_just_the_delivery() {
+    pauses_the_whole_endpoint(429).await;
+}
+
+#[tokio::test]
+async fn a_503_pauses_the_endpoint_not_just_the_delivery() {
+    pauses_the_whole_endpoint(503).await;
+}
+
+/// A receiver answering `status` with `Retry-After: 1` holds back the endpoint's next
+/// delivery, another event's, for that second.
+async fn pauses_the_whole_endpoint(status: u16) {
     let app = TestApp::with(|c| {
         c.max_in_flight_per_endpoint = 1;
         c.retry_schedule = Some("10ms".into());
     })
     .await;
     let receiver = TestReceiver::start().await;
-    receiver.script([Answer::status(429).with_header("retry-after", "1")]);
+    receiver.script([Answer::status(status).with_header("retry-after", "1")]);
     app.event_types(&["a"]).await;
     app.endpoint("s", "e", &receiver.url("/"), &["a"]).await;
     for i in 0..3 {
@@ -51,7 +62,7 @@ async fn a_429_pauses_the_endpoint_not_just_the_delivery() {
     let gap = got[1].at.duration_since(got[0].at);
     assert!(
         gap >= Duration::from_millis(950),
-        "the next delivery went out {gap:?} after a 429 asking for 1 s"
+        "the next delivery went out {gap:?} after a {status} asking for 1 s"
     );
     assert_ne!(
         got[0].headers["webhook-id"], got[1].headers["webhook-id"],
