@@ -55,16 +55,14 @@ async fn random_spreads_in_proportion_to_the_weights() {
     let receiver = TestReceiver::start().await;
     endpoint_with_targets(
         &app,
-        json!([{"url": receiver.url("/a"), "weight": 1}, {"url": receiver.url("/b"), "weight": 1}]),
+        json!([{"url": receiver.url("/a"), "weight": 3}, {"url": receiver.url("/b"), "weight": 1}]),
         "random",
     )
     .await;
     let (a, b) = spread(&app, &receiver, 200).await;
-    // Binomial(200, 0.5): a standard deviation of about 7; 60..140 is far outside noise.
-    assert!(
-        (60..=140).contains(&a) && (60..=140).contains(&b),
-        "{a} / {b}"
-    );
+    // Binomial(200, 0.75): 150 expected at /a with a standard deviation of about 6;
+    // 120..=180 is five of them either way, while equal odds (100) fall far outside.
+    assert!((120..=180).contains(&a) && a + b == 200, "{a} / {b}");
     app.stop().await;
 }
 
