@@ -36,6 +36,7 @@ mod health;
 pub mod model;
 pub mod postgres;
 mod queries;
+mod reseal;
 mod rows;
 mod sealing;
 pub mod sqlite;

@@ -139,7 +139,8 @@ pub struct RotateKeyArgs {
     /// A TOML file with the serve keys (default: ./hookrelay.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// sqlite://file.db or sqlite:///abs/path.db [default: sqlite://hookrelay.db].
+    /// sqlite://file.db, sqlite:///abs/path.db or postgres://… (stop every process on it
+    /// first) [default: sqlite://hookrelay.db].
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// The new key, base64 of 32 bytes [default: a fresh random key].

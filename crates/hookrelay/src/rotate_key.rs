@@ -3,7 +3,8 @@
 //! With a key file, the new key is written to `<key file>.new` first, the database is
 //! re-sealed in one transaction, then the new file replaces the old. A crash between
 //! the commit and the rename is finished by the next start, which finds that only the
-//! `.new` key opens the database. With `HOOKRELAY_MASTER_KEY`, the operator supplies the
+//! `.new` key opens the database. With `HOOKRELAY_MASTER_KEY` (always so on PostgreSQL,
+//! whose processes must all be stopped first), the operator supplies the
 //! new key (`--new-key`), so it is never only in this process's memory.
 
 use hookrelay_server::master_key::{self, KeyOrigin};
@@ -19,9 +20,12 @@ pub async fn run(args: RotateKeyArgs) -> anyhow::Result<()> {
         ..ServeArgs::default()
     })?;
     let url = &config.database_url;
+    if hookrelay_server::startup::is_postgres(url) {
+        return rotate_postgres(&config, args.new_key.as_deref()).await;
+    }
     anyhow::ensure!(
         url.starts_with("sqlite:"),
-        "unsupported database URL {url:?}: use sqlite://file.db"
+        "unsupported database URL {url:?}: use sqlite://file.db or postgres://…"
     );
     let new_key = match &args.new_key {
         Some(text) => MasterKey::parse(text).map_err(|e| anyhow::anyhow!("--new-key: {e}"))?,
@@ -62,5 +66,28 @@ pub async fn run(args: RotateKeyArgs) -> anyhow::Result<()> {
             anyhow::bail!("an in-memory database has no stored secrets to rotate")
         }
     }
+    Ok(())
+}
+
+/// PostgreSQL: the key always comes from `HOOKRELAY_MASTER_KEY`, so the operator gives
+/// the new one, stops every process first, and starts them again with the new key.
+async fn rotate_postgres(
+    config: &hookrelay_server::Config,
+    new_key: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = new_key.ok_or_else(|| {
+        anyhow::anyhow!(
+            "a PostgreSQL database's key comes from HOOKRELAY_MASTER_KEY: pass the new one with \
+             --new-key (e.g. --new-key \"$(openssl rand -base64 32)\")"
+        )
+    })?;
+    let new_key = MasterKey::parse(text).map_err(|e| anyhow::anyhow!("--new-key: {e}"))?;
+    let store = hookrelay_server::startup::open_postgres(config).await?;
+    let n = store
+        .rotate_master_key(&master_key::cipher(&new_key))
+        .await?;
+    println!(
+        "re-sealed {n} stored values; set HOOKRELAY_MASTER_KEY to the new key in every process before starting them again"
+    );
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 mod common;
-use common::{spawn, stop};
+use common::{postgres_url, spawn, stop};
 
 const TOKEN: &str = "scale-out-admin";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -23,33 +23,6 @@ const ENDPOINTS: usize = 3;
 /// The most deliveries one worker holds at once: the bound on what its death can
 /// make another worker send again.
 const WORKER_IN_FLIGHT: usize = 128;
-
-/// The PostgreSQL URL, or `None` (after saying why) when there is none outside CI.
-async fn postgres_url() -> Option<String> {
-    let url = std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let parsed = url::Url::parse(&url).expect("HOOKRELAY_TEST_POSTGRES_URL is a URL");
-    let addr = format!(
-        "{}:{}",
-        parsed.host_str().unwrap_or("127.0.0.1"),
-        parsed.port().unwrap_or(5432)
-    );
-    let answered = tokio::time::timeout(
-        Duration::from_secs(2),
-        tokio::net::TcpStream::connect(&addr),
-    )
-    .await
-    .is_ok_and(|c| c.is_ok());
-    if answered {
-        return Some(url);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "PostgreSQL does not answer at {addr}: CI must start it (see .ci/run)"
-    );
-    eprintln!("SKIPPED: PostgreSQL does not answer at {addr}; start it to run this test");
-    None
-}
 
 /// Counts every delivery by endpoint path and webhook id.
 #[derive(Clone, Default)]

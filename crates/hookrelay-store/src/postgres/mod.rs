@@ -144,6 +144,18 @@ impl PgStore {
         applied
     }
 
+    /// Re-seals every stored credential under `new` in one transaction, then closes
+    /// the store; returns how many values were re-sealed. Stop every other process
+    /// on the database first (and give them `new` before they start again): one still
+    /// holding the old key could not open what this writes.
+    pub async fn rotate_master_key(self, new: &Cipher) -> StoreResult<usize> {
+        let result = self
+            .run(crate::reseal::rotate(&self.pool, &self.cipher, new))
+            .await;
+        self.close().await;
+        result
+    }
+
     /// Runs a store operation, telling connection failures apart (see [`errors`]).
     async fn run<T>(&self, op: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         op.await

@@ -70,7 +70,7 @@ impl SqliteStore {
     /// the store; returns how many values were re-sealed. Run it while no other process
     /// has the database open: one still holding the old key could not open them.
     pub async fn rotate_master_key(self, new: &Cipher) -> StoreResult<usize> {
-        let result = sealing::rotate(&self.write, &self.cipher, new).await;
+        let result = crate::reseal::rotate(&self.write, &self.cipher, new).await;
         self.close().await;
         result
     }

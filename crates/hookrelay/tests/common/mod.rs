@@ -104,3 +104,30 @@ pub fn stop(p: &mut Proc, signal: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The PostgreSQL URL, or `None` (after saying why) when there is none outside CI.
+pub async fn postgres_url() -> Option<String> {
+    let url = std::env::var("HOOKRELAY_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let parsed = url::Url::parse(&url).expect("HOOKRELAY_TEST_POSTGRES_URL is a URL");
+    let addr = format!(
+        "{}:{}",
+        parsed.host_str().unwrap_or("127.0.0.1"),
+        parsed.port().unwrap_or(5432)
+    );
+    let answered = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await
+    .is_ok_and(|c| c.is_ok());
+    if answered {
+        return Some(url);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "PostgreSQL does not answer at {addr}: CI must start it (see .ci/run)"
+    );
+    eprintln!("SKIPPED: PostgreSQL does not answer at {addr}; start it to run this test");
+    None
+}
