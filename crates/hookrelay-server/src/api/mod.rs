@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
             "/in/{name}",
             axum::routing::post(crate::inbound::gateway::receive),
         )
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
