@@ -50,15 +50,15 @@ pub fn hidden_field(token: &str) -> String {
 }
 
 /// 403 unless the form carries the session's token and any `Origin` is this server.
-pub fn check(headers: &HeaderMap, form: &UiForm, expected: &str) -> Result<(), Response> {
+pub fn check(headers: &HeaderMap, form: &UiForm, expected: &str) -> Result<(), Refused> {
     if !same_origin(headers) {
-        return Err(forbidden("This request came from another site."));
+        return Err(Refused("This request came from another site."));
     }
     let sent = form.get(FIELD).unwrap_or("");
     if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) && !sent.is_empty() {
         Ok(())
     } else {
-        Err(forbidden(
+        Err(Refused(
             "The form's security token is missing or wrong. Reload the page and try again.",
         ))
     }
@@ -84,12 +84,18 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
 }
 
-fn forbidden(message: &str) -> Response {
-    let body = format!(
-        "<h1>Forbidden</h1><p class=\"error\">{}</p><p><a href=\"/ui/deliveries\">Back to deliveries</a></p>",
-        escape(message)
-    );
-    (StatusCode::FORBIDDEN, Html(page("Forbidden", None, &body))).into_response()
+/// A refused form: answered 403 with a page that says why.
+#[derive(Debug)]
+pub struct Refused(pub &'static str);
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let body = format!(
+            "<h1>Forbidden</h1><p class=\"error\">{}</p><p><a href=\"/ui/deliveries\">Back to deliveries</a></p>",
+            escape(self.0)
+        );
+        (StatusCode::FORBIDDEN, Html(page("Forbidden", None, &body))).into_response()
+    }
 }
 
 #[cfg(test)]

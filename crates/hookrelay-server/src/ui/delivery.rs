@@ -151,7 +151,7 @@ pub async fn retry(
     form: UiForm,
 ) -> Result<Response, UiError> {
     if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused);
+        return Ok(refused.into_response());
     }
     let (delivery, _) = load(&state, &session.session.caller, &id).await?;
     let now = now_ms();

@@ -69,7 +69,7 @@ pub async fn logout(
     form: UiForm,
 ) -> Response {
     if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return refused;
+        return refused.into_response();
     }
     state.ui_sessions().remove(&session.id);
     let mut response = session::see_other("/ui/login");
