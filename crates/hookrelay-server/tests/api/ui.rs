@@ -144,6 +144,22 @@ async fn a_wrong_token_sets_no_cookie_and_says_so() {
 }
 
 #[tokio::test]
+async fn a_login_posted_from_another_site_is_refused() {
+    let app = TestApp::spawn().await;
+    let b = Browser::new(&app);
+    let page = b
+        .post_with(
+            None,
+            "/ui/login",
+            &[("token", ADMIN)],
+            Some("https://evil.example"),
+        )
+        .await;
+    assert_eq!(page.status, 403);
+    assert!(page.set_cookie.is_none());
+}
+
+#[tokio::test]
 async fn the_admin_token_starts_a_session_in_a_strict_http_only_cookie() {
     let app = TestApp::spawn().await;
     let b = Browser::new(&app);
