@@ -135,7 +135,12 @@ impl FromRequestParts<AppState> for Caller {
 /// Who `token` belongs to: the admin, a scoped token's scopes, or 401. Shared by the
 /// bearer extractor and the dashboard's login, so both accept exactly the same tokens.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
-    let hash = hash_token(token);
+    authenticate_hash(state, hash_token(token)).await
+}
+
+/// [`authenticate`] from the token's stored form (the dashboard keeps only the hash in
+/// its sessions, and re-checks it on every page so a revoked token logs the session out).
+pub async fn authenticate_hash(state: &AppState, hash: String) -> Result<Caller, ApiError> {
     if state.admin_hash() == Some(hash.as_str()) {
         return Ok(Caller { scopes: None });
     }

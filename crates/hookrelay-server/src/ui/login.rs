@@ -9,7 +9,7 @@ use super::csrf::{self, UiForm};
 use super::html::{escape, page};
 use super::session::{self, UiSession};
 use crate::app::AppState;
-use crate::auth::authenticate;
+use crate::auth::{authenticate, hash_token};
 
 fn login_page(status: StatusCode, error: Option<&str>) -> Response {
     let error = error
@@ -53,7 +53,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, form: UiFo
         }
         Err(e) => return super::html::UiError(e).into_response(),
     };
-    let id = state.ui_sessions().create(caller);
+    let id = state.ui_sessions().create(caller, hash_token(token));
     let mut response = session::see_other("/ui/deliveries");
     if let Ok(cookie) = session::set_cookie(&id, secure(&state)).parse() {
         response.headers_mut().insert(SET_COOKIE, cookie);

@@ -18,8 +18,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 
+use super::html::UiError;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, authenticate_hash};
 
 /// The cookie's name.
 pub const COOKIE_NAME: &str = "hookrelay_session";
@@ -35,6 +36,9 @@ const MAX_SESSIONS: usize = 10_000;
 pub struct Session {
     /// Who logged in (admin or scopes), as the API's bearer check would see them.
     pub caller: Caller,
+    /// The stored form of the token used to log in, so each request can check that the
+    /// token still exists (a revocation ends the session within the token cache's TTL).
+    token_hash: String,
     /// The token every state-changing form must carry.
     pub csrf: String,
     expires: Instant,
@@ -47,11 +51,13 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    /// Starts a session for `caller`; returns its id (the cookie's value).
-    pub fn create(&self, caller: Caller) -> String {
+    /// Starts a session for `caller`, who logged in with the token hashed as `token_hash`;
+    /// returns its id (the cookie's value).
+    pub fn create(&self, caller: Caller, token_hash: String) -> String {
         let id = random_token();
         let session = Session {
             caller,
+            token_hash,
             csrf: random_token(),
             expires: Instant::now() + SESSION_TTL,
         };
@@ -145,14 +151,23 @@ impl FromRequestParts<AppState> for UiSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        session_id(&parts.headers)
-            .and_then(|id| {
-                state
-                    .ui_sessions()
-                    .get(&id)
-                    .map(|session| UiSession { id, session })
-            })
-            .ok_or_else(|| see_other("/ui/login"))
+        let found =
+            session_id(&parts.headers).and_then(|id| state.ui_sessions().get(&id).map(|s| (id, s)));
+        let Some((id, mut session)) = found else {
+            return Err(see_other("/ui/login"));
+        };
+        match authenticate_hash(state, session.token_hash.clone()).await {
+            // What the token allows now, exactly as the API would see it on this request.
+            Ok(caller) => {
+                session.caller = caller;
+                Ok(UiSession { id, session })
+            }
+            Err(e) if e.status() == StatusCode::UNAUTHORIZED => {
+                state.ui_sessions().remove(&id);
+                Err(see_other("/ui/login"))
+            }
+            Err(e) => Err(UiError(e).into_response()),
+        }
     }
 }
 
@@ -163,8 +178,8 @@ mod tests {
     #[test]
     fn sessions_are_found_by_id_and_end_on_remove() {
         let sessions = Sessions::default();
-        let id = sessions.create(Caller { scopes: None });
-        assert_ne!(id, sessions.create(Caller { scopes: None }));
+        let id = sessions.create(Caller { scopes: None }, "h".into());
+        assert_ne!(id, sessions.create(Caller { scopes: None }, "h".into()));
         let s = sessions.get(&id).unwrap();
         assert!(s.caller.is_admin());
         assert_eq!(s.csrf.len(), 43);

@@ -410,3 +410,24 @@ async fn logout_ends_the_session() {
     assert_eq!(after.status, 303);
     assert_eq!(after.location.as_deref(), Some("/ui/login"));
 }
+
+#[tokio::test]
+async fn revoking_the_token_ends_its_sessions() {
+    let app = TestApp::spawn().await;
+    let (s, token) = app.post("/tokens", json!({"scopes": ["mine"]})).await;
+    assert_eq!(s, 201, "{token}");
+    let b = Browser::new(&app);
+    let cookie = b.login(token["token"].as_str().unwrap()).await;
+    assert_eq!(b.get(Some(&cookie), "/ui/deliveries").await.status, 200);
+    let (s, _) = app
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/tokens/{}", token["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let after = b.get(Some(&cookie), "/ui/deliveries").await;
+    assert_eq!(after.status, 303);
+    assert_eq!(after.location.as_deref(), Some("/ui/login"));
+}
