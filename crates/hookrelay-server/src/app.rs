@@ -23,6 +23,7 @@ pub struct App {
     pub(crate) guard: Guard,
     pub(crate) trusted_proxies: TrustedProxies,
     pub(crate) metrics: Metrics,
+    pub(crate) ui_sessions: crate::ui::session::Sessions,
 }
 
 /// The handlers' state.
@@ -61,6 +62,10 @@ impl AppState {
     /// This server's metrics (its own recorder: see [`crate::metrics`]).
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+    /// The dashboard's logged-in sessions.
+    pub fn ui_sessions(&self) -> &crate::ui::session::Sessions {
+        &self.0.ui_sessions
     }
     /// The dispatcher, when this process delivers.
     pub fn dispatcher(&self) -> Option<&Dispatcher> {

@@ -128,23 +128,34 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be \"Bearer <token>\"")
             })?;
-        let hash = hash_token(token);
-        if state.admin_hash() == Some(hash.as_str()) {
-            return Ok(Caller { scopes: None });
+        authenticate(state, token).await
+    }
+}
+
+/// Who `token` belongs to: the admin, a scoped token's scopes, or 401. Shared by the
+/// bearer extractor and the dashboard's login, so both accept exactly the same tokens.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    authenticate_hash(state, hash_token(token)).await
+}
+
+/// [`authenticate`] from the token's stored form (the dashboard keeps only the hash in
+/// its sessions, and re-checks it on every page so a revoked token logs the session out).
+pub async fn authenticate_hash(state: &AppState, hash: String) -> Result<Caller, ApiError> {
+    if state.admin_hash() == Some(hash.as_str()) {
+        return Ok(Caller { scopes: None });
+    }
+    if let Some(caller) = state.tokens().get(&hash) {
+        return Ok(caller);
+    }
+    match state.store().find_token(&hash).await? {
+        Some(record) => {
+            let caller = Caller {
+                scopes: record.scopes,
+            };
+            state.tokens().put(hash, caller.clone());
+            Ok(caller)
         }
-        if let Some(caller) = state.tokens().get(&hash) {
-            return Ok(caller);
-        }
-        match state.store().find_token(&hash).await? {
-            Some(record) => {
-                let caller = Caller {
-                    scopes: record.scopes,
-                };
-                state.tokens().put(hash, caller.clone());
-                Ok(caller)
-            }
-            None => Err(ApiError::unauthorized("invalid token")),
-        }
+        None => Err(ApiError::unauthorized("invalid token")),
     }
 }
 

@@ -19,6 +19,7 @@
 //!   answer; forwards go through the dispatcher.
 //! - [`dispatch`]: the in-memory schedule, signing, sending and the retry decision.
 //! - [`metrics`]: `GET /metrics` (Prometheus text), one recorder per [`Server`].
+//! - [`ui`]: the dashboard under `/ui` (login, deliveries, retry), server-rendered HTML.
 
 #![forbid(unsafe_code)]
 
@@ -35,6 +36,7 @@ pub mod serve_conn;
 pub mod ssrf;
 pub mod startup;
 pub mod tls;
+pub mod ui;
 
 pub use config::{Config, Role};
 pub use startup::Server;

@@ -229,6 +229,7 @@ impl Server {
             guard,
             trusted_proxies,
             metrics: metrics.clone(),
+            ui_sessions: Default::default(),
         }));
         // Last, so a start that fails leaves no task behind.
         metrics.spawn_upkeep(cancel.clone());

@@ -1,5 +1,5 @@
 //! The HTTP API: `/api/v1/…`, `/health`, `/metrics` (served by [`crate::metrics`]),
-//! `/openapi.json` and `/docs`.
+//! `/openapi.json`, `/docs`, and the dashboard's `/ui/…` routes (built in [`crate::ui`]).
 //!
 //! # Layout
 //! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
             "/in/{name}",
             axum::routing::post(crate::inbound::gateway::receive),
         )
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)

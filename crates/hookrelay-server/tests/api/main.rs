@@ -25,3 +25,4 @@ mod ssrf;
 mod subscriptions;
 mod throttle;
 mod tls;
+mod ui;

@@ -272,3 +272,30 @@ async fn an_https_client_that_never_finishes_its_headers_is_disconnected() {
     assert_eq!(health.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_session_cookie_is_secure_over_https() {
+    let pki = TestPki::new();
+    let app = TestApp::with(|c| {
+        c.tls_cert = Some(pki.cert());
+        c.tls_key = Some(pki.key());
+    })
+    .await;
+    let ca = reqwest::Certificate::from_pem(pki.ca_pem.as_bytes()).unwrap();
+    let client = reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client
+        .post(format!("{}/ui/login", app.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}", crate::support::ADMIN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}

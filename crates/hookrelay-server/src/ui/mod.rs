@@ -1,0 +1,43 @@
+//! The dashboard: server-rendered HTML under `/ui`, served by the same process as the API.
+//!
+//! # Layout
+//! - [`login`]: `GET/POST /ui/login`, `POST /ui/logout` (the token is checked by
+//!   [`crate::auth::authenticate`], exactly as a bearer token is).
+//! - [`session`]: in-memory sessions behind the `hookrelay_session` cookie, and the
+//!   [`session::UiSession`] extractor that sends anyone without one to the login page.
+//! - [`csrf`]: the per-session form token and the `Origin` check on every POST.
+//! - [`deliveries`]: `GET /ui/deliveries` (filtered, paginated log).
+//! - [`delivery`]: `GET /ui/deliveries/{id}` and `POST /ui/deliveries/{id}/retry`.
+//! - [`html`]: escaping, the page shell and HTML error pages.
+//!
+//! Reads and actions go through the same [`hookrelay_store::Store`] calls and scope rules
+//! as the API, so the dashboard never shows or changes more than the token could.
+
+pub mod csrf;
+pub mod deliveries;
+pub mod delivery;
+pub mod html;
+pub mod login;
+pub mod session;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::app::AppState;
+
+/// The dashboard's routes, merged into [`crate::api::router`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ui", get(home))
+        .route("/ui/", get(home))
+        .route("/ui/login", get(login::form).post(login::login))
+        .route("/ui/logout", post(login::logout))
+        .route("/ui/deliveries", get(deliveries::list))
+        .route("/ui/deliveries/{id}", get(delivery::detail))
+        .route("/ui/deliveries/{id}/retry", post(delivery::retry))
+}
+
+/// `/ui`: the deliveries are the home page (which sends anyone logged out to log in).
+async fn home() -> axum::response::Response {
+    session::see_other("/ui/deliveries")
+}
