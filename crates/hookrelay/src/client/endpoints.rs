@@ -4,11 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
 use serde_json::Value;
 
 use super::connection::{Api, ConnectionArgs};
-use super::exit::usage;
 use super::output::{self, Table};
 
 /// `endpoints` and its subcommands.
@@ -84,27 +82,15 @@ pub async fn run(args: EndpointsArgs) -> anyhow::Result<()> {
 }
 
 async fn apply(api: &Api, args: ApplyArgs) -> anyhow::Result<()> {
-    let body: Value = super::yaml::read(&args.file)?;
-    if !body.is_array() {
-        return Err(usage(format!(
-            "{}: expected a list of endpoints (each item `- code: …`)",
-            args.file.display()
-        )));
-    }
-    let answer = api
-        .call(
-            Method::PUT,
-            &["scopes", &args.scope, "endpoints"],
-            &[],
-            Some(&body),
-        )
-        .await?;
-    if args.json {
-        output::json(&answer);
-    } else {
-        output::report(&answer, &["created", "updated", "deleted"]);
-    }
-    Ok(())
+    let apply = super::apply::Apply {
+        scope: &args.scope,
+        collection: "endpoints",
+        file: &args.file,
+        shape_ok: Value::is_array,
+        expected: "a list of endpoints (each item `- code: …`)",
+        json: args.json,
+    };
+    super::apply::run(api, apply).await
 }
 
 async fn list(api: &Api, args: ScopeArgs) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@
 //! - [`config`]: the user config file `login` writes.
 //! - [`login`]: `hookrelay login`.
 //! - [`event_types`]: `event-types sync` (and `list`).
+//! - [`apply`]: what `endpoints apply` and `subscriptions apply` share.
 //! - [`endpoints`]: `endpoints apply`, `endpoints list`.
 //! - [`subscriptions`]: `subscriptions apply` (and `show`).
 //! - [`send`]: `send`, with `--wait` for the outcome of every delivery.
@@ -18,6 +19,7 @@
 //! - [`output`]: tables on a terminal, `--json` for scripts, colour, spinners.
 //! - [`exit`]: the exit codes (0 ok, 1 operation failed, 2 usage or configuration).
 
+pub mod apply;
 pub mod config;
 pub mod connection;
 pub mod endpoints;

@@ -3,11 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
 use serde_json::Value;
 
 use super::connection::{Api, ConnectionArgs};
-use super::exit::usage;
 use super::output::{self, Table};
 
 /// `subscriptions` and its subcommands.
@@ -69,27 +67,15 @@ pub async fn run(args: SubscriptionsArgs) -> anyhow::Result<()> {
 }
 
 async fn apply(api: &Api, args: ApplyArgs) -> anyhow::Result<()> {
-    let body: Value = super::yaml::read(&args.file)?;
-    if !body.is_object() {
-        return Err(usage(format!(
-            "{}: expected a map of endpoint code to event patterns (`webhook1: [\"*\"]`)",
-            args.file.display()
-        )));
-    }
-    let answer = api
-        .call(
-            Method::PUT,
-            &["scopes", &args.scope, "subscriptions"],
-            &[],
-            Some(&body),
-        )
-        .await?;
-    if args.json {
-        output::json(&answer);
-    } else {
-        output::report(&answer, &["created", "updated", "deleted"]);
-    }
-    Ok(())
+    let apply = super::apply::Apply {
+        scope: &args.scope,
+        collection: "subscriptions",
+        file: &args.file,
+        shape_ok: Value::is_object,
+        expected: "a map of endpoint code to event patterns (`webhook1: [\"*\"]`)",
+        json: args.json,
+    };
+    super::apply::run(api, apply).await
 }
 
 async fn show(api: &Api, args: ShowArgs) -> anyhow::Result<()> {
