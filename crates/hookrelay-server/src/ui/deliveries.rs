@@ -8,6 +8,7 @@ use hookrelay_store::model::{DeliveryFilter, DeliveryRecord, DeliveryStatus, Pag
 use serde::Deserialize;
 
 use super::html::{UiError, escape, page, query_value};
+use super::params::non_empty;
 use super::session::UiSession;
 use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
@@ -24,13 +25,6 @@ pub struct ListQuery {
     status: Option<String>,
     event: Option<String>,
     cursor: Option<String>,
-}
-
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
 }
 
 /// `GET /ui/deliveries`: newest first; a scoped session sees only its scopes.

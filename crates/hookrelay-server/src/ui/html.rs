@@ -32,7 +32,7 @@ pub fn query_value(text: &str) -> String {
 /// Small and inline: the dashboard loads nothing from anywhere else.
 const STYLE: &str = "\
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1c1c1c;background:#fafafa}\
-nav{display:flex;gap:1rem;align-items:center;padding:.6rem 1rem;background:#22303c;color:#fff}\
+nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;padding:.6rem 1rem;background:#22303c;color:#fff}\
 nav a,nav button{color:#fff}nav form{margin-left:auto}\
 main{max-width:1200px;margin:0 auto;padding:1rem}\
 table{border-collapse:collapse;width:100%;background:#fff}\
@@ -44,13 +44,25 @@ label{display:flex;flex-direction:column;font-size:.85rem}\
 @media (max-width:640px){table,thead,tbody,tr,th,td{display:block}thead{display:none}\
 td{border:0;padding:.15rem .5rem}tr{border-bottom:1px solid #ccc;padding:.4rem 0}}";
 
+/// The sections, in the order the navigation lists them.
+const NAV_LINKS: &str = "<a href=\"/ui/overview\">Overview</a>\
+     <a href=\"/ui/endpoints\">Endpoints</a><a href=\"/ui/events\">Events</a>\
+     <a href=\"/ui/deliveries\">Deliveries</a><a href=\"/ui/catalog\">Event types</a>\
+     <a href=\"/ui/inbound\">Inbound</a>";
+
+/// A time for people: `2026-12-01 10:30:15` UTC, machine-readable in `datetime`.
+pub fn time(ms: i64) -> String {
+    let full = hookrelay_core::clock::to_rfc3339(ms);
+    let shown: String = full.chars().take(19).collect::<String>().replace('T', " ");
+    format!("<time datetime=\"{full}\">{shown}</time>")
+}
+
 /// A whole page: `title`, and `body` (already escaped HTML) inside `<main>`.
 /// `logout_csrf` adds the navigation with a logout form when someone is logged in.
 pub fn page(title: &str, logout_csrf: Option<&str>, body: &str) -> String {
     let nav = match logout_csrf {
         Some(csrf) => format!(
-            "<nav><strong>Hookrelay</strong><a href=\"/ui/deliveries\">Deliveries</a>\
-             <form method=\"post\" action=\"/ui/logout\">\
+            "<nav><strong>Hookrelay</strong>{NAV_LINKS}<form method=\"post\" action=\"/ui/logout\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Log out</button></form></nav>",
             escape(csrf)

@@ -9,6 +9,7 @@
 //! - [`deliveries`]: `GET /ui/deliveries` (filtered, paginated log).
 //! - [`delivery`]: `GET /ui/deliveries/{id}` and `POST /ui/deliveries/{id}/retry`.
 //! - [`html`]: escaping, the page shell and HTML error pages.
+//! - [`params`]: reading query strings and form fields (blank means any, times).
 //!
 //! Reads and actions go through the same [`hookrelay_store::Store`] calls and scope rules
 //! as the API, so the dashboard never shows or changes more than the token could.
@@ -18,6 +19,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod html;
 pub mod login;
+pub mod params;
 pub mod session;
 
 use axum::Router;
