@@ -30,6 +30,15 @@ macro_rules! prefixed_id {
                     .then(|| Self(s.to_owned()))
             }
 
+            /// The smallest id that can be generated at or after `ms` (unix ms): every id
+            /// made from then on sorts at or above it, every earlier one below, so a time
+            /// range becomes a range of the primary key.
+            pub fn time_bound(ms: i64) -> String {
+                // A UUID v7 starts with 48 bits of unix milliseconds.
+                let ms = ms.clamp(0, (1 << 48) - 1);
+                format!("{}{ms:012x}{}", $prefix, "0".repeat(20))
+            }
+
             /// Wraps a value read back from the store, which wrote it.
             pub fn from_stored(s: String) -> Self {
                 Self(s)
@@ -85,6 +94,15 @@ mod tests {
         let b = EventId::generate();
         assert!(a < b);
         assert!(a.as_str().starts_with("evt_"));
+    }
+
+    #[test]
+    fn time_bounds_order_ids_by_when_they_were_made() {
+        let now = crate::clock::now_ms();
+        let id = DeliveryId::generate();
+        assert!(DeliveryId::time_bound(now - 1) <= id.as_str().to_owned());
+        assert!(DeliveryId::time_bound(now + 2_000) > id.as_str().to_owned());
+        assert!(DeliveryId::parse(&DeliveryId::time_bound(now)).is_some());
     }
 
     #[test]

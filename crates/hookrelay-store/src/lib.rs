@@ -40,6 +40,7 @@ mod reseal;
 mod rows;
 mod sealing;
 pub mod sqlite;
+mod stats;
 pub mod store;
 mod writer;
 

@@ -141,6 +141,22 @@ pub trait Store: Send + Sync + 'static {
     /// query (for `/metrics`, which asks on every scrape).
     async fn pending_stats(&self) -> StoreResult<PendingStats>;
 
+    // --- the dashboard's reads ---
+
+    /// Recent activity: attempts per hour, failing endpoints, the oldest pending delivery
+    /// and inbound requests, each from an index or the hourly counters.
+    async fn overview(&self, request: &OverviewRequest) -> StoreResult<Overview>;
+    /// Attempts of these endpoints (by id) since `since`, and each one's latest attempt
+    /// in the week before `now`; endpoints without attempts are left out.
+    async fn endpoint_stats(
+        &self,
+        endpoint_ids: &[String],
+        since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<EndpointStats>>;
+    /// The scopes that have endpoints, in order, limited to `allowed` when given.
+    async fn list_scopes(&self, allowed: Option<&[String]>) -> StoreResult<Vec<String>>;
+
     // --- inbound sources and their request log ---
 
     /// Creates or replaces a source; `true` when created.

@@ -964,3 +964,11 @@ async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does(
     configuration(&store).await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_reads_count_attempts_per_hour_and_endpoint() {
+    let db = test_db!();
+    let store = db.store().await;
+    dashboard_reads(&store).await;
+    store.close().await;
+}

@@ -150,3 +150,10 @@ async fn hot_path_throughput() {
     );
     store.close().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_reads_count_attempts_per_hour_and_endpoint() {
+    let (store, _dir) = store().await;
+    dashboard_reads(&store).await;
+    store.close().await;
+}

@@ -161,6 +161,7 @@ pub async fn list(
         event_id: q.event,
         status,
         allowed_scopes: caller.scopes.clone(),
+        ..DeliveryFilter::default()
     };
     let page = state
         .store()

@@ -76,6 +76,12 @@ pub struct DeliveryFilter {
     pub event_id: Option<String>,
     /// Deliveries in this state.
     pub status: Option<DeliveryStatus>,
+    /// Deliveries of events of this type.
+    pub event_type: Option<String>,
+    /// Created at or after this time (unix ms).
+    pub since: Option<i64>,
+    /// Created before this time (unix ms).
+    pub until: Option<i64>,
     /// Only deliveries in these scopes (a scoped caller).
     pub allowed_scopes: Option<Vec<String>>,
 }

@@ -7,6 +7,7 @@ mod event;
 mod event_type;
 mod page;
 mod source;
+mod stats;
 mod token;
 
 pub use claim::ClaimRequest;
@@ -21,6 +22,9 @@ pub use page::{Page, PageRequest};
 pub use source::{
     ForwardRecord, InboundOutcome, InboundPayload, InboundRecord, InboundStatus, NewInbound,
     SharedPayload, SourceRecord,
+};
+pub use stats::{
+    EndpointStats, FailingEndpoint, HourStats, OldestPending, Overview, OverviewRequest,
 };
 pub use token::TokenRecord;
 

@@ -1,21 +1,27 @@
 //! Recording attempts: the attempt rows, the deliveries' new state (their leases end),
-//! the endpoints' failure streaks and a 410's disabling of the endpoint, for a whole
-//! group-commit batch in a fixed handful of `UNNEST` statements.
+//! the hourly counters, the endpoints' failure streaks and a 410's disabling of the
+//! endpoint, for a whole group-commit batch in a fixed handful of statements.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Postgres, Row, Transaction};
 
 use crate::error::StoreResult;
 use crate::health;
 use crate::model::{AttemptResult, NextStep};
-use crate::rows;
+use crate::{queries, rows, stats};
 
 /// The attempt number comes from the row, so two racing attempts never share one.
 const UPDATE_DELIVERIES: &str = "UPDATE deliveries SET attempts = deliveries.attempts + 1, status = v.status, \
      next_attempt_at = v.next_at, last_error = v.err, updated_at = v.upd, lease_until = NULL \
      FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[]) AS v(id, status, next_at, err, upd) \
-     WHERE deliveries.id = v.id RETURNING deliveries.id AS id, deliveries.attempts AS n";
+     WHERE deliveries.id = v.id RETURNING deliveries.id AS id, deliveries.attempts AS n, deliveries.scope AS scope";
+
+/// Counter rows per endpoint and hour; batches take them in turn, so the few batches
+/// one process writes at once never wait on each other's counter rows.
+const SHARDS: u64 = 8;
+static NEXT_SHARD: AtomicU64 = AtomicU64::new(0);
 
 /// `ON CONFLICT DO NOTHING`: when two workers raced on one delivery (a lease that ran
 /// out while the first was still sending), the second record is dropped rather than
@@ -61,7 +67,7 @@ pub(crate) async fn write_batch(
         errors.push(r.attempt.error.as_deref());
         updated.push(r.attempt.at + r.attempt.duration_ms as i64);
     }
-    let numbered: HashMap<String, i64> = sqlx::query(UPDATE_DELIVERIES)
+    let numbered: HashMap<String, (i64, String)> = sqlx::query(UPDATE_DELIVERIES)
         .bind(ids)
         .bind(statuses)
         .bind(next_at)
@@ -70,15 +76,27 @@ pub(crate) async fn write_batch(
         .fetch_all(&mut **tx)
         .await?
         .iter()
-        .map(|row| Ok((row.try_get("id")?, row.try_get("n")?)))
+        .map(|row| {
+            Ok((
+                row.try_get("id")?,
+                (row.try_get("n")?, row.try_get("scope")?),
+            ))
+        })
         .collect::<StoreResult<_>>()?;
     // A delivery that no longer exists has nothing to attach its attempt to.
     let recorded: Vec<(&AttemptResult, i64)> = sorted
         .iter()
-        .filter_map(|r| numbered.get(r.delivery_id.as_str()).map(|n| (*r, *n)))
+        .filter_map(|r| numbered.get(r.delivery_id.as_str()).map(|(n, _)| (*r, *n)))
         .collect();
     if !recorded.is_empty() {
         insert_attempts(tx, &recorded).await?;
+        let deltas = stats::deltas(recorded.iter().filter_map(|(r, _)| {
+            numbered
+                .get(r.delivery_id.as_str())
+                .map(|(_, scope)| (*r, scope.as_str()))
+        }));
+        let shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        queries::stats::record(&mut **tx, shard as i64, &deltas).await?;
     }
     write_health(tx, results).await?;
     for r in results {

@@ -336,6 +336,28 @@ impl Store for PgStore {
             .await
     }
 
+    async fn overview(&self, request: &OverviewRequest) -> StoreResult<Overview> {
+        self.run(queries::stats::overview(&self.pool, request))
+            .await
+    }
+    async fn endpoint_stats(
+        &self,
+        endpoint_ids: &[String],
+        since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<EndpointStats>> {
+        self.run(queries::stats::endpoint_stats(
+            &self.pool,
+            endpoint_ids,
+            since,
+            now,
+        ))
+        .await
+    }
+    async fn list_scopes(&self, allowed: Option<&[String]>) -> StoreResult<Vec<String>> {
+        self.run(queries::stats::scopes(&self.pool, allowed)).await
+    }
+
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
         self.run(sources::put(&self.pool, &self.cipher, name, spec))
             .await

@@ -32,6 +32,18 @@ pub(crate) async fn list(
     if let Some(status) = filter.status {
         q.push(" AND status = ").push_bind(status.as_str());
     }
+    if let Some(event_type) = filter.event_type {
+        q.push(" AND event_type = ").push_bind(event_type);
+    }
+    // Ids are time-ordered, so a time range is a range of the key every index ends in.
+    if let Some(since) = filter.since {
+        q.push(" AND id >= ")
+            .push_bind(DeliveryId::time_bound(since));
+    }
+    if let Some(until) = filter.until {
+        q.push(" AND id < ")
+            .push_bind(DeliveryId::time_bound(until));
+    }
     if let Some(cursor) = page.cursor {
         q.push(" AND id < ").push_bind(cursor);
     }

@@ -1,5 +1,5 @@
-//! Recording attempts: the attempt rows, the deliveries' new state, and a 410's
-//! disabling of the endpoint, for a whole group-commit batch at once.
+//! Recording attempts: the attempt rows, the deliveries' new state, the hourly counters
+//! and a 410's disabling of the endpoint, for a whole group-commit batch at once.
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use crate::error::StoreResult;
 use crate::health;
 use crate::model::{AttemptResult, NextStep};
-use crate::rows;
+use crate::{queries, rows, stats};
 
 /// Rows per multi-row statement, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
@@ -35,28 +35,40 @@ pub(crate) async fn write_batch(
         q.push(
             ") UPDATE deliveries SET attempts = deliveries.attempts + 1, status = v.status, \
              next_attempt_at = v.next_at, last_error = v.err, updated_at = v.upd FROM v WHERE deliveries.id = v.id \
-             RETURNING deliveries.id AS id, deliveries.attempts AS n",
+             RETURNING deliveries.id AS id, deliveries.attempts AS n, deliveries.scope AS scope",
         );
-        let numbered: HashMap<String, i64> = q
+        let numbered: HashMap<String, (i64, String)> = q
             .build()
             .fetch_all(&mut **tx)
             .await?
             .iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("n")?)))
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    (row.try_get("n")?, row.try_get("scope")?),
+                ))
+            })
             .collect::<StoreResult<_>>()?;
         // A delivery that no longer exists has nothing to attach its attempt to.
-        let recorded: Vec<(&AttemptResult, i64)> = chunk
+        let recorded: Vec<(&AttemptResult, i64, &str)> = chunk
             .iter()
-            .filter_map(|r| numbered.get(r.delivery_id.as_str()).map(|n| (*r, *n)))
+            .filter_map(|r| {
+                numbered
+                    .get(r.delivery_id.as_str())
+                    .map(|(n, scope)| (*r, *n, scope.as_str()))
+            })
             .collect();
         if recorded.is_empty() {
             continue;
         }
+        // One writer: no concurrent batch to spread the counters away from.
+        let deltas = stats::deltas(recorded.iter().map(|(r, _, scope)| (*r, *scope)));
+        queries::stats::record(&mut **tx, 0, &deltas).await?;
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO attempts (delivery_id, n, at, url, status_code, duration_ms, error, request_headers, \
              response_headers, response_body, failed_over) ",
         );
-        q.push_values(recorded.iter(), |mut b, (r, n)| {
+        q.push_values(recorded.iter(), |mut b, (r, n, _)| {
             let a = &r.attempt;
             b.push_bind(r.delivery_id.to_string())
                 .push_bind(*n)

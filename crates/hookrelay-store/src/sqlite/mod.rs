@@ -223,6 +223,21 @@ impl Store for SqliteStore {
         queries::deliveries::pending_stats(&self.read).await
     }
 
+    async fn overview(&self, request: &OverviewRequest) -> StoreResult<Overview> {
+        queries::stats::overview(&self.read, request).await
+    }
+    async fn endpoint_stats(
+        &self,
+        endpoint_ids: &[String],
+        since: i64,
+        now: i64,
+    ) -> StoreResult<Vec<EndpointStats>> {
+        queries::stats::endpoint_stats(&self.read, endpoint_ids, since, now).await
+    }
+    async fn list_scopes(&self, allowed: Option<&[String]>) -> StoreResult<Vec<String>> {
+        queries::stats::scopes(&self.read, allowed).await
+    }
+
     async fn put_source(&self, name: &str, spec: SourceSpec) -> StoreResult<(SourceRecord, bool)> {
         sources::put(&self.write, &self.cipher, name, spec).await
     }

@@ -575,3 +575,177 @@ pub async fn pending_stats(store: &dyn Store) {
         PendingStats::default()
     );
 }
+
+/// The dashboard's reads: hourly counters, per-endpoint stats, failing endpoints, the
+/// oldest pending delivery, scopes, and the delivery log's type and time filters.
+pub async fn dashboard_reads(store: &dyn Store) {
+    let day_ago = now_ms() - 24 * 3_600_000;
+    let everything = OverviewRequest {
+        since: day_ago,
+        allowed_scopes: None,
+        inbound: false,
+    };
+    assert_eq!(
+        store.overview(&everything).await.unwrap(),
+        Overview::default()
+    );
+
+    with_endpoints(store, &["a", "b"]).await;
+    store
+        .create_endpoint(&scope("t"), endpoint("c"))
+        .await
+        .unwrap();
+    store
+        .apply_subscriptions(&scope("t"), vec![subscription("c", &["*"])])
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    store.publish(event(&["t"], None)).await.unwrap();
+    let mut all = store
+        .list_deliveries(DeliveryFilter::default(), page(100))
+        .await
+        .unwrap()
+        .data;
+    all.reverse(); // oldest first
+    assert_eq!(all.len(), 7);
+    let of = |code: &str| -> Vec<DeliveryRecord> {
+        all.iter().filter(|d| d.endpoint == code).cloned().collect()
+    };
+    let (a, b, c) = (of("a"), of("b"), of("c"));
+    // One at a time, so the order (and so the latest outcome) is known.
+    for (d, step) in [
+        (&a[0], NextStep::Succeeded),
+        (&a[1], NextStep::Succeeded),
+        (&a[2], NextStep::RetryAt(now_ms() + 60_000)),
+        (&b[0], NextStep::Failed),
+        (&b[1], NextStep::Failed),
+        (&c[0], NextStep::Succeeded),
+    ] {
+        store
+            .record_attempt(attempt(&d.id, &d.endpoint_id, step))
+            .await
+            .unwrap();
+    }
+
+    let seen = store.overview(&everything).await.unwrap();
+    let sum = |o: &Overview| {
+        o.hours
+            .iter()
+            .fold((0, 0), |(s, f), h| (s + h.succeeded, f + h.failed))
+    };
+    assert_eq!(sum(&seen), (3, 3), "{:?}", seen.hours);
+    assert!(seen.hours.iter().all(|h| h.hour_start % 3_600_000 == 0));
+    let failing: Vec<(&str, u32)> = seen
+        .failing
+        .iter()
+        .map(|f| (f.code.as_str(), f.failure_streak))
+        .collect();
+    assert_eq!(failing.len(), 2);
+    assert!(
+        failing.contains(&("a", 1)) && failing.contains(&("b", 2)),
+        "{failing:?}"
+    );
+    let pending: Vec<&DeliveryRecord> = all
+        .iter()
+        .filter(|d| ![&a[0].id, &a[1].id, &b[0].id, &b[1].id, &c[0].id].contains(&&d.id))
+        .collect();
+    let oldest = seen.oldest_pending.expect("a pending delivery");
+    assert_eq!(oldest.id, pending[0].id);
+    assert_eq!(oldest.created_at, pending[0].created_at);
+
+    let only_t = store
+        .overview(&OverviewRequest {
+            allowed_scopes: Some(vec!["t".to_owned()]),
+            ..everything.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sum(&only_t), (1, 0));
+    assert!(only_t.failing.is_empty());
+    assert!(
+        only_t.oldest_pending.is_none(),
+        "t's one delivery succeeded"
+    );
+
+    let ids: Vec<String> = [&a[0], &b[0], &c[0]]
+        .iter()
+        .map(|d| d.endpoint_id.to_string())
+        .collect();
+    let stats = store.endpoint_stats(&ids, day_ago, now_ms()).await.unwrap();
+    let of = |id: &str| stats.iter().find(|s| s.endpoint_id == id).unwrap().clone();
+    let sa = of(&ids[0]);
+    assert_eq!((sa.succeeded, sa.failed, sa.last_ok), (2, 1, Some(false)));
+    let sb = of(&ids[1]);
+    assert_eq!((sb.succeeded, sb.failed, sb.last_ok), (0, 2, Some(false)));
+    let sc = of(&ids[2]);
+    assert_eq!((sc.succeeded, sc.failed, sc.last_ok), (1, 0, Some(true)));
+    assert!(sc.last_attempt_at.is_some());
+    let none = store
+        .endpoint_stats(&[EndpointId::generate().to_string()], day_ago, now_ms())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // From the future, nothing has been counted yet.
+    let later = store
+        .endpoint_stats(&ids, now_ms() + 2 * 3_600_000, now_ms())
+        .await
+        .unwrap();
+    assert!(later.iter().all(|s| s.succeeded + s.failed == 0));
+
+    assert_eq!(store.list_scopes(None).await.unwrap(), ["s", "t"]);
+    let allowed = ["t".to_owned(), "x".to_owned()];
+    assert_eq!(store.list_scopes(Some(&allowed)).await.unwrap(), ["t"]);
+
+    let count = |filter: DeliveryFilter| async move {
+        store
+            .list_deliveries(filter, page(100))
+            .await
+            .unwrap()
+            .data
+            .len()
+    };
+    let hour = 3_600_000;
+    assert_eq!(
+        count(DeliveryFilter {
+            since: Some(now_ms() + hour),
+            ..DeliveryFilter::default()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        count(DeliveryFilter {
+            since: Some(day_ago),
+            until: Some(now_ms() + hour),
+            ..DeliveryFilter::default()
+        })
+        .await,
+        7
+    );
+    assert_eq!(
+        count(DeliveryFilter {
+            until: Some(day_ago),
+            ..DeliveryFilter::default()
+        })
+        .await,
+        0
+    );
+    assert_eq!(
+        count(DeliveryFilter {
+            event_type: Some("order.paid".to_owned()),
+            ..DeliveryFilter::default()
+        })
+        .await,
+        7
+    );
+    assert_eq!(
+        count(DeliveryFilter {
+            event_type: Some("order.refunded".to_owned()),
+            ..DeliveryFilter::default()
+        })
+        .await,
+        0
+    );
+}
