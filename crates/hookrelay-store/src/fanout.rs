@@ -96,7 +96,8 @@ pub(crate) fn plan<'a>(
     (outcomes, new_events)
 }
 
-/// One new delivery per endpoint of the event's scopes whose subscription accepts it.
+/// One new delivery per endpoint of the event's scopes whose subscription accepts it
+/// (or only to the one endpoint a test event names).
 fn fan_out(event: &NewEvent, by_scope: &HashMap<String, Candidates>) -> Vec<DeliveryJob> {
     let data: Arc<str> = Arc::from(event.data.as_str());
     // Parsed only if some subscription filters on the payload.
@@ -109,7 +110,11 @@ fn fan_out(event: &NewEvent, by_scope: &HashMap<String, Candidates>) -> Vec<Deli
                     .get_or_init(|| serde_json::from_str(&event.data).ok())
                     .as_ref()
             };
-            if sub.accepts(&event.event_type, data_value) {
+            let wanted = match &event.only_endpoint {
+                Some(code) => endpoint.code == *code,
+                None => sub.accepts(&event.event_type, data_value),
+            };
+            if wanted {
                 jobs.push(DeliveryJob {
                     delivery_id: DeliveryId::generate(),
                     attempts_made: 0,

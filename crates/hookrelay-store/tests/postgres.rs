@@ -972,3 +972,11 @@ async fn the_dashboard_reads_count_attempts_per_hour_and_endpoint() {
     dashboard_reads(&store).await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn a_test_event_goes_only_to_the_endpoint_it_names() {
+    let db = test_db!();
+    let store = db.store().await;
+    test_event(&store).await;
+    store.close().await;
+}

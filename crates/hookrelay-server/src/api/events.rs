@@ -164,6 +164,7 @@ pub async fn publish(
             .map_or_else(|| "{}".to_owned(), |d| d.get().to_owned()),
         idempotency_key,
         created_at: now_ms(),
+        only_endpoint: None,
     };
     let outcome = state.store().publish(event).await?;
     let status = if outcome.duplicate {

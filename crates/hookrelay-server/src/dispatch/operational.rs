@@ -21,6 +21,7 @@ pub(crate) async fn publish(store: &dyn Store, event_type: &str, data: Value) {
         data: data.to_string(),
         idempotency_key: None,
         created_at: now_ms(),
+        only_endpoint: None,
     };
     if let Err(e) = store.publish(event).await {
         tracing::error!(event_type, error = %e, "could not publish an operational event");

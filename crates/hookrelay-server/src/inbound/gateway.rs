@@ -162,6 +162,7 @@ async fn handle(state: &AppState, name: &str, request: Request) -> Result<Respon
                 data: data.text,
                 idempotency_key: None,
                 created_at: received.at,
+                only_endpoint: None,
             }),
             // A request whose event would be refused by `POST /api/v1/events` is
             // refused whole: forwarding it alone would hide that its event was lost.

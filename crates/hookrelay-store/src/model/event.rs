@@ -19,6 +19,10 @@ pub struct NewEvent {
     pub idempotency_key: Option<String>,
     /// Unix ms.
     pub created_at: i64,
+    /// Deliver only to the endpoint with this code (a test event sent from the
+    /// dashboard): its subscription's patterns and filter are not consulted, but it must
+    /// be enabled and have a subscription.
+    pub only_endpoint: Option<String>,
 }
 
 /// What a publish did.

@@ -78,6 +78,7 @@ pub fn event(scopes: &[&str], key: Option<&str>) -> NewEvent {
         data: r#"{"order":1}"#.to_owned(),
         idempotency_key: key.map(str::to_owned),
         created_at: now_ms(),
+        only_endpoint: None,
     }
 }
 
@@ -748,4 +749,37 @@ pub async fn dashboard_reads(store: &dyn Store) {
         .await,
         0
     );
+}
+
+/// A test event names one endpoint: only it gets a delivery, whatever the
+/// subscriptions of the scope say.
+pub async fn test_event(store: &dyn Store) {
+    with_endpoints(store, &["a", "b"]).await;
+    store
+        .apply_subscriptions(
+            &scope("s"),
+            vec![subscription("a", &["*"]), subscription("b", &["user.*"])],
+        )
+        .await
+        .unwrap();
+    let out = store
+        .publish(NewEvent {
+            only_endpoint: Some("b".to_owned()),
+            ..event(&["s"], None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(out.deliveries, 1);
+    let listed = store
+        .list_deliveries(
+            DeliveryFilter {
+                event_id: Some(out.event_id.to_string()),
+                ..DeliveryFilter::default()
+            },
+            page(10),
+        )
+        .await
+        .unwrap();
+    let codes: Vec<&str> = listed.data.iter().map(|d| d.endpoint.as_str()).collect();
+    assert_eq!(codes, ["b"], "b gets it although it subscribes to user.* only");
 }
