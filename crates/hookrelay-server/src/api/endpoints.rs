@@ -76,18 +76,23 @@ pub struct EndpointView {
     updated_at: String,
 }
 
+/// An endpoint's circuit breaker as this process sees it: `closed`, `open` or `half_open`.
+pub fn circuit_state(state: &AppState, r: &EndpointRecord) -> &'static str {
+    state
+        .dispatcher()
+        .and_then(|d| d.circuit_state(&r.id))
+        .unwrap_or(if r.failure_streak >= state.config().circuit_threshold {
+            // Not used since the start: it resumes open, and the next delivery probes.
+            "open"
+        } else {
+            "closed"
+        })
+}
+
 impl EndpointView {
     /// The view of a stored endpoint, with its live circuit state.
     pub fn new(state: &AppState, r: EndpointRecord) -> Self {
-        let circuit = state
-            .dispatcher()
-            .and_then(|d| d.circuit_state(&r.id))
-            .unwrap_or(if r.failure_streak >= state.config().circuit_threshold {
-                // Not used since the start: it resumes open, and the next delivery probes.
-                "open"
-            } else {
-                "closed"
-            });
+        let circuit = circuit_state(state, &r);
         Self {
             id: r.id.to_string(),
             scope: r.scope,
@@ -303,13 +308,13 @@ pub(super) async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Res
     }
 }
 
-pub(super) fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
+pub(crate) fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
     let scope = Scope::parse(scope)?;
     caller.check_scope(&scope)?;
     Ok(scope)
 }
 
-pub(super) fn not_found(scope: &Scope, code: &str) -> ApiError {
+pub(crate) fn not_found(scope: &Scope, code: &str) -> ApiError {
     ApiError::not_found(format!("endpoint {code:?} not found in scope {scope}"))
 }
 

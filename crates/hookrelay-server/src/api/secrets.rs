@@ -65,7 +65,7 @@ pub struct RotateBody {
 }
 
 /// The default grace period of a rotation.
-const DEFAULT_GRACE_S: u64 = 24 * 3600;
+pub(crate) const DEFAULT_GRACE_S: u64 = 24 * 3600;
 /// The longest grace period accepted (30 days).
 const MAX_GRACE_S: u64 = 30 * 24 * 3600;
 

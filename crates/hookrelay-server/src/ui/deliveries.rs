@@ -2,13 +2,12 @@
 
 use axum::extract::State;
 use axum::response::Html;
-use hookrelay_core::clock::to_rfc3339;
 use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{DeliveryFilter, DeliveryRecord, DeliveryStatus, PageRequest};
 use serde::Deserialize;
 
-use super::html::{UiError, escape, page, query_value};
-use super::params::non_empty;
+use super::html::{UiError, escape, page, query_value, time};
+use super::params::{self, non_empty};
 use super::session::UiSession;
 use crate::api::error::ApiError;
 use crate::api::extract::ApiQuery;
@@ -24,6 +23,10 @@ pub struct ListQuery {
     endpoint: Option<String>,
     status: Option<String>,
     event: Option<String>,
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
     cursor: Option<String>,
 }
 
@@ -51,6 +54,9 @@ pub async fn list(
         endpoint: non_empty(&q.endpoint),
         event_id: non_empty(&q.event),
         status,
+        event_type: non_empty(&q.event_type),
+        since: params::time("since", &q.since)?,
+        until: params::time("until", &q.until)?,
         allowed_scopes: caller.scopes.clone(),
     };
     let page_request = PageRequest {
@@ -60,7 +66,20 @@ pub async fn list(
     let found = state.store().list_deliveries(filter, page_request).await?;
     let mut body = String::from("<h1>Deliveries</h1>");
     body.push_str(&filters_form(&q));
-    if found.data.is_empty() {
+    let filtered = [
+        &q.scope,
+        &q.endpoint,
+        &q.status,
+        &q.event,
+        &q.event_type,
+        &q.since,
+        &q.until,
+    ]
+    .iter()
+    .any(|v| non_empty(v).is_some());
+    if found.data.is_empty() && filtered {
+        body.push_str("<p>No deliveries match these filters.</p>");
+    } else if found.data.is_empty() {
         body.push_str("<p>No deliveries yet — publish one with <code>hookrelay send …</code>.</p>");
     } else {
         body.push_str(&table(&found.data));
@@ -90,13 +109,22 @@ fn filters_form(q: &ListQuery) -> String {
             format!("<option value=\"{s}\"{selected}>{label}</option>")
         })
         .collect();
+    let when = |name: &str, label: &str, value: &Option<String>| {
+        format!(
+            "<label for=\"f-{name}\">{label}<input type=\"datetime-local\" id=\"f-{name}\" name=\"{name}\" value=\"{}\"></label>",
+            escape(value.as_deref().unwrap_or(""))
+        )
+    };
     format!(
-        "<form class=\"filters\" method=\"get\" action=\"/ui/deliveries\">{}{}{}\
+        "<form class=\"filters\" method=\"get\" action=\"/ui/deliveries\">{}{}{}{}\
          <label for=\"f-status\">Status<select id=\"f-status\" name=\"status\">{options}</select></label>\
-         <button type=\"submit\">Filter</button></form>",
+         {}{}<button type=\"submit\">Filter</button></form>",
         field("scope", "Scope", &q.scope),
         field("endpoint", "Endpoint", &q.endpoint),
+        field("type", "Event type", &q.event_type),
         field("event", "Event id", &q.event),
+        when("since", "From (UTC)", &q.since),
+        when("until", "Until (UTC)", &q.until),
     )
 }
 
@@ -110,20 +138,19 @@ fn table(rows: &[DeliveryRecord]) -> String {
         let next = d
             .next_attempt_at
             .filter(|_| d.status == DeliveryStatus::Pending)
-            .map(to_rfc3339)
+            .map(time)
             .unwrap_or_else(|| "—".to_owned());
         out.push_str(&format!(
             "<tr><td><a href=\"/ui/deliveries/{id}\">{time}</a></td><td>{event_type}</td>\
              <td>{scope} / {endpoint}</td><td class=\"status-{status}\">{status}</td>\
              <td>{attempts}</td><td>{next}</td></tr>",
             id = escape(d.id.as_str()),
-            time = escape(&to_rfc3339(d.created_at)),
+            time = time(d.created_at),
             event_type = escape(&d.event_type),
             scope = escape(&d.scope),
             endpoint = escape(&d.endpoint),
             status = d.status.as_str(),
             attempts = d.attempts,
-            next = escape(&next),
         ));
     }
     out.push_str("</tbody></table>");
@@ -138,6 +165,9 @@ fn next_query(q: &ListQuery, cursor: &str) -> String {
         ("endpoint", &q.endpoint),
         ("status", &q.status),
         ("event", &q.event),
+        ("type", &q.event_type),
+        ("since", &q.since),
+        ("until", &q.until),
     ] {
         if let Some(v) = non_empty(value) {
             parts.push(format!("{name}={}", query_value(&v)));

@@ -1,5 +1,5 @@
-//! `GET /ui/deliveries/{id}` (a delivery with every attempt) and
-//! `POST /ui/deliveries/{id}/retry`.
+//! `GET /ui/deliveries/{id}` (a delivery with its request body and every attempt),
+//! `POST /ui/deliveries/{id}/retry` and `POST /ui/deliveries/{id}/recover`.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{Html, IntoResponse, Response};
 use hookrelay_core::clock::{now_ms, to_rfc3339};
+use hookrelay_core::envelope;
+use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{AttemptRecord, DeliveryRecord, DeliveryStatus};
 
 use super::csrf::{self, UiForm};
 use super::html::{UiError, escape, page, query_value};
+use super::params;
 use super::session::{UiSession, see_other};
 use crate::api::error::ApiError;
 use crate::app::AppState;
@@ -52,8 +55,13 @@ pub async fn detail(
          <tr><th scope=\"row\">Last error</th><td>{last_error}</td></tr>\
          <tr><th scope=\"row\">Created</th><td>{created}</td></tr>\
          </tbody></table>\
-         <form method=\"post\" action=\"/ui/deliveries/{id}/retry\">{csrf}\
-         <p><button type=\"submit\">Retry now</button></p></form>\
+         <div class=\"actions\"><form method=\"post\" action=\"/ui/deliveries/{id}/retry\">{csrf}\
+         <button type=\"submit\">Retry now</button></form>\
+         <form method=\"post\" action=\"/ui/deliveries/{id}/recover\">{csrf}\
+         <label for=\"recover-since\">Failed deliveries to {endpoint} since (UTC)\
+         <input type=\"datetime-local\" id=\"recover-since\" name=\"since\" value=\"{since}\" required></label>\
+         <button type=\"submit\">Recover them</button></form></div>\
+         <h2>Request body</h2>{request_body}\
          <h2>Attempts</h2>",
         id = escape(d.id.as_str()),
         status = d.status.as_str(),
@@ -67,6 +75,8 @@ pub async fn detail(
         last_error = escape(d.last_error.as_deref().unwrap_or("—")),
         created = escape(&to_rfc3339(d.created_at)),
         csrf = csrf::hidden_field(&session.session.csrf),
+        since = escape(&params::time_input(d.created_at)),
+        request_body = request_body(&state, &d).await?,
     );
     if attempts.is_empty() {
         body.push_str("<p>No attempts yet.</p>");
@@ -76,6 +86,33 @@ pub async fn detail(
     }
     let title = format!("Delivery {}", d.id.as_str());
     Ok(Html(page(&title, Some(&session.session.csrf), &body)))
+}
+
+/// The body every attempt sends: the Standard Webhooks envelope of the event, or for a
+/// forward, the inbound request's body as received.
+async fn request_body(state: &AppState, d: &DeliveryRecord) -> Result<String, UiError> {
+    if let Some(event) = state.store().get_event(d.event_id.as_str()).await? {
+        let body = envelope::render(
+            event.id.as_str(),
+            &event.event_type,
+            &to_rfc3339(event.created_at),
+            &d.scope,
+            &event.data,
+        );
+        let text = String::from_utf8_lossy(&body);
+        return Ok(format!("<pre>{}</pre>", escape(&pretty(&text))));
+    }
+    if let Some(source) = d.scope.strip_prefix("inbound:")
+        && let Some(request) = state
+            .store()
+            .get_inbound(source, d.event_id.as_str())
+            .await?
+        && let Some(body) = request.body
+    {
+        let text = String::from_utf8_lossy(&body);
+        return Ok(format!("<pre>{}</pre>", escape(&pretty(&text))));
+    }
+    Ok("<p>Not kept.</p>".to_owned())
 }
 
 fn attempt(a: &AttemptRecord) -> String {
@@ -160,6 +197,39 @@ pub async fn retry(
     Ok(see_other(&format!(
         "/ui/deliveries/{}",
         query_value(record.id.as_str())
+    ))
+    .into_response())
+}
+
+/// `POST /ui/deliveries/{id}/recover`: what `POST …/endpoints/{code}/recover` does for
+/// this delivery's endpoint (its failed deliveries created since `since` are sent
+/// again), then the endpoint's deliveries from that time on.
+pub async fn recover(
+    State(state): State<AppState>,
+    session: UiSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: UiForm,
+) -> Result<Response, UiError> {
+    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
+        return Ok(refused.into_response());
+    }
+    let (delivery, _) = load(&state, &session.session.caller, &id).await?;
+    let since = params::time("since", &form.get("since").map(str::to_owned))?
+        .ok_or_else(|| ApiError::invalid_field("since", "say since when to recover"))?;
+    let scope = Scope::parse(&delivery.scope).map_err(ApiError::from)?;
+    let now = now_ms();
+    let ids = state
+        .store()
+        .recover_endpoint(&scope, &delivery.endpoint, since, now)
+        .await?;
+    tracing::info!(scope = %scope, endpoint = %delivery.endpoint, recovered = ids.len(), "failed deliveries recovered from the dashboard");
+    state.schedule(ids, now);
+    Ok(see_other(&format!(
+        "/ui/deliveries?scope={}&endpoint={}&since={}",
+        query_value(scope.as_str()),
+        query_value(&delivery.endpoint),
+        query_value(&params::time_input(since)),
     ))
     .into_response())
 }

@@ -41,6 +41,11 @@ pre{white-space:pre-wrap;word-break:break-all;background:#f0f0f0;padding:.5rem;m
 .status-failed{color:#b00020}.status-succeeded{color:#1b7f3b}.status-pending{color:#8a6d00}\
 .error{color:#b00020;font-weight:600}form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\
 label{display:flex;flex-direction:column;font-size:.85rem}\
+section{margin:1.2rem 0}.chart{width:100%;max-width:900px;height:auto;background:#fff}\
+.chart .ok{fill:#1b7f3b}.chart .bad{fill:#b00020}.chart text{font-size:10px;fill:#555}\
+.notice{background:#e8f4ea;border-left:4px solid #1b7f3b;padding:.4rem .6rem}\
+.actions{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}.actions form{margin:0}\
+td.actions{display:table-cell}td.actions form{margin:.15rem 0}input.secret{font-family:monospace;max-width:100%}\
 @media (max-width:640px){table,thead,tbody,tr,th,td{display:block}thead{display:none}\
 td{border:0;padding:.15rem .5rem}tr{border-bottom:1px solid #ccc;padding:.4rem 0}}";
 

@@ -6,8 +6,14 @@
 //! - [`session`]: in-memory sessions behind the `hookrelay_session` cookie, and the
 //!   [`session::UiSession`] extractor that sends anyone without one to the login page.
 //! - [`csrf`]: the per-session form token and the `Origin` check on every POST.
+//! - [`overview`]: `GET /ui/overview`, the home page: attempts per hour over 24 h,
+//!   failing endpoints, the oldest pending delivery, inbound requests.
+//! - [`endpoints`]: `GET /ui/endpoints` (a scope's endpoints, state, success rate) and
+//!   [`endpoint_actions`]: enable, disable, rotate the secret, send a test event, whose
+//!   payload comes from [`example`].
 //! - [`deliveries`]: `GET /ui/deliveries` (filtered, paginated log).
-//! - [`delivery`]: `GET /ui/deliveries/{id}` and `POST /ui/deliveries/{id}/retry`.
+//! - [`delivery`]: `GET /ui/deliveries/{id}` and its actions: retry now, and recover the
+//!   endpoint's failures since a time.
 //! - [`html`]: escaping, the page shell and HTML error pages.
 //! - [`params`]: reading query strings and form fields (blank means any, times).
 //!
@@ -17,8 +23,12 @@
 pub mod csrf;
 pub mod deliveries;
 pub mod delivery;
+pub mod endpoint_actions;
+pub mod endpoints;
+pub mod example;
 pub mod html;
 pub mod login;
+pub mod overview;
 pub mod params;
 pub mod session;
 
@@ -34,12 +44,31 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/", get(home))
         .route("/ui/login", get(login::form).post(login::login))
         .route("/ui/logout", post(login::logout))
+        .route("/ui/overview", get(overview::show))
+        .route("/ui/endpoints", get(endpoints::list))
+        .route(
+            "/ui/endpoints/{scope}/{code}/enable",
+            post(endpoint_actions::enable),
+        )
+        .route(
+            "/ui/endpoints/{scope}/{code}/disable",
+            post(endpoint_actions::disable),
+        )
+        .route(
+            "/ui/endpoints/{scope}/{code}/rotate",
+            post(endpoint_actions::rotate),
+        )
+        .route(
+            "/ui/endpoints/{scope}/{code}/test",
+            post(endpoint_actions::test),
+        )
         .route("/ui/deliveries", get(deliveries::list))
         .route("/ui/deliveries/{id}", get(delivery::detail))
         .route("/ui/deliveries/{id}/retry", post(delivery::retry))
+        .route("/ui/deliveries/{id}/recover", post(delivery::recover))
 }
 
-/// `/ui`: the deliveries are the home page (which sends anyone logged out to log in).
+/// `/ui`: the overview is the home page (which sends anyone logged out to log in).
 async fn home() -> axum::response::Response {
-    session::see_other("/ui/deliveries")
+    session::see_other("/ui/overview")
 }

@@ -65,7 +65,9 @@ fn attempts_section(overview: &Overview, first_hour: i64) -> String {
     let (ok, bad) = hours
         .iter()
         .fold((0, 0), |(s, f), h| (s + h.succeeded, f + h.failed));
-    let mut out = String::from("<section aria-labelledby=\"attempts-h\"><h2 id=\"attempts-h\">Delivery attempts, last 24 hours</h2>");
+    let mut out = String::from(
+        "<section aria-labelledby=\"attempts-h\"><h2 id=\"attempts-h\">Delivery attempts, last 24 hours</h2>",
+    );
     if ok + bad == 0 {
         out.push_str(
             "<p>No delivery attempts in the last 24 hours — publish an event with \
@@ -146,8 +148,9 @@ fn chart(hours: &[HourStats]) -> String {
 }
 
 fn failing_section(overview: &Overview) -> String {
-    let mut out =
-        String::from("<section aria-labelledby=\"failing-h\"><h2 id=\"failing-h\">Failing endpoints</h2>");
+    let mut out = String::from(
+        "<section aria-labelledby=\"failing-h\"><h2 id=\"failing-h\">Failing endpoints</h2>",
+    );
     if overview.failing.is_empty() {
         out.push_str("<p>No endpoint is failing.</p></section>");
         return out;

@@ -781,5 +781,9 @@ pub async fn test_event(store: &dyn Store) {
         .await
         .unwrap();
     let codes: Vec<&str> = listed.data.iter().map(|d| d.endpoint.as_str()).collect();
-    assert_eq!(codes, ["b"], "b gets it although it subscribes to user.* only");
+    assert_eq!(
+        codes,
+        ["b"],
+        "b gets it although it subscribes to user.* only"
+    );
 }
