@@ -126,6 +126,11 @@ async fn scenario(
     screens.take(browser, "delivery-failed").await;
     set_viewport(browser, PHONE).await;
     screens.take(browser, "delivery-phone").await;
+    let too_wide = wider_than_viewport(browser).await;
+    assert!(
+        too_wide.is_empty(),
+        "on a phone the delivery page scrolls sideways; too wide: {too_wide:#?}"
+    );
     set_viewport(browser, DESKTOP).await;
 
     // The receiver is back; one press of the button delivers again.
@@ -347,6 +352,26 @@ async fn viewport(browser: &Client) -> (u32, u32) {
         .expect("the viewport size");
     let dim = |i: usize| size[i].as_u64().expect("a number") as u32;
     (dim(0), dim(1))
+}
+
+/// What makes the page scroll sideways, if it does: the innermost elements whose box or
+/// content sticks out past the right edge of the viewport, each as tag, text and width.
+async fn wider_than_viewport(browser: &Client) -> Vec<String> {
+    let found = browser
+        .execute(
+            "const edge = document.documentElement.clientWidth;
+             if (document.documentElement.scrollWidth <= edge) return [];
+             const sticksOut = e => e.getBoundingClientRect().left + e.scrollWidth > edge + 0.5
+               && getComputedStyle(e).overflowX === 'visible';
+             return [...document.body.querySelectorAll('*')]
+               .filter(e => sticksOut(e) && ![...e.children].some(sticksOut))
+               .map(e => `<${e.tagName.toLowerCase()}> ${e.textContent.trim().slice(0, 40)}: \
+                          ${Math.round(e.getBoundingClientRect().left + e.scrollWidth)}px of ${edge}px`);",
+            vec![],
+        )
+        .await
+        .expect("the page's layout");
+    serde_json::from_value(found).expect("a list of strings")
 }
 
 /// Waits until the address bar shows `path` (the query and fragment aside).
