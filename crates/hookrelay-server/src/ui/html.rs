@@ -33,10 +33,12 @@ pub fn query_value(text: &str) -> String {
 const STYLE: &str = "\
 body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1c1c1c;background:#fafafa}\
 nav{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;padding:.6rem 1rem;background:#22303c;color:#fff}\
-nav a,nav button{color:#fff}nav form{margin-left:auto}\
+nav a{color:#fff}nav form{margin-left:auto}\
+nav button{color:#fff;background:none;border:1px solid currentColor;border-radius:3px;font:inherit;cursor:pointer}\
 main{max-width:1200px;margin:0 auto;padding:1rem}\
 table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
+h1,th,td{overflow-wrap:anywhere}\
 pre{white-space:pre-wrap;word-break:break-all;background:#f0f0f0;padding:.5rem;max-height:24rem;overflow:auto}\
 .status-failed{color:#b00020}.status-succeeded{color:#1b7f3b}.status-pending{color:#8a6d00}\
 .error{color:#b00020;font-weight:600}form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\

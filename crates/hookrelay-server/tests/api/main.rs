@@ -4,6 +4,7 @@
 mod support;
 
 mod balance;
+mod browser;
 mod circuit;
 mod delivery;
 mod encryption;
