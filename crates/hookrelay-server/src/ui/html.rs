@@ -47,7 +47,7 @@ section{margin:1.2rem 0}.chart{width:100%;max-width:900px;height:auto;background
 .chart .ok{fill:#1b7f3b}.chart .bad{fill:#b00020}.chart text{font-size:10px;fill:#555}\
 .notice{background:#e8f4ea;border-left:4px solid #1b7f3b;padding:.4rem .6rem}\
 .actions{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}.actions form{margin:0}\
-td.actions{display:table-cell}td.actions form{margin:.15rem 0}input.secret{font-family:monospace;max-width:100%}\
+td.actions form{margin:.15rem 0}input.secret{font-family:monospace;max-width:100%}\
 @media (max-width:640px){table,thead,tbody,tr,th,td{display:block}thead{display:none}\
 td{border:0;padding:.15rem .5rem}tr{border-bottom:1px solid #ccc;padding:.4rem 0}}";
 

@@ -54,7 +54,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, form: UiFo
         Err(e) => return super::html::UiError(e).into_response(),
     };
     let id = state.ui_sessions().create(caller, hash_token(token));
-    let mut response = session::see_other("/ui/deliveries");
+    let mut response = session::see_other("/ui/overview");
     if let Ok(cookie) = session::set_cookie(&id, secure(&state)).parse() {
         response.headers_mut().insert(SET_COOKIE, cookie);
     }

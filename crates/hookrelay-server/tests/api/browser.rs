@@ -94,6 +94,21 @@ async fn scenario(
         .click()
         .await
         .expect("log in");
+    wait_for_path(browser, "/ui/overview").await;
+    assert_eq!(heading(browser).await, "Overview");
+    // The home page counts the failed attempt and names the failing endpoint.
+    let overview = text(&body(browser).await).await;
+    assert!(overview.contains("0 succeeded · 1 failed"), "{overview}");
+    assert!(overview.contains("Failing endpoints"), "{overview}");
+
+    // From the navigation to the delivery log.
+    browser
+        .find(Locator::LinkText("Deliveries"))
+        .await
+        .expect("the navigation's Deliveries link")
+        .click()
+        .await
+        .expect("open the deliveries");
     wait_for_path(browser, "/ui/deliveries").await;
     assert_eq!(heading(browser).await, "Deliveries");
 

@@ -89,7 +89,7 @@ impl<'a> Browser<'a> {
     async fn login(&self, token: &str) -> String {
         let page = self.post(None, "/ui/login", &[("token", token)]).await;
         assert_eq!(page.status, 303, "{}", page.body);
-        assert_eq!(page.location.as_deref(), Some("/ui/deliveries"));
+        assert_eq!(page.location.as_deref(), Some("/ui/overview"));
         let set = page.set_cookie.expect("a session cookie");
         set.split(';').next().unwrap().to_owned()
     }
@@ -193,7 +193,7 @@ async fn pages_without_a_valid_session_redirect_to_login() {
             let page = b.get(cookie, path).await;
             assert_eq!(page.status, 303, "{path}");
             let want = if path == "/ui" {
-                "/ui/deliveries"
+                "/ui/overview"
             } else {
                 "/ui/login"
             };
@@ -243,7 +243,7 @@ async fn a_failed_delivery_is_listed_and_its_detail_shows_the_escaped_answer() {
         .get(Some(&cookie), "/ui/deliveries?status=succeeded&scope=")
         .await;
     assert!(
-        filtered.body.contains("No deliveries yet"),
+        filtered.body.contains("No deliveries match these filters"),
         "{}",
         filtered.body
     );
