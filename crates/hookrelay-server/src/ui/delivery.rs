@@ -12,7 +12,7 @@ use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{AttemptRecord, DeliveryRecord, DeliveryStatus};
 
 use super::csrf::{self, UiForm};
-use super::html::{UiError, escape, page, query_value};
+use super::html::{UiError, escape, page, query_value, time};
 use super::params;
 use super::session::{UiSession, see_other};
 use crate::api::error::ApiError;
@@ -42,7 +42,7 @@ pub async fn detail(
     let next = d
         .next_attempt_at
         .filter(|_| d.status == DeliveryStatus::Pending)
-        .map(to_rfc3339)
+        .map(time)
         .unwrap_or_else(|| "—".to_owned());
     let mut body = format!(
         "<h1>Delivery {id}</h1>\
@@ -71,9 +71,8 @@ pub async fn detail(
         scope = escape(&d.scope),
         endpoint = escape(&d.endpoint),
         count = d.attempts,
-        next = escape(&next),
         last_error = escape(d.last_error.as_deref().unwrap_or("—")),
-        created = escape(&to_rfc3339(d.created_at)),
+        created = time(d.created_at),
         csrf = csrf::hidden_field(&session.session.csrf),
         since = escape(&params::time_input(d.created_at)),
         request_body = request_body(&state, &d).await?,
@@ -132,7 +131,7 @@ fn attempt(a: &AttemptRecord) -> String {
     format!(
         "<section><h3>Attempt {n}</h3><table><tbody>\
          <tr><th scope=\"row\">At</th><td>{at}</td></tr>\
-         <tr><th scope=\"row\">URL</th><td>{url}</td></tr>\
+         <tr><th scope=\"row\">URL</th><td class=\"wrap\">{url}</td></tr>\
          <tr><th scope=\"row\">Response status</th><td>{status}</td></tr>\
          <tr><th scope=\"row\">Duration</th><td>{duration} ms</td></tr>\
          <tr><th scope=\"row\">Error</th><td>{error}</td></tr>\
@@ -141,7 +140,7 @@ fn attempt(a: &AttemptRecord) -> String {
          <h4>Response headers</h4>{response_headers}\
          <h4>Response body</h4><pre>{body}</pre></section>",
         n = a.n,
-        at = escape(&to_rfc3339(a.at)),
+        at = time(a.at),
         url = escape(&a.url),
         status = escape(&status),
         duration = a.duration_ms,
@@ -160,7 +159,7 @@ fn headers(h: &BTreeMap<String, String>) -> String {
         .iter()
         .map(|(k, v)| {
             format!(
-                "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+                "<tr><th scope=\"row\">{}</th><td class=\"wrap\">{}</td></tr>",
                 escape(k),
                 escape(v)
             )

@@ -189,7 +189,7 @@ fn row(
             let items: String = t
                 .targets
                 .iter()
-                .map(|t| format!("<li>{}</li>", escape(&t.url)))
+                .map(|t| format!("<li class=\"wrap\">{}</li>", escape(&t.url)))
                 .collect();
             // The API's name of the strategy (its serde name), e.g. `weighted_round_robin`.
             let strategy = serde_json::to_value(t.strategy)
@@ -198,7 +198,7 @@ fn row(
                 .unwrap_or_default();
             format!("{} over:<ul>{items}</ul>", escape(&strategy))
         }
-        None => escape(&e.url),
+        None => format!("<span class=\"wrap\">{}</span>", escape(&e.url)),
     };
     let circuit = circuit_state(state, e);
     let state_text = if !e.enabled {

@@ -38,7 +38,7 @@ nav button{color:#fff;background:none;border:1px solid currentColor;border-radiu
 main{max-width:1200px;margin:0 auto;padding:1rem}\
 table{border-collapse:collapse;width:100%;background:#fff}\
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
-h1,th,td{overflow-wrap:anywhere}\
+h1,pre,.wrap{overflow-wrap:anywhere}th,td{overflow-wrap:break-word}\
 pre{white-space:pre-wrap;word-break:break-all;background:#f0f0f0;padding:.5rem;max-height:24rem;overflow:auto}\
 .status-failed{color:#b00020}.status-succeeded{color:#1b7f3b}.status-pending{color:#8a6d00}\
 .error{color:#b00020;font-weight:600}form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}\
@@ -48,7 +48,7 @@ section{margin:1.2rem 0}.chart{width:100%;max-width:900px;height:auto;background
 .notice{background:#e8f4ea;border-left:4px solid #1b7f3b;padding:.4rem .6rem}\
 .actions{display:flex;flex-wrap:wrap;gap:.4rem;align-items:end}.actions form{margin:0}\
 td.actions form{margin:.15rem 0}input.secret{font-family:monospace;max-width:100%}\
-@media (max-width:640px){table,thead,tbody,tr,th,td{display:block}thead{display:none}\
+@media (max-width:640px){table,thead,tbody,tr,th,td{display:block}thead{display:none}th,td{overflow-wrap:anywhere}\
 td{border:0;padding:.15rem .5rem}tr{border-bottom:1px solid #ccc;padding:.4rem 0}}";
 
 /// The sections, in the order the navigation lists them.
