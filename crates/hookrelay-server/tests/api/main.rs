@@ -27,3 +27,4 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
+mod ui_support;
