@@ -16,7 +16,8 @@ mod tests {
     #[test]
     fn a_payload_follows_the_schema() {
         assert_eq!(payload(None), "{}");
-        let schema = json!({"type": "object", "properties": {"order": {"type": "integer", "example": 7}}});
+        let schema =
+            json!({"type": "object", "properties": {"order": {"type": "integer", "example": 7}}});
         let value: serde_json::Value = serde_json::from_str(&payload(Some(&schema))).unwrap();
         assert_eq!(value["order"], 7);
     }

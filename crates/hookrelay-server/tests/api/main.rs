@@ -27,4 +27,5 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
+mod ui_manage;
 mod ui_support;

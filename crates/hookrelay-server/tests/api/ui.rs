@@ -9,7 +9,6 @@ use serde_json::json;
 use crate::support::{ADMIN, Answer, TestApp, TestReceiver, wait_until};
 use crate::ui_support::{Browser, csrf_of, failed_delivery, no_retries};
 
-
 #[tokio::test]
 async fn a_wrong_token_sets_no_cookie_and_says_so() {
     let app = TestApp::spawn().await;
