@@ -100,8 +100,8 @@ mod tests {
     fn time_bounds_order_ids_by_when_they_were_made() {
         let now = crate::clock::now_ms();
         let id = DeliveryId::generate();
-        assert!(DeliveryId::time_bound(now - 1) <= id.as_str().to_owned());
-        assert!(DeliveryId::time_bound(now + 2_000) > id.as_str().to_owned());
+        assert!(DeliveryId::time_bound(now - 1).as_str() <= id.as_str());
+        assert!(DeliveryId::time_bound(now + 2_000).as_str() > id.as_str());
         assert!(DeliveryId::parse(&DeliveryId::time_bound(now)).is_some());
     }
 
