@@ -40,7 +40,9 @@ mod tests {
 
     #[test]
     fn times_are_read_from_inputs_and_rfc_3339() {
-        let at = time("since", &Some("2026-12-01T10:30".into())).unwrap().unwrap();
+        let at = time("since", &Some("2026-12-01T10:30".into()))
+            .unwrap()
+            .unwrap();
         assert_eq!(to_rfc3339(at), "2026-12-01T10:30:00Z");
         assert_eq!(time_input(at), "2026-12-01T10:30");
         assert_eq!(
