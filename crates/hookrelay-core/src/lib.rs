@@ -6,6 +6,7 @@
 //! - [`event_type`]: event type codes and their registry entries.
 //! - [`endpoint`]: endpoint codes, URLs, outbound auth.
 //! - [`balance`]: several `targets` per endpoint and the strategy that picks them.
+//! - [`example`]: example payloads generated from an event type's schema.
 //! - [`filter`]: payload filters on subscriptions (`$eq`, `$gt`, `$in`, `$and`, …).
 //! - [`source`]: inbound sources: verification schemes, deduplication, forwarding and
 //!   publishing settings.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod endpoint;
 pub mod envelope;
 pub mod event_type;
+pub mod example;
 pub mod filter;
 pub mod ids;
 pub mod network;
