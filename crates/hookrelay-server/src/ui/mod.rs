@@ -8,8 +8,12 @@
 //! - [`csrf`]: the per-session form token and the `Origin` check on every POST.
 //! - [`deliveries`]: `GET /ui/deliveries` (filtered, paginated log).
 //! - [`delivery`]: `GET /ui/deliveries/{id}` and `POST /ui/deliveries/{id}/retry`.
+//! - [`events`]: `GET /ui/events` (filtered, paginated log; find by id or idempotency key).
+//! - [`event`]: `GET /ui/events/{id}` (payload and deliveries).
 //! - [`html`]: escaping, the page shell and HTML error pages.
 //! - [`params`]: reading query strings and form fields (blank means any, times).
+//! - [`links`]: path segments and the next-page links of cursor-paginated lists.
+//! - [`json`]: JSON indented for reading.
 //!
 //! Reads and actions go through the same [`hookrelay_store::Store`] calls and scope rules
 //! as the API, so the dashboard never shows or changes more than the token could.
@@ -17,7 +21,11 @@
 pub mod csrf;
 pub mod deliveries;
 pub mod delivery;
+pub mod event;
+pub mod events;
 pub mod html;
+pub mod json;
+pub mod links;
 pub mod login;
 pub mod params;
 pub mod session;
@@ -37,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/deliveries", get(deliveries::list))
         .route("/ui/deliveries/{id}", get(delivery::detail))
         .route("/ui/deliveries/{id}/retry", post(delivery::retry))
+        .route("/ui/events", get(events::list))
+        .route("/ui/events/{id}", get(event::detail))
 }
 
 /// `/ui`: the deliveries are the home page (which sends anyone logged out to log in).

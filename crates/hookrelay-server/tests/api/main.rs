@@ -26,3 +26,5 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
+mod ui_events;
+mod ui_support;

@@ -4,104 +4,10 @@
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use serde_json::json;
 
 use crate::support::{ADMIN, Answer, TestApp, TestReceiver, wait_until};
-
-/// What a page answered.
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookie: Option<String>,
-    body: String,
-}
-
-/// A browser without a cookie jar, in front of a test server.
-struct Browser<'a> {
-    app: &'a TestApp,
-    http: reqwest::Client,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        Self { app, http }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Page {
-        let resp = req.send().await.expect("request sent");
-        let header = |name| {
-            resp.headers()
-                .get(name)
-                .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
-        };
-        let location = header(LOCATION);
-        let set_cookie = header(SET_COOKIE);
-        Page {
-            status: resp.status().as_u16(),
-            location,
-            set_cookie,
-            body: resp.text().await.expect("body"),
-        }
-    }
-
-    async fn get(&self, cookie: Option<&str>, path: &str) -> Page {
-        let mut req = self.http.get(format!("{}{path}", self.app.base));
-        if let Some(c) = cookie {
-            req = req.header(COOKIE, c);
-        }
-        self.send(req).await
-    }
-
-    async fn post(&self, cookie: Option<&str>, path: &str, fields: &[(&str, &str)]) -> Page {
-        self.post_with(cookie, path, fields, None).await
-    }
-
-    async fn post_with(
-        &self,
-        cookie: Option<&str>,
-        path: &str,
-        fields: &[(&str, &str)],
-        origin: Option<&str>,
-    ) -> Page {
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        let mut req = self
-            .http
-            .post(format!("{}{path}", self.app.base))
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body);
-        if let Some(c) = cookie {
-            req = req.header(COOKIE, c);
-        }
-        if let Some(o) = origin {
-            req = req.header(ORIGIN, o);
-        }
-        self.send(req).await
-    }
-
-    /// Logs in with `token`; returns the `Cookie` header to send afterwards.
-    async fn login(&self, token: &str) -> String {
-        let page = self.post(None, "/ui/login", &[("token", token)]).await;
-        assert_eq!(page.status, 303, "{}", page.body);
-        assert_eq!(page.location.as_deref(), Some("/ui/deliveries"));
-        let set = page.set_cookie.expect("a session cookie");
-        set.split(';').next().unwrap().to_owned()
-    }
-}
-
-/// The CSRF token in a page's forms.
-fn csrf_of(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a CSRF field") + marker.len();
-    let len = html[start..].find('"').unwrap();
-    html[start..start + len].to_owned()
-}
+use crate::ui_support::{Browser, csrf_of};
 
 /// A server whose receiver at scope `scope` fails once (500, `body`), no retries; returns
 /// the delivery's id once it is `failed`.
