@@ -10,6 +10,8 @@
 //! - [`delivery`]: `GET /ui/deliveries/{id}` and `POST /ui/deliveries/{id}/retry`.
 //! - [`events`]: `GET /ui/events` (filtered, paginated log; find by id or idempotency key).
 //! - [`event`]: `GET /ui/events/{id}` (payload and deliveries).
+//! - [`catalog`]: `GET /ui/catalog` and `GET /ui/catalog/{code}` (event types, their
+//!   schemas and generated example payloads).
 //! - [`html`]: escaping, the page shell and HTML error pages.
 //! - [`params`]: reading query strings and form fields (blank means any, times).
 //! - [`links`]: path segments and the next-page links of cursor-paginated lists.
@@ -18,6 +20,7 @@
 //! Reads and actions go through the same [`hookrelay_store::Store`] calls and scope rules
 //! as the API, so the dashboard never shows or changes more than the token could.
 
+pub mod catalog;
 pub mod csrf;
 pub mod deliveries;
 pub mod delivery;
@@ -47,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/deliveries/{id}/retry", post(delivery::retry))
         .route("/ui/events", get(events::list))
         .route("/ui/events/{id}", get(event::detail))
+        .route("/ui/catalog", get(catalog::list))
+        .route("/ui/catalog/{code}", get(catalog::detail))
 }
 
 /// `/ui`: the deliveries are the home page (which sends anyone logged out to log in).

@@ -26,5 +26,6 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
+mod ui_catalog;
 mod ui_events;
 mod ui_support;
