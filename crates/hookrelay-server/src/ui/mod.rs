@@ -12,6 +12,9 @@
 //! - [`event`]: `GET /ui/events/{id}` (payload and deliveries).
 //! - [`catalog`]: `GET /ui/catalog` and `GET /ui/catalog/{code}` (event types, their
 //!   schemas and generated example payloads).
+//! - [`inbound`]: `GET /ui/inbound` (sources; every inbound page is admin-only).
+//! - [`inbound_requests`]: `GET /ui/inbound/{source}` (a source's request log).
+//! - [`inbound_request`]: `GET /ui/inbound/{source}/{id}` (headers and body).
 //! - [`html`]: escaping, the page shell and HTML error pages.
 //! - [`params`]: reading query strings and form fields (blank means any, times).
 //! - [`links`]: path segments and the next-page links of cursor-paginated lists.
@@ -27,6 +30,9 @@ pub mod delivery;
 pub mod event;
 pub mod events;
 pub mod html;
+pub mod inbound;
+pub mod inbound_request;
+pub mod inbound_requests;
 pub mod json;
 pub mod links;
 pub mod login;
@@ -52,6 +58,9 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events/{id}", get(event::detail))
         .route("/ui/catalog", get(catalog::list))
         .route("/ui/catalog/{code}", get(catalog::detail))
+        .route("/ui/inbound", get(inbound::list))
+        .route("/ui/inbound/{source}", get(inbound_requests::list))
+        .route("/ui/inbound/{source}/{id}", get(inbound_request::detail))
 }
 
 /// `/ui`: the deliveries are the home page (which sends anyone logged out to log in).

@@ -28,4 +28,5 @@ mod tls;
 mod ui;
 mod ui_catalog;
 mod ui_events;
+mod ui_inbound;
 mod ui_support;
