@@ -230,6 +230,8 @@ pub struct ListQuery {
     /// Published before this RFC 3339 time.
     #[param(format = DateTime)]
     until: Option<String>,
+    /// Only the event published with this idempotency key.
+    idempotency_key: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
     paging: Paging,
@@ -261,6 +263,7 @@ pub async fn list(
         event_type: q.event_type,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
+        idempotency_key: q.idempotency_key.filter(|k| !k.is_empty()),
         allowed_scopes: caller.scopes.clone(),
     };
     let page = state.store().list_events(filter, q.paging.page()?).await?;

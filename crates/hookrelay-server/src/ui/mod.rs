@@ -14,19 +14,36 @@
 //! - [`deliveries`]: `GET /ui/deliveries` (filtered, paginated log).
 //! - [`delivery`]: `GET /ui/deliveries/{id}` and its actions: retry now, and recover the
 //!   endpoint's failures since a time.
+//! - [`events`]: `GET /ui/events` (filtered, paginated log; find by id or idempotency key).
+//! - [`event`]: `GET /ui/events/{id}` (payload and deliveries).
+//! - [`catalog`]: `GET /ui/catalog` and `GET /ui/catalog/{code}` (event types, their
+//!   schemas and generated example payloads).
+//! - [`inbound`]: `GET /ui/inbound` (sources; every inbound page is admin-only).
+//! - [`inbound_requests`]: `GET /ui/inbound/{source}` (a source's request log).
+//! - [`inbound_request`]: `GET /ui/inbound/{source}/{id}` (headers and body).
 //! - [`html`]: escaping, the page shell and HTML error pages.
 //! - [`params`]: reading query strings and form fields (blank means any, times).
+//! - [`links`]: path segments and the next-page links of cursor-paginated lists.
+//! - [`json`]: JSON indented for reading.
 //!
 //! Reads and actions go through the same [`hookrelay_store::Store`] calls and scope rules
 //! as the API, so the dashboard never shows or changes more than the token could.
 
+pub mod catalog;
 pub mod csrf;
 pub mod deliveries;
 pub mod delivery;
 pub mod endpoint_actions;
 pub mod endpoints;
+pub mod event;
+pub mod events;
 pub mod example;
 pub mod html;
+pub mod inbound;
+pub mod inbound_request;
+pub mod inbound_requests;
+pub mod json;
+pub mod links;
 pub mod login;
 pub mod overview;
 pub mod params;
@@ -66,6 +83,13 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/deliveries/{id}", get(delivery::detail))
         .route("/ui/deliveries/{id}/retry", post(delivery::retry))
         .route("/ui/deliveries/{id}/recover", post(delivery::recover))
+        .route("/ui/events", get(events::list))
+        .route("/ui/events/{id}", get(event::detail))
+        .route("/ui/catalog", get(catalog::list))
+        .route("/ui/catalog/{code}", get(catalog::detail))
+        .route("/ui/inbound", get(inbound::list))
+        .route("/ui/inbound/{source}", get(inbound_requests::list))
+        .route("/ui/inbound/{source}/{id}", get(inbound_request::detail))
 }
 
 /// `/ui`: the overview is the home page (which sends anyone logged out to log in).

@@ -53,6 +53,12 @@ async fn idempotency_key_in_body_or_header_publishes_once() {
     );
     let (_, events) = app.get("/events").await;
     assert_eq!(events["data"].as_array().unwrap().len(), 2);
+    let (_, by_key) = app.get("/events?idempotency_key=order-42").await;
+    let found = by_key["data"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{by_key}");
+    assert_eq!(found[0]["id"], first["id"]);
+    let (_, unknown) = app.get("/events?idempotency_key=order-43").await;
+    assert_eq!(unknown["data"].as_array().unwrap().len(), 0);
     app.stop().await;
 }
 

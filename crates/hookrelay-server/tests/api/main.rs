@@ -27,5 +27,8 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
+mod ui_catalog;
+mod ui_events;
+mod ui_inbound;
 mod ui_manage;
 mod ui_support;

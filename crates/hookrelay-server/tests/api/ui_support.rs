@@ -1,17 +1,18 @@
-//! A cookie-less browser for the dashboard's handler tests: it follows no redirects and
-//! keeps no cookies, so every header a real browser would see is checked by the test.
+//! What the dashboard tests share: a browser without a cookie jar (cookies are handled
+//! by hand and no redirect is followed, so every header a browser would see is checked).
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+
 use serde_json::json;
 
 use crate::support::{Answer, TestApp, TestReceiver};
 
 /// What a page answered.
 pub(crate) struct Page {
-    pub status: u16,
-    pub location: Option<String>,
-    pub set_cookie: Option<String>,
-    pub body: String,
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) set_cookie: Option<String>,
+    pub(crate) body: String,
 }
 
 /// A browser without a cookie jar, in front of a test server.
@@ -21,7 +22,7 @@ pub(crate) struct Browser<'a> {
 }
 
 impl<'a> Browser<'a> {
-    pub fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -29,7 +30,7 @@ impl<'a> Browser<'a> {
         Self { app, http }
     }
 
-    pub async fn send(&self, req: reqwest::RequestBuilder) -> Page {
+    async fn send(&self, req: reqwest::RequestBuilder) -> Page {
         let resp = req.send().await.expect("request sent");
         let header = |name| {
             resp.headers()
@@ -46,7 +47,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    pub async fn get(&self, cookie: Option<&str>, path: &str) -> Page {
+    pub(crate) async fn get(&self, cookie: Option<&str>, path: &str) -> Page {
         let mut req = self.http.get(format!("{}{path}", self.app.base));
         if let Some(c) = cookie {
             req = req.header(COOKIE, c);
@@ -54,11 +55,16 @@ impl<'a> Browser<'a> {
         self.send(req).await
     }
 
-    pub async fn post(&self, cookie: Option<&str>, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(
+        &self,
+        cookie: Option<&str>,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Page {
         self.post_with(cookie, path, fields, None).await
     }
 
-    pub async fn post_with(
+    pub(crate) async fn post_with(
         &self,
         cookie: Option<&str>,
         path: &str,
@@ -83,7 +89,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Logs in with `token`; returns the `Cookie` header to send afterwards.
-    pub async fn login(&self, token: &str) -> String {
+    pub(crate) async fn login(&self, token: &str) -> String {
         let page = self.post(None, "/ui/login", &[("token", token)]).await;
         assert_eq!(page.status, 303, "{}", page.body);
         assert_eq!(page.location.as_deref(), Some("/ui/overview"));
@@ -98,6 +104,27 @@ pub(crate) fn csrf_of(html: &str) -> String {
     let start = html.find(marker).expect("a CSRF field") + marker.len();
     let len = html[start..].find('"').unwrap();
     html[start..start + len].to_owned()
+}
+
+/// The target of a page's `rel="next"` link, unescaped, if it has one.
+pub(crate) fn next_href(html: &str) -> Option<String> {
+    let marker = "rel=\"next\" href=\"";
+    let start = html.find(marker)? + marker.len();
+    let len = html[start..].find('"')?;
+    Some(html[start..start + len].replace("&amp;", "&"))
+}
+
+/// Asserts that each path sends a browser without a session, or with a forged one, to
+/// the login page.
+pub(crate) async fn assert_login_required(app: &TestApp, paths: &[&str]) {
+    let b = Browser::new(app);
+    for path in paths {
+        for cookie in [None, Some("hookrelay_session=forged")] {
+            let page = b.get(cookie, path).await;
+            assert_eq!(page.status, 303, "{path}");
+            assert_eq!(page.location.as_deref(), Some("/ui/login"), "{path}");
+        }
+    }
 }
 
 /// A server whose receiver at scope `scope` fails once (500, `body`), no retries; returns
@@ -119,6 +146,7 @@ pub(crate) async fn failed_delivery(
     id
 }
 
+/// A server that makes one attempt per delivery.
 pub(crate) async fn no_retries() -> TestApp {
     TestApp::with(|c| c.retry_schedule = Some(String::new())).await
 }

@@ -67,6 +67,8 @@ pub struct EventFilter {
     pub since: Option<i64>,
     /// Published before (unix ms).
     pub until: Option<i64>,
+    /// The event published with this idempotency key (at most one: the key is unique).
+    pub idempotency_key: Option<String>,
     /// Only events targeting one of these scopes (a scoped caller).
     pub allowed_scopes: Option<Vec<String>>,
 }

@@ -40,6 +40,9 @@ pub(crate) async fn list(
     if let Some(until) = filter.until {
         q.push(" AND e.created_at < ").push_bind(until);
     }
+    if let Some(key) = filter.idempotency_key {
+        q.push(" AND e.idempotency_key = ").push_bind(key);
+    }
     if let Some(cursor) = page.cursor {
         q.push(" AND e.id < ").push_bind(cursor);
     }

@@ -146,6 +146,15 @@ pub async fn idempotency(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(events.data.len(), 1);
+    for (key, expect) in [("k1", 1), ("k0", 0)] {
+        let by_key = EventFilter {
+            idempotency_key: Some(key.to_owned()),
+            ..EventFilter::default()
+        };
+        let found = store.list_events(by_key, page(100)).await.unwrap();
+        assert_eq!(found.data.len(), expect, "{key}");
+    }
+    assert_eq!(events.data[0].idempotency_key.as_deref(), Some("k1"));
 
     let (x, y) = tokio::join!(
         store.publish(event(&["s"], Some("k2"))),
