@@ -13,8 +13,8 @@ use hookrelay_store::model::{AttemptRecord, DeliveryRecord, DeliveryStatus};
 
 use super::csrf::{self, UiForm};
 use super::html::{UiError, escape, page, query_value, time};
-use super::params;
 use super::session::{UiSession, see_other};
+use super::{json, params};
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -98,8 +98,7 @@ async fn request_body(state: &AppState, d: &DeliveryRecord) -> Result<String, Ui
             &d.scope,
             &event.data,
         );
-        let text = String::from_utf8_lossy(&body);
-        return Ok(format!("<pre>{}</pre>", escape(&pretty(&text))));
+        return Ok(json::pre(&String::from_utf8_lossy(&body)));
     }
     if let Some(source) = d.scope.strip_prefix("inbound:")
         && let Some(request) = state
@@ -108,8 +107,7 @@ async fn request_body(state: &AppState, d: &DeliveryRecord) -> Result<String, Ui
             .await?
         && let Some(body) = request.body
     {
-        let text = String::from_utf8_lossy(&body);
-        return Ok(format!("<pre>{}</pre>", escape(&pretty(&text))));
+        return Ok(json::pre(&String::from_utf8_lossy(&body)));
     }
     Ok("<p>Not kept.</p>".to_owned())
 }
@@ -147,7 +145,7 @@ fn attempt(a: &AttemptRecord) -> String {
         error = escape(a.error.as_deref().unwrap_or("—")),
         request_headers = headers(&a.request_headers),
         response_headers = headers(&a.response_headers),
-        body = escape(&pretty(a.response_body.as_deref().unwrap_or(""))),
+        body = escape(&json::pretty_text(a.response_body.as_deref().unwrap_or(""))),
     )
 }
 
@@ -166,15 +164,6 @@ fn headers(h: &BTreeMap<String, String>) -> String {
         })
         .collect();
     format!("<table><tbody>{rows}</tbody></table>")
-}
-
-/// A JSON body indented for reading; anything else as it came.
-fn pretty(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .filter(|v| v.is_object() || v.is_array())
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| body.to_owned())
 }
 
 /// `POST /ui/deliveries/{id}/retry`: what `POST /api/v1/deliveries/{id}/retry` does (one

@@ -1,5 +1,5 @@
 //! The endpoint actions of the dashboard, each a CSRF-checked POST that does what the
-//! API's call does: `…/enable`, `…/disable`, `…/rotate` (the new secret is shown once)
+//! API's call does: `…/enabled` (enable or disable), `…/rotate` (the new secret is shown once)
 //! and `…/test` (one event of a chosen type, to this endpoint only).
 
 use axum::extract::{Path, State};
@@ -42,13 +42,24 @@ fn back(scope: &str, done: &str, code: &str) -> Response {
     ))
 }
 
-async fn set_enabled(
-    state: &AppState,
-    session: &UiSession,
-    (scope, code): (String, String),
-    enabled: bool,
+/// `POST /ui/endpoints/{scope}/{code}/enabled` with `enabled=true|false`: what the API's
+/// `PATCH {"enabled": …}` does.
+pub async fn set_enabled(
+    State(state): State<AppState>,
+    session: UiSession,
+    Path((scope, code)): Path<(String, String)>,
+    headers: HeaderMap,
+    form: UiForm,
 ) -> Result<Response, UiError> {
-    let endpoint = load(state, session, &scope, &code).await?;
+    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
+        return Ok(refused.into_response());
+    }
+    let enabled = match form.get("enabled") {
+        Some("true") => true,
+        Some("false") => false,
+        _ => return Err(ApiError::invalid_field("enabled", "enabled is true or false").into()),
+    };
+    let endpoint = load(&state, &session, &scope, &code).await?;
     let scope = scope_for(&session.session.caller, &scope)?;
     let patch = EndpointPatch {
         enabled: Some(enabled),
@@ -68,34 +79,6 @@ async fn set_enabled(
         if enabled { "enabled" } else { "disabled" },
         &record.code,
     ))
-}
-
-/// `POST /ui/endpoints/{scope}/{code}/enable`.
-pub async fn enable(
-    State(state): State<AppState>,
-    session: UiSession,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
-    form: UiForm,
-) -> Result<Response, UiError> {
-    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused.into_response());
-    }
-    set_enabled(&state, &session, path, true).await
-}
-
-/// `POST /ui/endpoints/{scope}/{code}/disable`.
-pub async fn disable(
-    State(state): State<AppState>,
-    session: UiSession,
-    Path(path): Path<(String, String)>,
-    headers: HeaderMap,
-    form: UiForm,
-) -> Result<Response, UiError> {
-    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused.into_response());
-    }
-    set_enabled(&state, &session, path, false).await
 }
 
 /// `POST /ui/endpoints/{scope}/{code}/rotate`: a new secret of the same kind; the old

@@ -251,17 +251,17 @@ fn row(
     let scope_q = escape(&query_value(&e.scope));
     let code_q = escape(&query_value(&e.code));
     let base = format!("/ui/endpoints/{scope_q}/{code_q}");
-    let toggle = if e.enabled {
-        format!(
-            "<form method=\"post\" action=\"{base}/disable\">{}<button type=\"submit\">Disable</button></form>",
-            hidden_field(csrf)
-        )
+    let (value, label) = if e.enabled {
+        ("false", "Disable")
     } else {
-        format!(
-            "<form method=\"post\" action=\"{base}/enable\">{}<button type=\"submit\">Enable</button></form>",
-            hidden_field(csrf)
-        )
+        ("true", "Enable")
     };
+    let toggle = format!(
+        "<form method=\"post\" action=\"{base}/enabled\">{}\
+         <input type=\"hidden\" name=\"enabled\" value=\"{value}\">\
+         <button type=\"submit\">{label}</button></form>",
+        hidden_field(csrf)
+    );
     let rotate = format!(
         "<form method=\"post\" action=\"{base}/rotate\">{}<button type=\"submit\">Rotate secret</button></form>",
         hidden_field(csrf)

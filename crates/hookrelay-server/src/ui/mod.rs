@@ -64,12 +64,8 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/overview", get(overview::show))
         .route("/ui/endpoints", get(endpoints::list))
         .route(
-            "/ui/endpoints/{scope}/{code}/enable",
-            post(endpoint_actions::enable),
-        )
-        .route(
-            "/ui/endpoints/{scope}/{code}/disable",
-            post(endpoint_actions::disable),
+            "/ui/endpoints/{scope}/{code}/enabled",
+            post(endpoint_actions::set_enabled),
         )
         .route(
             "/ui/endpoints/{scope}/{code}/rotate",

@@ -158,16 +158,16 @@ async fn disabling_and_enabling_need_the_csrf_token_and_change_the_endpoint() {
     let forged = b
         .post(
             Some(&cookie),
-            "/ui/endpoints/biz:1/shop/disable",
-            &[("csrf", "nope")],
+            "/ui/endpoints/biz:1/shop/enabled",
+            &[("csrf", "nope"), ("enabled", "false")],
         )
         .await;
     assert_eq!(forged.status, 403);
     let cross_site = b
         .post_with(
             Some(&cookie),
-            "/ui/endpoints/biz:1/shop/disable",
-            &[("csrf", &csrf)],
+            "/ui/endpoints/biz:1/shop/enabled",
+            &[("csrf", &csrf), ("enabled", "false")],
             Some("https://evil.example"),
         )
         .await;
@@ -180,8 +180,8 @@ async fn disabling_and_enabling_need_the_csrf_token_and_change_the_endpoint() {
     let done = b
         .post(
             Some(&cookie),
-            "/ui/endpoints/biz:1/shop/disable",
-            &[("csrf", &csrf)],
+            "/ui/endpoints/biz:1/shop/enabled",
+            &[("csrf", &csrf), ("enabled", "false")],
         )
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
@@ -203,8 +203,8 @@ async fn disabling_and_enabling_need_the_csrf_token_and_change_the_endpoint() {
     let done = b
         .post(
             Some(&cookie),
-            "/ui/endpoints/biz:1/shop/enable",
-            &[("csrf", &csrf)],
+            "/ui/endpoints/biz:1/shop/enabled",
+            &[("csrf", &csrf), ("enabled", "true")],
         )
         .await;
     assert_eq!(done.status, 303);
@@ -212,11 +212,19 @@ async fn disabling_and_enabling_need_the_csrf_token_and_change_the_endpoint() {
     let missing = b
         .post(
             Some(&cookie),
-            "/ui/endpoints/biz:1/nope/enable",
-            &[("csrf", &csrf)],
+            "/ui/endpoints/biz:1/nope/enabled",
+            &[("csrf", &csrf), ("enabled", "true")],
         )
         .await;
     assert_eq!(missing.status, 404);
+    let unclear = b
+        .post(
+            Some(&cookie),
+            "/ui/endpoints/biz:1/shop/enabled",
+            &[("csrf", &csrf), ("enabled", "maybe")],
+        )
+        .await;
+    assert_eq!(unclear.status, 422);
 }
 
 #[tokio::test]
@@ -360,12 +368,16 @@ async fn a_scoped_session_cannot_see_or_change_another_scopes_endpoints() {
     assert_eq!(asked.status, 403);
     assert!(!asked.body.contains("theirs"));
     let csrf = csrf_of(&page.body);
-    for action in ["disable", "rotate", "test"] {
+    for action in ["enabled", "rotate", "test"] {
         let done = b
             .post(
                 Some(&cookie),
                 &format!("/ui/endpoints/biz:1/theirs/{action}"),
-                &[("csrf", &csrf), ("type", "order.paid")],
+                &[
+                    ("csrf", &csrf),
+                    ("type", "order.paid"),
+                    ("enabled", "false"),
+                ],
             )
             .await;
         assert_eq!(done.status, 403, "{action}");
