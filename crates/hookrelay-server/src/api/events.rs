@@ -188,7 +188,7 @@ pub struct EventView {
     /// The event type's code.
     #[serde(rename = "type")]
     event_type: String,
-    /// The scopes it was published to.
+    /// The scopes it was published to, as far as the token may see them.
     scopes: Vec<String>,
     /// The payload as published.
     #[schema(value_type = Object)]
@@ -200,12 +200,14 @@ pub struct EventView {
     timestamp: String,
 }
 
-impl From<EventRecord> for EventView {
-    fn from(r: EventRecord) -> Self {
+impl EventView {
+    /// The event as `caller` sees it: a scoped token is not told the other scopes an
+    /// event went to (they name other tenants).
+    pub fn seen_by(r: EventRecord, caller: &Caller) -> Self {
         Self {
             id: r.id.to_string(),
             event_type: r.event_type,
-            scopes: r.scopes,
+            scopes: r.scopes.into_iter().filter(|s| caller.may_see(s)).collect(),
             data: RawValue::from_string(r.data).unwrap_or_else(|_| {
                 RawValue::from_string("null".to_owned()).expect("null is JSON")
             }),
@@ -267,7 +269,7 @@ pub async fn list(
         allowed_scopes: caller.scopes.clone(),
     };
     let page = state.store().list_events(filter, q.paging.page()?).await?;
-    Ok(Json(page.map(EventView::from)))
+    Ok(Json(page.map(|e| EventView::seen_by(e, &caller))))
 }
 
 /// `GET /events/{id}`.
@@ -284,7 +286,9 @@ pub async fn get(
 ) -> Result<Json<EventView>, ApiError> {
     let found = state.store().get_event(&id).await?;
     match found {
-        Some(e) if e.scopes.iter().any(|s| caller.may_see(s)) => Ok(Json(e.into())),
+        Some(e) if e.scopes.iter().any(|s| caller.may_see(s)) => {
+            Ok(Json(EventView::seen_by(e, &caller)))
+        }
         _ => Err(ApiError::not_found(format!("event {id:?} not found"))),
     }
 }

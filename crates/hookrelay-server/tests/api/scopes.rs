@@ -227,3 +227,27 @@ async fn a_scoped_token_is_refused_on_every_route_of_another_scope_and_every_adm
     receiver.wait_for(1).await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_scoped_token_is_not_told_the_other_scopes_an_event_went_to() {
+    let app = TestApp::spawn().await;
+    app.event_types(&["order.paid"]).await;
+    let event = app
+        .publish("order.paid", &["tenant-a", "tenant-b"], json!({}))
+        .await;
+    let id = event["id"].as_str().unwrap();
+    let (s, token) = app.post("/tokens", json!({"scopes": ["tenant-a"]})).await;
+    assert_eq!(s, 201, "{token}");
+    let token = token["token"].as_str().unwrap();
+
+    let (s, one) = app
+        .call_as(token, Method::GET, &format!("/events/{id}"), None)
+        .await;
+    assert_eq!(s, 200, "{one}");
+    assert_eq!(one["scopes"], json!(["tenant-a"]));
+    let (_, listed) = app.call_as(token, Method::GET, "/events", None).await;
+    assert_eq!(listed["data"][0]["scopes"], json!(["tenant-a"]), "{listed}");
+    // The admin sees every scope.
+    let (_, all) = app.get(&format!("/events/{id}")).await;
+    assert_eq!(all["scopes"], json!(["tenant-a", "tenant-b"]));
+}
