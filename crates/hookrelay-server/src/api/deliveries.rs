@@ -128,6 +128,15 @@ pub struct ListQuery {
     /// `pending`, `succeeded` or `failed`.
     #[param(value_type = Option<doc::DeliveryStatus>)]
     status: Option<String>,
+    /// Only deliveries of events of this type.
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    /// Created at or after this RFC 3339 time.
+    #[param(format = DateTime)]
+    since: Option<String>,
+    /// Created before this RFC 3339 time.
+    #[param(format = DateTime)]
+    until: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
     paging: Paging,
@@ -160,8 +169,10 @@ pub async fn list(
         endpoint: q.endpoint,
         event_id: q.event,
         status,
+        event_type: q.event_type.filter(|t| !t.is_empty()),
+        since: super::events::time_param("since", q.since.as_deref())?,
+        until: super::events::time_param("until", q.until.as_deref())?,
         allowed_scopes: caller.scopes.clone(),
-        ..DeliveryFilter::default()
     };
     let page = state
         .store()

@@ -239,7 +239,8 @@ pub struct ListQuery {
     paging: Paging,
 }
 
-fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
+/// An optional RFC 3339 query parameter as unix ms; 422 naming it when unreadable.
+pub(crate) fn time_param(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
     value
         .map(|v| {
             parse_rfc3339(v).ok_or_else(|| ApiError::invalid_field(name, "use an RFC 3339 time"))

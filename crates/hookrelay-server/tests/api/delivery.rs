@@ -160,3 +160,31 @@ async fn basic_auth_is_sent() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_delivery_log_filters_by_event_type_and_time() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    app.event_types(&["order.paid", "user.created"]).await;
+    app.endpoint("biz:1", "shop", &receiver.url("/h"), &["*"])
+        .await;
+    app.publish("order.paid", &["biz:1"], json!({})).await;
+    app.publish("user.created", &["biz:1"], json!({})).await;
+    let count = |v: &serde_json::Value| v["data"].as_array().map_or(0, Vec::len);
+
+    let (s, typed) = app.get("/deliveries?type=user.created").await;
+    assert_eq!(s, 200, "{typed}");
+    assert_eq!(count(&typed), 1);
+    assert_eq!(typed["data"][0]["event_type"], "user.created", "{typed}");
+    let (_, window) = app
+        .get("/deliveries?since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z")
+        .await;
+    assert_eq!(count(&window), 2);
+    let (_, later) = app.get("/deliveries?since=2999-01-01T00:00:00Z").await;
+    assert_eq!(count(&later), 0);
+    let (_, earlier) = app.get("/deliveries?until=2020-01-01T00:00:00Z").await;
+    assert_eq!(count(&earlier), 0);
+    let (s, bad) = app.get("/deliveries?since=yesterday").await;
+    assert_eq!(s, 422, "{bad}");
+    assert_eq!(bad["error"]["details"][0]["field"], "since", "{bad}");
+}
