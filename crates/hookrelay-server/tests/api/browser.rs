@@ -78,7 +78,7 @@ async fn scenario(
     let page = |path: &str| format!("{}{path}", app.base);
     set_viewport(browser, DESKTOP).await;
 
-    // Log in as a person would: type the token, press the button, land on the log.
+    // Log in as a person would: type the token, press the button, land on the overview.
     browser.goto(&page("/ui/login")).await.expect("login page");
     assert_eq!(heading(browser).await, "Log in");
     screens.take(browser, "login").await;
@@ -89,11 +89,17 @@ async fn scenario(
         .send_keys(ADMIN)
         .await
         .expect("typing the token");
-    button(browser, "Log in")
+    // From the keyboard alone: Tab moves from the field to the button, Enter presses it.
+    browser
+        .active_element()
         .await
-        .click()
+        .expect("the focused element")
+        .send_keys("\u{E004}")
         .await
-        .expect("log in");
+        .expect("Tab");
+    let focused = browser.active_element().await.expect("the focused element");
+    assert_eq!(text(&focused).await, "Log in", "Tab reaches the button");
+    focused.send_keys("\u{E007}").await.expect("Enter");
     wait_for_path(browser, "/ui/overview").await;
     assert_eq!(heading(browser).await, "Overview");
     // The home page counts the failed attempt and names the failing endpoint.
