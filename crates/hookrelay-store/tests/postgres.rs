@@ -980,3 +980,11 @@ async fn a_test_event_goes_only_to_the_endpoint_it_names() {
     test_event(&store).await;
     store.close().await;
 }
+
+#[tokio::test]
+async fn hourly_counters_older_than_eight_days_are_pruned() {
+    let db = test_db!();
+    let store = db.store().await;
+    old_counters_are_pruned(&store).await;
+    store.close().await;
+}

@@ -3,7 +3,7 @@
 //! endpoint, for a whole group-commit batch in a fixed handful of statements.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use sqlx::{Postgres, Row, Transaction};
 
@@ -40,9 +40,12 @@ const UPDATE_HEALTH: &str = "UPDATE endpoints SET \
      WHERE endpoints.id = v.id AND NOT (v.reset AND endpoints.failure_streak = v.failures \
      AND endpoints.failing_since IS NOT DISTINCT FROM v.since)";
 
+/// `stats_pruned` is the hour the hourly counters were last pruned at
+/// ([`queries::stats::record`]).
 pub(crate) async fn write_batch(
     tx: &mut Transaction<'static, Postgres>,
     results: &[&AttemptResult],
+    stats_pruned: &AtomicI64,
 ) -> StoreResult<()> {
     if results.is_empty() {
         return Ok(());
@@ -96,7 +99,7 @@ pub(crate) async fn write_batch(
                 .map(|(_, scope)| (*r, scope.as_str()))
         }));
         let shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
-        queries::stats::record(&mut **tx, shard as i64, &deltas).await?;
+        queries::stats::record(&mut **tx, shard as i64, &deltas, stats_pruned).await?;
     }
     write_health(tx, results).await?;
     for r in results {

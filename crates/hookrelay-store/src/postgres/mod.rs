@@ -116,6 +116,7 @@ impl PgStore {
         let batches = PgBatches {
             pool: pool.clone(),
             cipher: cipher.clone(),
+            stats_pruned: Default::default(),
             channel: channel.clone(),
         };
         Ok(PgStore {

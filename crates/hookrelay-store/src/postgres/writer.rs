@@ -18,6 +18,8 @@ pub(crate) const WRITERS: usize = 4;
 pub(crate) struct PgBatches {
     pub pool: PgPool,
     pub cipher: Cipher,
+    /// The hour the hourly counters were last pruned at.
+    pub stats_pruned: std::sync::atomic::AtomicI64,
     pub channel: String,
 }
 
@@ -55,7 +57,7 @@ impl PgBatches {
         let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
             .await?
             .into_iter();
-        attempts::write_batch(&mut tx, &attempts).await?;
+        attempts::write_batch(&mut tx, &attempts, &self.stats_pruned).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for cmd in batch {
             outcomes.push(match cmd {

@@ -1,6 +1,8 @@
 //! The hourly attempt counters and the dashboard's overview reads. Counters are written
 //! in the same transaction as the attempts they count, by either backend's writer.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use hookrelay_core::ids::{DeliveryId, RequestId};
 
 use super::sql::{Conn, Db, Sql};
@@ -17,12 +19,26 @@ const CHUNK: usize = 100;
 /// How far back "last attempt" looks.
 const LAST_ATTEMPT_WINDOW_MS: i64 = 7 * 24 * HOUR_MS;
 
-/// Adds `deltas` to the counters of `shard`.
+/// How long counter rows are kept: the week "last attempt" looks back, and a day more.
+pub(crate) const KEEP_MS: i64 = 8 * 24 * HOUR_MS;
+
+/// Adds `deltas` to the counters of `shard`. The first batch of each new hour (as the
+/// attempts' times say; `pruned` remembers the last one) also deletes the rows older
+/// than [`KEEP_MS`], so the table stays a few days deep.
 pub(crate) async fn record(
     conn: &mut impl Conn,
     shard: i64,
     deltas: &[StatsDelta],
+    pruned: &AtomicI64,
 ) -> StoreResult<()> {
+    if let Some(newest) = deltas.iter().map(|d| d.hour_start).max()
+        && newest > pruned.fetch_max(newest, Ordering::Relaxed)
+    {
+        conn.execute(
+            Sql::new("DELETE FROM attempt_stats WHERE hour_start < $1").bind(newest - KEEP_MS),
+        )
+        .await?;
+    }
     for chunk in deltas.chunks(CHUNK) {
         let mut q = Sql::new(
             "INSERT INTO attempt_stats (endpoint_id, hour_start, shard, scope, succeeded, failed, \

@@ -2,6 +2,7 @@
 //! and a 410's disabling of the endpoint, for a whole group-commit batch at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicI64;
 
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
@@ -13,9 +14,12 @@ use crate::{queries, rows, stats};
 /// Rows per multi-row statement, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
 
+/// `stats_pruned` is the hour the hourly counters were last pruned at
+/// ([`queries::stats::record`]).
 pub(crate) async fn write_batch(
     tx: &mut Transaction<'static, Sqlite>,
     results: &[&AttemptResult],
+    stats_pruned: &AtomicI64,
 ) -> StoreResult<()> {
     for chunk in results.chunks(CHUNK) {
         // The attempt number comes from the row, so two racing attempts never share one.
@@ -63,7 +67,7 @@ pub(crate) async fn write_batch(
         }
         // One writer: no concurrent batch to spread the counters away from.
         let deltas = stats::deltas(recorded.iter().map(|(r, _, scope)| (*r, *scope)));
-        queries::stats::record(&mut **tx, 0, &deltas).await?;
+        queries::stats::record(&mut **tx, 0, &deltas, stats_pruned).await?;
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO attempts (delivery_id, n, at, url, status_code, duration_ms, error, request_headers, \
              response_headers, response_body, failed_over) ",

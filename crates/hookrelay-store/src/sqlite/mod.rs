@@ -51,6 +51,7 @@ impl SqliteStore {
         let batches = SqliteBatches {
             pool: pools.write.clone(),
             cipher: cipher.clone(),
+            stats_pruned: Default::default(),
         };
         let handle = WriterHandle::spawn(batches, 1, Some(feed_tx));
         tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));

@@ -12,6 +12,8 @@ use crate::writer::{Backend, Command, Outcome};
 pub(crate) struct SqliteBatches {
     pub pool: SqlitePool,
     pub cipher: Cipher,
+    /// The hour the hourly counters were last pruned at.
+    pub stats_pruned: std::sync::atomic::AtomicI64,
 }
 
 impl Backend for SqliteBatches {
@@ -21,7 +23,7 @@ impl Backend for SqliteBatches {
         let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
             .await?
             .into_iter();
-        attempts::write_batch(&mut tx, &attempts).await?;
+        attempts::write_batch(&mut tx, &attempts, &self.stats_pruned).await?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for cmd in batch {
             outcomes.push(match cmd {

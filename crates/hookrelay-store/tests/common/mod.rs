@@ -796,3 +796,45 @@ pub async fn test_event(store: &dyn Store) {
         "b gets it although it subscribes to user.* only"
     );
 }
+
+/// Hourly counters older than eight days are deleted by the first batch of a new hour.
+pub async fn old_counters_are_pruned(store: &dyn Store) {
+    with_endpoints(store, &["a"]).await;
+    for _ in 0..2 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let listed = store
+        .list_deliveries(DeliveryFilter::default(), page(10))
+        .await
+        .unwrap()
+        .data;
+    let day = 24 * 3_600_000;
+    let counted = || async {
+        let o = store
+            .overview(&OverviewRequest {
+                since: now_ms() - 11 * day,
+                allowed_scopes: None,
+                inbound: false,
+            })
+            .await
+            .unwrap();
+        o.hours
+            .iter()
+            .fold((0, 0), |(s, f), h| (s + h.succeeded, f + h.failed))
+    };
+    // An attempt ten days old (say, recorded just before a long outage) is counted…
+    let mut old = attempt(&listed[0].id, &listed[0].endpoint_id, NextStep::Succeeded);
+    old.attempt.at -= 10 * day;
+    store.record_attempt(old).await.unwrap();
+    assert_eq!(counted().await, (1, 0));
+    // …until a batch of a later hour prunes it.
+    store
+        .record_attempt(attempt(
+            &listed[1].id,
+            &listed[1].endpoint_id,
+            NextStep::Failed,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(counted().await, (0, 1), "the ten-day-old row is gone");
+}
