@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
 use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::EventId;
+use hookrelay_core::scope::Scope;
 use hookrelay_signature::{Signer, SignerKind};
 use hookrelay_store::model::{EndpointPatch, EndpointRecord, NewEvent};
 
@@ -19,19 +20,28 @@ use crate::api::error::ApiError;
 use crate::api::secrets::DEFAULT_GRACE_S;
 use crate::app::AppState;
 
-/// The endpoint named in the path, if the session may see its scope.
-async fn load(
+/// What every action checks first: the form's CSRF token, then that the session may see
+/// the scope and the endpoint exists. `Err` is the page to answer with instead.
+async fn checked(
     state: &AppState,
     session: &UiSession,
-    scope: &str,
-    code: &str,
-) -> Result<EndpointRecord, UiError> {
-    let scope = scope_for(&session.session.caller, scope)?;
-    Ok(state
-        .store()
-        .get_endpoint(&scope, code)
-        .await?
-        .ok_or_else(|| not_found(&scope, code))?)
+    headers: &HeaderMap,
+    form: &UiForm,
+    (scope, code): (&str, &str),
+) -> Result<(Scope, EndpointRecord), Response> {
+    if let Err(refused) = csrf::check(headers, form, &session.session.csrf) {
+        return Err(refused.into_response());
+    }
+    let found = async {
+        let scope = scope_for(&session.session.caller, scope)?;
+        let endpoint = state
+            .store()
+            .get_endpoint(&scope, code)
+            .await?
+            .ok_or_else(|| not_found(&scope, code))?;
+        Ok::<_, UiError>((scope, endpoint))
+    };
+    found.await.map_err(IntoResponse::into_response)
 }
 
 fn back(scope: &str, done: &str, code: &str) -> Response {
@@ -51,16 +61,16 @@ pub async fn set_enabled(
     headers: HeaderMap,
     form: UiForm,
 ) -> Result<Response, UiError> {
-    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused.into_response());
-    }
+    let (scope, endpoint) = match checked(&state, &session, &headers, &form, (&scope, &code)).await
+    {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
     let enabled = match form.get("enabled") {
         Some("true") => true,
         Some("false") => false,
         _ => return Err(ApiError::invalid_field("enabled", "enabled is true or false").into()),
     };
-    let endpoint = load(&state, &session, &scope, &code).await?;
-    let scope = scope_for(&session.session.caller, &scope)?;
     let patch = EndpointPatch {
         enabled: Some(enabled),
         ..EndpointPatch::default()
@@ -91,11 +101,10 @@ pub async fn rotate(
     headers: HeaderMap,
     form: UiForm,
 ) -> Result<Response, UiError> {
-    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused.into_response());
-    }
-    let current = load(&state, &session, &scope, &code).await?;
-    let scope = scope_for(&session.session.caller, &scope)?;
+    let (scope, current) = match checked(&state, &session, &headers, &form, (&scope, &code)).await {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
     let kind = Signer::parse(&current.secret).map_or(SignerKind::Hmac, |s| s.kind());
     let secret = Signer::generate(kind).to_text();
     let until = now_ms() + (DEFAULT_GRACE_S as i64) * 1000;
@@ -138,19 +147,22 @@ pub async fn test(
     headers: HeaderMap,
     form: UiForm,
 ) -> Result<Response, UiError> {
-    if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
-        return Ok(refused.into_response());
-    }
-    let endpoint = load(&state, &session, &scope, &code).await?;
-    let scope = scope_for(&session.session.caller, &scope)?;
-    let event_type = form.get("type").unwrap_or("").trim().to_owned();
-    let types = super::endpoints::test_types(&state).await?;
-    let Some(chosen) = types.iter().find(|t| t.code == event_type) else {
-        return Err(ApiError::invalid_field(
-            "type",
-            format!("{event_type:?} is not a registered, publishable event type"),
-        )
-        .into());
+    let (scope, endpoint) = match checked(&state, &session, &headers, &form, (&scope, &code)).await
+    {
+        Ok(found) => found,
+        Err(page) => return Ok(page),
+    };
+    let event_type = form.get("type").unwrap_or("").trim();
+    // The types the form offers: registered, live, and not operational.
+    let chosen = match state.store().get_event_type(event_type).await? {
+        Some(t) if !t.archived && !hookrelay_core::operational::is_builtin(&t.code) => t,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "type",
+                format!("{event_type:?} is not a registered, publishable event type"),
+            )
+            .into());
+        }
     };
     let data = super::example::payload(chosen.schema.as_ref());
     let outcome = state

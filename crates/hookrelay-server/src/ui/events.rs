@@ -216,15 +216,18 @@ pub fn scope_links(scopes: &[String], caller: &Caller) -> String {
     scopes
         .iter()
         .filter(|s| caller.may_see(s))
-        .map(|s| {
-            format!(
-                "<a href=\"/ui/events?scope={}\">{}</a>",
-                escape(&query_value(s)),
-                escape(s)
-            )
-        })
+        .map(|s| scope_link(s))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A link to the events of `scope`.
+pub fn scope_link(scope: &str) -> String {
+    format!(
+        "<a href=\"/ui/events?scope={}\">{}</a>",
+        escape(&query_value(scope)),
+        escape(scope)
+    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use hookrelay_core::source::SourceSpec;
 use hookrelay_store::model::{PageRequest, SourceRecord};
 use serde::Deserialize;
 
-use super::html::{UiError, escape, page, query_value};
+use super::html::{UiError, escape, page};
 use super::links::{next_page, path_segment};
 use super::params::non_empty;
 use super::session::UiSession;
@@ -127,13 +127,7 @@ fn publish(spec: &SourceSpec) -> String {
     let scopes = p
         .scopes
         .iter()
-        .map(|s| {
-            format!(
-                "<a href=\"/ui/events?scope={}\">{}</a>",
-                escape(&query_value(s)),
-                escape(s)
-            )
-        })
+        .map(|s| super::events::scope_link(s))
         .collect::<Vec<_>>()
         .join(", ");
     format!("{from}{prefix} to {scopes}")

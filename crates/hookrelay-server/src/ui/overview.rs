@@ -116,14 +116,9 @@ fn chart(hours: &[HourStats]) -> String {
         let x = i as f64 * 30.0 + 3.0;
         let ok_h = h.succeeded as f64 / max * (H - 20.0);
         let bad_h = h.failed as f64 / max * (H - 20.0);
-        let label = format!(
-            "{}: {} succeeded, {} failed",
-            hookrelay_core::clock::to_rfc3339(h.hour_start)
-                .get(11..16)
-                .unwrap_or(""),
-            h.succeeded,
-            h.failed
-        );
+        let full = hookrelay_core::clock::to_rfc3339(h.hour_start);
+        let hh_mm = full.get(11..16).unwrap_or("");
+        let label = format!("{hh_mm}: {} succeeded, {} failed", h.succeeded, h.failed);
         bars.push_str(&format!(
             "<g><title>{label}</title>\
              <rect class=\"ok\" x=\"{x:.1}\" y=\"{:.1}\" width=\"24\" height=\"{ok_h:.1}\"/>\
@@ -133,11 +128,8 @@ fn chart(hours: &[HourStats]) -> String {
         ));
         if i % 6 == 0 {
             bars.push_str(&format!(
-                "<text x=\"{x:.1}\" y=\"{:.1}\">{}</text>",
-                H - 2.0,
-                hookrelay_core::clock::to_rfc3339(h.hour_start)
-                    .get(11..16)
-                    .unwrap_or("")
+                "<text x=\"{x:.1}\" y=\"{:.1}\">{hh_mm}</text>",
+                H - 2.0
             ));
         }
     }

@@ -87,17 +87,17 @@ pub(crate) async fn write_batch(
         })
         .collect::<StoreResult<_>>()?;
     // A delivery that no longer exists has nothing to attach its attempt to.
-    let recorded: Vec<(&AttemptResult, i64)> = sorted
+    let recorded: Vec<(&AttemptResult, i64, &str)> = sorted
         .iter()
-        .filter_map(|r| numbered.get(r.delivery_id.as_str()).map(|(n, _)| (*r, *n)))
+        .filter_map(|r| {
+            numbered
+                .get(r.delivery_id.as_str())
+                .map(|(n, scope)| (*r, *n, scope.as_str()))
+        })
         .collect();
     if !recorded.is_empty() {
         insert_attempts(tx, &recorded).await?;
-        let deltas = stats::deltas(recorded.iter().filter_map(|(r, _)| {
-            numbered
-                .get(r.delivery_id.as_str())
-                .map(|(_, scope)| (*r, scope.as_str()))
-        }));
+        let deltas = stats::deltas(recorded.iter().map(|(r, _, scope)| (*r, *scope)));
         let shard = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) % SHARDS;
         queries::stats::record(&mut **tx, shard as i64, &deltas, stats_pruned).await?;
     }
@@ -119,7 +119,7 @@ pub(crate) async fn write_batch(
 
 async fn insert_attempts(
     tx: &mut Transaction<'static, Postgres>,
-    recorded: &[(&AttemptResult, i64)],
+    recorded: &[(&AttemptResult, i64, &str)],
 ) -> StoreResult<()> {
     let a = |i: usize| &recorded[i].0.attempt;
     let range = 0..recorded.len();
@@ -127,10 +127,10 @@ async fn insert_attempts(
         .bind(
             recorded
                 .iter()
-                .map(|(r, _)| r.delivery_id.as_str())
+                .map(|(r, _, _)| r.delivery_id.as_str())
                 .collect::<Vec<_>>(),
         )
-        .bind(recorded.iter().map(|(_, n)| *n).collect::<Vec<_>>())
+        .bind(recorded.iter().map(|(_, n, _)| *n).collect::<Vec<_>>())
         .bind(range.clone().map(|i| a(i).at).collect::<Vec<_>>())
         .bind(range.clone().map(|i| a(i).url.as_str()).collect::<Vec<_>>())
         .bind(
