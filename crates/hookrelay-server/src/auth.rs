@@ -48,6 +48,22 @@ impl Caller {
         }
     }
 
+    /// The namespace the caller's idempotency keys are unique in: `admin` for the admin
+    /// token, `scopes:` and the sorted scopes for a scoped token. Tokens minted for the
+    /// same scopes share one (a replaced token keeps deduplicating); any other caller's
+    /// key never matches, so it neither suppresses nor reveals their events.
+    pub fn idempotency_namespace(&self) -> String {
+        match &self.scopes {
+            None => "admin".to_owned(),
+            Some(scopes) => {
+                let mut sorted: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                sorted.sort_unstable();
+                sorted.dedup();
+                format!("scopes:{}", sorted.join(","))
+            }
+        }
+    }
+
     /// Whether the caller may see rows of `scope`.
     pub fn may_see(&self, scope: &str) -> bool {
         self.scopes

@@ -10,7 +10,8 @@ use hookrelay_core::subscription::Subscription;
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    DeliveryJob, EndpointTarget, InboundPayload, NewEvent, NewInbound, PublishOutcome,
+    DeliveryJob, EndpointTarget, IdempotencyKey, InboundPayload, NewEvent, NewInbound,
+    PublishOutcome,
 };
 
 /// The scope holding a source's forward endpoints (`forward-1`, `forward-2`, …).
@@ -41,10 +42,10 @@ pub(crate) fn candidate(
 }
 
 /// The idempotency keys a batch uses.
-pub(crate) fn keys<'a>(events: &[&'a NewEvent]) -> Vec<&'a str> {
+pub(crate) fn keys<'a>(events: &[&'a NewEvent]) -> Vec<&'a IdempotencyKey> {
     events
         .iter()
-        .filter_map(|e| e.idempotency_key.as_deref())
+        .filter_map(|e| e.idempotency_key.as_ref())
         .collect()
 }
 
@@ -65,14 +66,14 @@ pub(crate) fn scopes<'a>(events: &[&'a NewEvent]) -> Vec<&'a str> {
 /// targeted scope's candidates.
 pub(crate) fn plan<'a>(
     events: &[&'a NewEvent],
-    existing: &HashMap<String, (EventId, usize)>,
+    existing: &HashMap<IdempotencyKey, (EventId, usize)>,
     by_scope: &HashMap<String, Candidates>,
 ) -> (Vec<PublishOutcome>, Vec<&'a NewEvent>) {
     let mut outcomes: Vec<PublishOutcome> = Vec::with_capacity(events.len());
     let mut new_events: Vec<&NewEvent> = Vec::with_capacity(events.len());
-    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let mut first_with_key: HashMap<&IdempotencyKey, usize> = HashMap::new();
     for &event in events {
-        if let Some(key) = event.idempotency_key.as_deref() {
+        if let Some(key) = event.idempotency_key.as_ref() {
             if let Some((id, n)) = existing.get(key) {
                 outcomes.push(duplicate(id.clone(), *n));
                 continue;

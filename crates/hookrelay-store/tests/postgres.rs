@@ -178,6 +178,14 @@ async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing()
 }
 
 #[tokio::test]
+async fn an_idempotency_key_is_unique_only_in_its_namespace() {
+    let db = test_db!();
+    let store = db.store().await;
+    idempotency_namespaces(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
 async fn pending_stats_count_the_queue_and_date_its_oldest() {
     let db = test_db!();
     let store = db.store().await;
@@ -986,5 +994,83 @@ async fn hourly_counters_older_than_eight_days_are_pruned() {
     let db = test_db!();
     let store = db.store().await;
     old_counters_are_pruned(&store).await;
+    store.close().await;
+}
+
+/// A schema written before idempotency keys had namespaces: each old key lands in the
+/// namespace of a token for exactly its event's scopes, so that tenant's retry still
+/// deduplicates and another tenant's same key publishes a new event.
+#[tokio::test]
+async fn old_idempotency_keys_migrate_into_their_scopes_namespace() {
+    use sqlx::migrate::Migrator;
+    use sqlx::postgres::PgConnectOptions;
+    let db = test_db!();
+    sqlx::query(db.sql("CREATE SCHEMA {s}"))
+        .execute(&db.raw)
+        .await
+        .unwrap();
+    let options = <PgConnectOptions as std::str::FromStr>::from_str(&db.url)
+        .unwrap()
+        .options([("search_path", format!("\"{}\"", db.schema))]);
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    let mut old = Migrator::new(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/migrations/postgres"
+    )))
+    .await
+    .unwrap();
+    old.migrations = old
+        .migrations
+        .iter()
+        .filter(|m| m.version < 3)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    old.run(&pool).await.unwrap();
+    for (id, scopes, key) in [
+        ("evt_old1", vec!["b", "a"], Some("order-1")),
+        ("evt_old2", vec!["c"], None),
+    ] {
+        sqlx::query(
+            "INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) \
+             VALUES ($1, 'order.paid', $2, '{}', $3, 1)",
+        )
+        .bind(id)
+        .bind(serde_json::to_string(&scopes).unwrap())
+        .bind(key)
+        .execute(&pool)
+        .await
+        .unwrap();
+        for s in scopes {
+            sqlx::query("INSERT INTO event_scopes (scope, event_id) VALUES ($1, $2)")
+                .bind(s)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    pool.close().await;
+
+    let store = db.store().await;
+    let keyed = |namespace: &str| NewEvent {
+        idempotency_key: Some(IdempotencyKey {
+            namespace: namespace.to_owned(),
+            key: "order-1".to_owned(),
+        }),
+        ..event(&["a", "b"], None)
+    };
+    let again = store.publish(keyed("scopes:a,b")).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event_id.as_str(), "evt_old1");
+    let other = store.publish(keyed("scopes:a")).await.unwrap();
+    assert!(!other.duplicate);
+    let admin = store.publish(keyed("admin")).await.unwrap();
+    assert!(!admin.duplicate);
+    assert_eq!(db.ints("SELECT count(*) FROM {s}.events").await, [Some(4)]);
     store.close().await;
 }

@@ -28,6 +28,13 @@ async fn an_idempotency_key_used_again_returns_the_original_and_queues_nothing()
 }
 
 #[tokio::test]
+async fn an_idempotency_key_is_unique_only_in_its_namespace() {
+    let (store, _dir) = store().await;
+    idempotency_namespaces(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
     let (store, _dir) = store().await;
     let feed = store.take_job_feed();
@@ -169,5 +176,82 @@ async fn a_test_event_goes_only_to_the_endpoint_it_names() {
 async fn hourly_counters_older_than_eight_days_are_pruned() {
     let (store, _dir) = store().await;
     old_counters_are_pruned(&store).await;
+    store.close().await;
+}
+
+/// A database written before idempotency keys had namespaces: each old key lands in the
+/// namespace of a token for exactly its event's scopes, so that tenant's retry still
+/// deduplicates and another tenant's same key publishes a new event.
+#[tokio::test]
+async fn old_idempotency_keys_migrate_into_their_scopes_namespace() {
+    use sqlx::migrate::Migrator;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    {
+        let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        let mut old = Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/sqlite"
+        )))
+        .await
+        .unwrap();
+        old.migrations = old
+            .migrations
+            .iter()
+            .filter(|m| m.version < 8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        old.run(&pool).await.unwrap();
+        for (id, scopes, key) in [
+            ("evt_old1", vec!["b", "a"], Some("order-1")),
+            ("evt_old2", vec!["c"], None),
+        ] {
+            sqlx::query(
+                "INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) \
+                 VALUES (?, 'order.paid', ?, '{}', ?, 1)",
+            )
+            .bind(id)
+            .bind(serde_json::to_string(&scopes).unwrap())
+            .bind(key)
+            .execute(&pool)
+            .await
+            .unwrap();
+            for s in scopes {
+                sqlx::query("INSERT INTO event_scopes (scope, event_id) VALUES (?, ?)")
+                    .bind(s)
+                    .bind(id)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&url, Cipher::new(&MasterKey::generate()))
+        .await
+        .unwrap();
+    let keyed = |namespace: &str| hookrelay_store::model::NewEvent {
+        idempotency_key: Some(hookrelay_store::model::IdempotencyKey {
+            namespace: namespace.to_owned(),
+            key: "order-1".to_owned(),
+        }),
+        ..event(&["a", "b"], None)
+    };
+    let again = store.publish(keyed("scopes:a,b")).await.unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.event_id.as_str(), "evt_old1");
+    let other = store.publish(keyed("scopes:a")).await.unwrap();
+    assert!(!other.duplicate);
+    let admin = store.publish(keyed("admin")).await.unwrap();
+    assert!(!admin.duplicate);
+    let events = store
+        .list_events(Default::default(), page(10))
+        .await
+        .unwrap();
+    assert_eq!(events.data.len(), 4, "both old events survive the rebuild");
     store.close().await;
 }

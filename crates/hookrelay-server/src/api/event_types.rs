@@ -30,6 +30,9 @@ pub struct EventTypeView {
     schema: Option<serde_json::Value>,
     /// Kept for history, no longer publishable.
     archived: bool,
+    /// One of Hookrelay's own types (`delivery.failed`, `endpoint.*`): published only by
+    /// Hookrelay, never changed or archived by a registry sync.
+    operational: bool,
     #[schema(format = DateTime)]
     created_at: String,
     #[schema(format = DateTime)]
@@ -39,6 +42,7 @@ pub struct EventTypeView {
 impl From<EventTypeRecord> for EventTypeView {
     fn from(r: EventTypeRecord) -> Self {
         Self {
+            operational: operational::is_builtin(&r.code),
             code: r.code,
             name: r.name,
             description: r.description,

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
 use hookrelay_core::ids::EventId;
 use hookrelay_core::scope::Scope;
-use hookrelay_store::model::{EventFilter, EventRecord, NewEvent, Page};
+use hookrelay_store::model::{EventFilter, EventRecord, IdempotencyKey, NewEvent, Page};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
@@ -162,7 +162,10 @@ pub async fn publish(
         data: body
             .data
             .map_or_else(|| "{}".to_owned(), |d| d.get().to_owned()),
-        idempotency_key,
+        idempotency_key: idempotency_key.map(|key| IdempotencyKey {
+            namespace: caller.idempotency_namespace(),
+            key,
+        }),
         created_at: now_ms(),
         only_endpoint: None,
     };

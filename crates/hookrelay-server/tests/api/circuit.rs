@@ -246,3 +246,36 @@ async fn operational_event_types_belong_to_hookrelay() {
     assert_eq!(report["archived"], json!([]), "{report}");
     app.stop().await;
 }
+
+/// A client that syncs its own registry tells Hookrelay's types from its own by
+/// `operational`.
+#[tokio::test]
+async fn the_registry_marks_hookrelays_own_types_as_operational() {
+    let app = TestApp::spawn().await;
+    app.event_types(&["order.paid"]).await;
+    let (s, list) = app.get("/event-types").await;
+    assert_eq!(s, 200, "{list}");
+    let mut flags: Vec<(String, bool)> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let flag = t["operational"].as_bool().unwrap_or_else(|| panic!("{t}"));
+            (t["code"].as_str().unwrap().to_owned(), flag)
+        })
+        .collect();
+    flags.sort();
+    assert_eq!(
+        flags,
+        [
+            ("delivery.failed".to_owned(), true),
+            ("endpoint.disabled".to_owned(), true),
+            ("endpoint.recovered".to_owned(), true),
+            ("order.paid".to_owned(), false),
+        ]
+    );
+    let (s, one) = app.get("/event-types/endpoint.disabled").await;
+    assert_eq!(s, 200);
+    assert_eq!(one["operational"], true, "{one}");
+    app.stop().await;
+}

@@ -251,3 +251,84 @@ async fn a_scoped_token_is_not_told_the_other_scopes_an_event_went_to() {
     let (_, all) = app.get(&format!("/events/{id}")).await;
     assert_eq!(all["scopes"], json!(["tenant-a", "tenant-b"]));
 }
+
+/// Two tenants that happen to use the same idempotency key: each gets its own event,
+/// delivered to its own endpoint, and neither learns of the other's. The admin's keys
+/// are a namespace of their own too.
+#[tokio::test]
+async fn an_idempotency_key_is_private_to_the_tenant_that_used_it() {
+    let app = TestApp::spawn().await;
+    app.event_types(&["order.paid"]).await;
+    let receiver_a = TestReceiver::start().await;
+    let receiver_b = TestReceiver::start().await;
+    app.endpoint("tenant-a", "e", &receiver_a.url("/"), &["*"])
+        .await;
+    app.endpoint("tenant-b", "e", &receiver_b.url("/"), &["*"])
+        .await;
+    let mut tokens = Vec::new();
+    for scope in ["tenant-a", "tenant-b"] {
+        let (s, minted) = app.post("/tokens", json!({ "scopes": [scope] })).await;
+        assert_eq!(s, 201, "{minted}");
+        tokens.push(minted["token"].as_str().unwrap().to_owned());
+    }
+    async fn publish(app: &TestApp, token: &str, scope: &str) -> (u16, Value) {
+        let body = json!({
+            "type": "order.paid",
+            "scopes": [scope],
+            "data": {"scope": scope},
+            "idempotency_key": "order-1001"
+        });
+        app.call_as(token, Method::POST, "/events", Some(body))
+            .await
+    }
+
+    let (s, a) = publish(&app, &tokens[0], "tenant-a").await;
+    assert_eq!(s, 202, "{a}");
+    let (s, b) = publish(&app, &tokens[1], "tenant-b").await;
+    assert_eq!(
+        s, 202,
+        "tenant-b's event is new, not tenant-a's duplicate: {b}"
+    );
+    assert_ne!(b["id"], a["id"]);
+    assert_eq!(b["deliveries"], 1);
+    assert!(b.get("duplicate").is_none(), "{b}");
+    // Each tenant's repeat finds its own event.
+    let (s, again) = publish(&app, &tokens[1], "tenant-b").await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(
+        (&again["id"], &again["duplicate"]),
+        (&b["id"], &json!(true))
+    );
+    // The admin's key is its own.
+    let (s, admin) = app
+        .post(
+            "/events",
+            json!({"type": "order.paid", "scopes": ["tenant-a"], "data": {},
+                   "idempotency_key": "order-1001"}),
+        )
+        .await;
+    assert_eq!(s, 202, "{admin}");
+
+    let got = receiver_b.wait_for(1).await;
+    assert_eq!(got[0].json()["id"], b["id"]);
+    assert_eq!(got[0].json()["data"], json!({"scope": "tenant-b"}));
+    // Searching by the key, tenant-b sees its own event only.
+    let (s, found) = app
+        .call_as(
+            &tokens[1],
+            Method::GET,
+            "/events?idempotency_key=order-1001",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{found}");
+    let ids: Vec<&Value> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["id"])
+        .collect();
+    assert_eq!(ids, [&b["id"]]);
+    receiver_a.wait_for(2).await;
+    app.stop().await;
+}

@@ -15,14 +15,25 @@ pub struct NewEvent {
     pub scopes: Vec<String>,
     /// The `data` JSON, as the publisher sent it.
     pub data: String,
-    /// Makes a repeated publish a no-op.
-    pub idempotency_key: Option<String>,
+    /// Makes a repeated publish a no-op (within the key's namespace).
+    pub idempotency_key: Option<IdempotencyKey>,
     /// Unix ms.
     pub created_at: i64,
     /// Deliver only to the endpoint with this code (a test event sent from the
     /// dashboard): its subscription's patterns and filter are not consulted, but it must
     /// be enabled and have a subscription.
     pub only_endpoint: Option<String>,
+}
+
+/// An idempotency key and the namespace it is unique in. Keys of different namespaces
+/// never match, so one publisher's key can neither suppress nor reveal another's event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdempotencyKey {
+    /// Whose key it is: the publisher's namespace (the server uses `admin` for the admin
+    /// token and `scopes:` + the token's sorted scopes for a scoped token).
+    pub namespace: String,
+    /// The key as the publisher sent it.
+    pub key: String,
 }
 
 /// What a publish did.
@@ -67,7 +78,8 @@ pub struct EventFilter {
     pub since: Option<i64>,
     /// Published before (unix ms).
     pub until: Option<i64>,
-    /// The event published with this idempotency key (at most one: the key is unique).
+    /// Events published with this idempotency key (in any namespace; the key is unique
+    /// only within its publisher's).
     pub idempotency_key: Option<String>,
     /// Only events targeting one of these scopes (a scoped caller).
     pub allowed_scopes: Option<Vec<String>>,

@@ -16,7 +16,9 @@ pub use delivery::{
     TargetFailure,
 };
 pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
-pub use event::{DeliveryJob, EndpointTarget, EventFilter, EventRecord, NewEvent, PublishOutcome};
+pub use event::{
+    DeliveryJob, EndpointTarget, EventFilter, EventRecord, IdempotencyKey, NewEvent, PublishOutcome,
+};
 pub use event_type::{EventTypeRecord, SyncReport};
 pub use page::{Page, PageRequest};
 pub use source::{

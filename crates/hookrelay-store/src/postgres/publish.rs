@@ -12,7 +12,7 @@ use sqlx::{Postgres, Row, Transaction};
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::fanout::{self, Candidates};
-use crate::model::{DeliveryJob, NewEvent, PublishOutcome};
+use crate::model::{DeliveryJob, IdempotencyKey, NewEvent, PublishOutcome};
 use crate::rows::{self, endpoint_columns};
 
 /// Enabled, subscribed endpoints of the batch's scopes (patterns are matched in Rust).
@@ -23,12 +23,13 @@ const MATCHING_ENDPOINTS: &str = concat!(
      JOIN subscriptions s ON s.endpoint_id = ep.id WHERE ep.scope = ANY($1) AND ep.enabled ORDER BY ep.id"
 );
 
-const EXISTING_KEYS: &str = "SELECT e.id, e.idempotency_key, \
+const EXISTING_KEYS: &str = "SELECT e.id, e.idempotency_ns, e.idempotency_key, \
      (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id) AS n \
-     FROM events e WHERE e.idempotency_key = ANY($1)";
+     FROM events e WHERE (e.idempotency_ns, e.idempotency_key) IN \
+     (SELECT * FROM UNNEST($1::text[], $2::text[]))";
 
-const INSERT_EVENTS: &str = "INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) \
-     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])";
+const INSERT_EVENTS: &str = "INSERT INTO events (id, type, scopes, data, idempotency_ns, idempotency_key, created_at) \
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[])";
 
 const INSERT_SCOPES: &str = "INSERT INTO event_scopes (scope, event_id) \
      SELECT * FROM UNNEST($1::text[], $2::text[])";
@@ -64,19 +65,26 @@ async fn candidates(
     Ok(by_scope)
 }
 
-/// Events already published under these idempotency keys: key → (id, deliveries).
+/// Events already published under these idempotency keys, each in its own namespace:
+/// key → (id, deliveries).
 async fn existing_keys(
     tx: &mut Transaction<'static, Postgres>,
-    keys: &[&str],
-) -> StoreResult<HashMap<String, (EventId, usize)>> {
+    keys: &[&IdempotencyKey],
+) -> StoreResult<HashMap<IdempotencyKey, (EventId, usize)>> {
     let mut found = HashMap::new();
+    let namespaces: Vec<&str> = keys.iter().map(|k| k.namespace.as_str()).collect();
+    let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
     for row in sqlx::query(EXISTING_KEYS)
-        .bind(keys)
+        .bind(namespaces)
+        .bind(values)
         .fetch_all(&mut **tx)
         .await?
     {
         found.insert(
-            row.try_get("idempotency_key")?,
+            IdempotencyKey {
+                namespace: row.try_get("idempotency_ns")?,
+                key: row.try_get("idempotency_key")?,
+            },
             (
                 EventId::from_stored(row.try_get("id")?),
                 row.try_get::<i64, _>("n")? as usize,
@@ -120,9 +128,13 @@ async fn insert_events(
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     let scopes: Vec<String> = events.iter().map(|e| rows::to_json(&e.scopes)).collect();
     let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
+    let namespaces: Vec<Option<&str>> = events
+        .iter()
+        .map(|e| e.idempotency_key.as_ref().map(|k| k.namespace.as_str()))
+        .collect();
     let keys: Vec<Option<&str>> = events
         .iter()
-        .map(|e| e.idempotency_key.as_deref())
+        .map(|e| e.idempotency_key.as_ref().map(|k| k.key.as_str()))
         .collect();
     let created: Vec<i64> = events.iter().map(|e| e.created_at).collect();
     sqlx::query(INSERT_EVENTS)
@@ -130,6 +142,7 @@ async fn insert_events(
         .bind(types)
         .bind(scopes)
         .bind(data)
+        .bind(namespaces)
         .bind(keys)
         .bind(created)
         .execute(&mut **tx)

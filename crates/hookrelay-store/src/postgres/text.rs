@@ -20,7 +20,10 @@ fn clean_opt(s: &mut Option<String>) {
 }
 
 pub(crate) fn event(e: &mut NewEvent) {
-    clean_opt(&mut e.idempotency_key);
+    if let Some(k) = &mut e.idempotency_key {
+        clean(&mut k.namespace);
+        clean(&mut k.key);
+    }
 }
 
 pub(crate) fn inbound(r: &mut NewInbound) {

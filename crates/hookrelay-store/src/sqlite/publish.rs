@@ -10,7 +10,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::fanout::{self, Candidates};
-use crate::model::{DeliveryJob, NewEvent, PublishOutcome};
+use crate::model::{DeliveryJob, IdempotencyKey, NewEvent, PublishOutcome};
 use crate::rows::{self, endpoint_columns};
 
 /// Enabled, subscribed endpoints of one scope (patterns are matched in Rust).
@@ -46,25 +46,34 @@ async fn candidates(
     Ok(out)
 }
 
-/// Events already published under these idempotency keys: key → (id, deliveries).
+/// Events already published under these idempotency keys, each in its own namespace:
+/// key → (id, deliveries).
 async fn existing_keys(
     tx: &mut Transaction<'static, Sqlite>,
-    keys: &[&str],
-) -> StoreResult<HashMap<String, (EventId, usize)>> {
+    keys: &[&IdempotencyKey],
+) -> StoreResult<HashMap<IdempotencyKey, (EventId, usize)>> {
     let mut found = HashMap::new();
     for chunk in keys.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "SELECT e.id, e.idempotency_key, (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id) AS n \
-             FROM events e WHERE e.idempotency_key IN (",
+            "SELECT e.id, e.idempotency_ns, e.idempotency_key, \
+             (SELECT count(*) FROM deliveries d WHERE d.event_id = e.id) AS n \
+             FROM events e WHERE (e.idempotency_ns, e.idempotency_key) IN (VALUES ",
         );
         let mut sep = q.separated(", ");
         for k in chunk {
-            sep.push_bind(k.to_string());
+            sep.push("(")
+                .push_bind_unseparated(k.namespace.clone())
+                .push_unseparated(", ")
+                .push_bind_unseparated(k.key.clone())
+                .push_unseparated(")");
         }
         q.push(")");
         for row in q.build().fetch_all(&mut **tx).await? {
             found.insert(
-                row.try_get("idempotency_key")?,
+                IdempotencyKey {
+                    namespace: row.try_get("idempotency_ns")?,
+                    key: row.try_get("idempotency_key")?,
+                },
                 (
                     EventId::from_stored(row.try_get("id")?),
                     row.try_get::<i64, _>("n")? as usize,
@@ -105,14 +114,16 @@ async fn insert_events(
 ) -> StoreResult<()> {
     for chunk in events.chunks(CHUNK) {
         let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (id, type, scopes, data, idempotency_key, created_at) ",
+            "INSERT INTO events (id, type, scopes, data, idempotency_ns, idempotency_key, created_at) ",
         );
         q.push_values(chunk, |mut b, e| {
+            let key = e.idempotency_key.as_ref();
             b.push_bind(e.id.to_string())
                 .push_bind(e.event_type.clone())
                 .push_bind(rows::to_json(&e.scopes))
                 .push_bind(e.data.clone())
-                .push_bind(e.idempotency_key.clone())
+                .push_bind(key.map(|k| k.namespace.clone()))
+                .push_bind(key.map(|k| k.key.clone()))
                 .push_bind(e.created_at);
         });
         q.build().execute(&mut **tx).await?;

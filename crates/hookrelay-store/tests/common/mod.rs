@@ -70,13 +70,17 @@ pub fn subscription(code: &str, events: &[&str]) -> SubscriptionRecord {
     }
 }
 
+/// An `order.paid` event for `scopes`, with an idempotency key in the namespace `ns:s`.
 pub fn event(scopes: &[&str], key: Option<&str>) -> NewEvent {
     NewEvent {
         id: EventId::generate(),
         event_type: "order.paid".to_owned(),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         data: r#"{"order":1}"#.to_owned(),
-        idempotency_key: key.map(str::to_owned),
+        idempotency_key: key.map(|key| IdempotencyKey {
+            namespace: "ns:s".to_owned(),
+            key: key.to_owned(),
+        }),
         created_at: now_ms(),
         only_endpoint: None,
     }
@@ -163,6 +167,61 @@ pub async fn idempotency(store: &dyn Store) {
     let (x, y) = (x.unwrap(), y.unwrap());
     assert_eq!(x.event_id, y.event_id);
     assert!(x.duplicate != y.duplicate);
+}
+
+/// The same key in another namespace is another event: published, delivered, and never
+/// answered with the first namespace's event. In one batch too.
+pub async fn idempotency_namespaces(store: &dyn Store) {
+    with_endpoints(store, &["a"]).await;
+    let keyed = |namespace: &str| NewEvent {
+        idempotency_key: Some(IdempotencyKey {
+            namespace: namespace.to_owned(),
+            key: "order-1001".to_owned(),
+        }),
+        ..event(&["s"], None)
+    };
+    let first = store.publish(keyed("scopes:a")).await.unwrap();
+    let other = store.publish(keyed("scopes:b")).await.unwrap();
+    assert!(
+        !other.duplicate,
+        "another namespace's key is not a duplicate"
+    );
+    assert_ne!(other.event_id, first.event_id);
+    assert_eq!(other.deliveries, 1);
+    // Both at once (one batch), and a third namespace beside a repeat of the first.
+    let (x, y, z) = tokio::join!(
+        store.publish(keyed("admin")),
+        store.publish(keyed("scopes:a")),
+        store.publish(keyed("scopes:c")),
+    );
+    let (x, y, z) = (x.unwrap(), y.unwrap(), z.unwrap());
+    assert!(!x.duplicate && !z.duplicate);
+    assert!(y.duplicate);
+    assert_eq!(y.event_id, first.event_id);
+    let ids = [&first.event_id, &other.event_id, &x.event_id, &z.event_id];
+    for (i, a) in ids.iter().enumerate() {
+        for b in &ids[i + 1..] {
+            assert_ne!(a, b);
+        }
+    }
+    let all = store
+        .list_deliveries(DeliveryFilter::default(), page(100))
+        .await
+        .unwrap();
+    assert_eq!(all.data.len(), 4, "one delivery per namespace's event");
+    let by_key = EventFilter {
+        idempotency_key: Some("order-1001".to_owned()),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_events(by_key, page(100))
+            .await
+            .unwrap()
+            .data
+            .len(),
+        4
+    );
 }
 
 /// One delivery per enabled endpoint whose subscription matches; returns the event.
