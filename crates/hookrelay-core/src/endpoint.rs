@@ -5,6 +5,10 @@ use url::Url;
 
 use crate::FieldError;
 
+/// How long a rotated-out signing secret keeps signing when the rotation names no grace
+/// period (24 h), so receivers have a day to switch to the new one.
+pub const DEFAULT_GRACE_PERIOD_S: u64 = 24 * 3600;
+
 /// Checks an endpoint code (unique within a scope): 1 to 128 of `[A-Za-z0-9._:-]`.
 pub fn validate_code(code: &str) -> Result<(), FieldError> {
     let ok = !code.is_empty()

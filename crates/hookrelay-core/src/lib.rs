@@ -56,3 +56,7 @@ impl FieldError {
         }
     }
 }
+
+/// What stands in for a credential wherever one would be shown or stored: recorded
+/// delivery headers, the inbound request log, API answers about endpoints and sources.
+pub const REDACTED: &str = "[redacted]";

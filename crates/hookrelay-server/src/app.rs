@@ -71,6 +71,18 @@ impl AppState {
     pub fn dispatcher(&self) -> Option<&Dispatcher> {
         self.0.dispatcher.as_ref()
     }
+    /// An endpoint's circuit breaker as this process sees it: `closed`, `open` or
+    /// `half_open`. The API and the dashboard both show it.
+    pub fn circuit_state(&self, r: &hookrelay_store::model::EndpointRecord) -> &'static str {
+        self.dispatcher()
+            .and_then(|d| d.circuit_state(&r.id))
+            .unwrap_or(if r.failure_streak >= self.config().circuit_threshold {
+                // Not used since the start: it resumes open, and the next delivery probes.
+                "open"
+            } else {
+                "closed"
+            })
+    }
     /// Schedules deliveries for an attempt at `due` (when this process delivers).
     pub fn schedule(&self, ids: Vec<hookrelay_core::ids::DeliveryId>, due: i64) {
         if let Some(d) = &self.0.dispatcher {

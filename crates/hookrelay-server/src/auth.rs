@@ -12,8 +12,8 @@ use hookrelay_core::scope::Scope;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::api::error::ApiError;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]

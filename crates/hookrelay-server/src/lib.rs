@@ -9,7 +9,15 @@
 //!   setting, or a key file next to the database).
 //! - [`app`]: the handlers' shared state.
 //! - [`auth`]: bearer tokens and the [`auth::Caller`] extractor.
-//! - [`api`]: one module per resource under `/api/v1`, plus the error type and extractors.
+//! - [`http`]: what every HTTP surface shares: the error type, the extractors, and the
+//!   router that assembles [`api`], [`ui`] and [`inbound`] (siblings that never import
+//!   each other).
+//! - [`api`]: one module per resource under `/api/v1`.
+//! - [`tenancy`]: which scopes a caller reaches: the `{scope}` extractor and the reads
+//!   by id that never load another tenant's row.
+//! - [`publishing`]: whether an event may be published (type, registry, schema), for the
+//!   API, the inbound gateway and the dashboard alike.
+//! - [`openapi`]: `GET /openapi.json` and `GET /docs`.
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
 //! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
 //! - [`tls`]: HTTPS for the API (certificate and key loading, the TLS listener).
@@ -28,13 +36,17 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod dispatch;
+pub mod http;
 pub mod inbound;
 pub mod master_key;
 pub mod metrics;
+pub mod openapi;
+pub mod publishing;
 pub mod registry_cache;
 pub mod serve_conn;
 pub mod ssrf;
 pub mod startup;
+pub mod tenancy;
 pub mod tls;
 pub mod ui;
 

@@ -269,9 +269,9 @@ impl Server {
     ) -> anyhow::Result<()> {
         let deadline = Duration::from_millis(self.state.config().shutdown_timeout_ms);
         let router = if self.state.config().role.serves_api() {
-            crate::api::router(self.state.clone())
+            crate::http::router::router(self.state.clone())
         } else {
-            crate::api::worker_router(self.state.clone())
+            crate::http::router::worker_router(self.state.clone())
         };
         let cancel = self.cancel.clone();
         let stopping = async move {

@@ -100,8 +100,13 @@ pub trait Store: Send + Sync + 'static {
         filter: EventFilter,
         page: PageRequest,
     ) -> StoreResult<Page<EventRecord>>;
-    /// One event.
-    async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>>;
+    /// One event, if it targets one of the `allowed` scopes (`None`: every scope, the
+    /// admin). A scoped caller passes its scopes, so another tenant's event is not found.
+    async fn get_event(
+        &self,
+        id: &str,
+        allowed: Option<&[String]>,
+    ) -> StoreResult<Option<EventRecord>>;
 
     // --- deliveries ---
 
@@ -111,10 +116,13 @@ pub trait Store: Send + Sync + 'static {
         filter: DeliveryFilter,
         page: PageRequest,
     ) -> StoreResult<Page<DeliveryRecord>>;
-    /// One delivery and its attempts in order.
+    /// One delivery and its attempts in order, if its scope is one of the `allowed`
+    /// (`None`: every scope). A scoped caller passes its scopes, so another tenant's
+    /// delivery and attempts are not found.
     async fn get_delivery(
         &self,
         id: &str,
+        allowed: Option<&[String]>,
     ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>>;
     /// Makes a delivery pending and due now (a manual resend).
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord>;

@@ -485,7 +485,7 @@ async fn a_response_body_with_nul_bytes_is_recorded() {
     result.attempt.response_body = Some("bin\0ary".to_owned());
     store.record_attempt(result).await.unwrap();
     let (d, attempts) = store
-        .get_delivery(jobs[0].delivery_id.as_str())
+        .get_delivery(jobs[0].delivery_id.as_str(), None)
         .await
         .unwrap()
         .unwrap();

@@ -4,17 +4,17 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hookrelay_core::clock::{now_ms, to_rfc3339};
-use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{
     AttemptRecord, DeliveryFilter, DeliveryRecord, DeliveryStatus, Page, TargetFailure,
 };
 use serde::{Deserialize, Serialize};
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, Paging};
-use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiQuery, Paging};
+use crate::openapi::doc;
+use crate::tenancy;
 
 /// A delivery as the log shows it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -153,7 +153,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<DeliveryView>>, ApiError> {
     if let Some(scope) = &q.scope {
-        caller.check_scope(&Scope::parse(scope)?)?;
+        tenancy::scope(&caller, scope)?;
     }
     let status = q
         .status
@@ -181,17 +181,6 @@ pub async fn list(
     Ok(Json(page.map(DeliveryView::from)))
 }
 
-async fn load(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<(DeliveryRecord, Vec<AttemptRecord>), ApiError> {
-    match state.store().get_delivery(id).await? {
-        Some((d, attempts)) if caller.may_see(&d.scope) => Ok((d, attempts)),
-        _ => Err(ApiError::not_found(format!("delivery {id:?} not found"))),
-    }
-}
-
 /// `GET /deliveries/{id}`: the delivery and every attempt, in order.
 #[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "deliveries",
     summary = "Get a delivery with its attempts",
@@ -204,7 +193,7 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryView>, ApiError> {
-    let (delivery, attempts) = load(&state, &caller, &id).await?;
+    let (delivery, attempts) = tenancy::delivery(&state, &caller, &id).await?;
     let mut view = DeliveryView::from(delivery);
     view.attempts = Some(attempts.into_iter().map(AttemptView::from).collect());
     Ok(Json(view))
@@ -222,7 +211,7 @@ pub async fn retry(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<DeliveryView>), ApiError> {
-    let (delivery, _) = load(&state, &caller, &id).await?;
+    let (delivery, _) = tenancy::delivery(&state, &caller, &id).await?;
     let now = now_ms();
     let record = state.store().retry_delivery(&delivery.id, now).await?;
     state.schedule(vec![record.id.clone()], now);

@@ -4,7 +4,7 @@
 use hookrelay_core::balance::{Target, Targets};
 use hookrelay_core::endpoint::parse_url;
 
-use super::error::Detail;
+use crate::http::error::Detail;
 
 /// A validated destination: the URL shown as the endpoint's `url` (the first target's
 /// with targets) and the targets.

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use hookrelay_core::balance::{Strategy, Target};
 use hookrelay_core::clock::{now_ms, parse_rfc3339, to_rfc3339};
 use hookrelay_core::endpoint::{OutboundAuth, validate_code, validate_headers};
-use hookrelay_core::scope::Scope;
 use hookrelay_signature::{Signer, SignerKind};
 use hookrelay_store::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -16,13 +15,13 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::destination;
-use super::error::{ApiError, Detail};
-use super::extract::{ApiJson, ApiQuery, Paging};
-use crate::api::openapi::doc;
 use crate::app::AppState;
-use crate::auth::Caller;
-use crate::dispatch::REDACTED_VALUE;
+use crate::http::error::{ApiError, Detail};
+use crate::http::extract::{ApiJson, ApiQuery, Paging};
+use crate::openapi::doc;
 use crate::ssrf::refusal;
+use crate::tenancy::{ScopePath, endpoint_not_found};
+use hookrelay_core::REDACTED;
 
 /// An endpoint as the API shows it: credentials and header values redacted.
 #[derive(Serialize, ToSchema)]
@@ -76,23 +75,10 @@ pub struct EndpointView {
     updated_at: String,
 }
 
-/// An endpoint's circuit breaker as this process sees it: `closed`, `open` or `half_open`.
-pub fn circuit_state(state: &AppState, r: &EndpointRecord) -> &'static str {
-    state
-        .dispatcher()
-        .and_then(|d| d.circuit_state(&r.id))
-        .unwrap_or(if r.failure_streak >= state.config().circuit_threshold {
-            // Not used since the start: it resumes open, and the next delivery probes.
-            "open"
-        } else {
-            "closed"
-        })
-}
-
 impl EndpointView {
     /// The view of a stored endpoint, with its live circuit state.
     pub fn new(state: &AppState, r: EndpointRecord) -> Self {
-        let circuit = circuit_state(state, &r);
+        let circuit = state.circuit_state(&r);
         Self {
             id: r.id.to_string(),
             scope: r.scope,
@@ -106,12 +92,12 @@ impl EndpointView {
             headers: r
                 .headers
                 .into_keys()
-                .map(|k| (k, REDACTED_VALUE.to_owned()))
+                .map(|k| (k, REDACTED.to_owned()))
                 .collect(),
             auth: r.auth.map(|a| match a {
-                OutboundAuth::Bearer { .. } => json!({ "type": "bearer", "token": REDACTED_VALUE }),
+                OutboundAuth::Bearer { .. } => json!({ "type": "bearer", "token": REDACTED }),
                 OutboundAuth::Basic { username, .. } => {
-                    json!({ "type": "basic", "username": username, "password": REDACTED_VALUE })
+                    json!({ "type": "basic", "username": username, "password": REDACTED })
                 }
             }),
             timeout_ms: r.timeout_ms,
@@ -308,16 +294,6 @@ pub(super) async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Res
     }
 }
 
-pub(crate) fn scope_for(caller: &Caller, scope: &str) -> Result<Scope, ApiError> {
-    let scope = Scope::parse(scope)?;
-    caller.check_scope(&scope)?;
-    Ok(scope)
-}
-
-pub(crate) fn not_found(scope: &Scope, code: &str) -> ApiError {
-    ApiError::not_found(format!("endpoint {code:?} not found in scope {scope}"))
-}
-
 /// `POST /scopes/{scope}/endpoints`: 201, or 409 when the code is taken.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
     summary = "Create an endpoint",
@@ -329,11 +305,9 @@ pub(crate) fn not_found(scope: &Scope, code: &str) -> ApiError {
         (status = 409, description = "The code is taken")))]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(scope): Path<String>,
+    ScopePath { scope, .. }: ScopePath,
     ApiJson(body): ApiJson<EndpointBody>,
 ) -> Result<(StatusCode, Json<EndpointView>), ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let mut details = Vec::new();
     let input = body
         .into_input("", &mut details)
@@ -357,11 +331,9 @@ pub async fn create(
         (status = 403, description = "The token may not act on this scope")))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(scope): Path<String>,
+    ScopePath { scope, .. }: ScopePath,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> Result<Json<Page<EndpointView>>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let page = state.store().list_endpoints(&scope, paging.page()?).await?;
     Ok(Json(page.map(|r| EndpointView::new(&state, r))))
 }
@@ -376,14 +348,13 @@ pub async fn list(
         (status = 404, description = "No such endpoint")))]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
 ) -> Result<Json<EndpointView>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let found = state.store().get_endpoint(&scope, &code).await?;
     found
         .map(|e| Json(EndpointView::new(&state, e)))
-        .ok_or_else(|| not_found(&scope, &code))
+        .ok_or_else(|| endpoint_not_found(&scope, &code))
 }
 
 /// Present-but-null means "clear"; absent means "leave as it is".
@@ -444,11 +415,10 @@ pub struct PatchBody {
         (status = 404, description = "No such endpoint")))]
 pub async fn update(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> Result<Json<EndpointView>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let mut details = Vec::new();
     let destination = destination::parse(
         body.url.as_deref(),
@@ -514,10 +484,9 @@ pub async fn update(
         (status = 404, description = "No such endpoint")))]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let existing = state.store().get_endpoint(&scope, &code).await?;
     if state.store().delete_endpoint(&scope, &code).await? {
         if let (Some(d), Some(e)) = (state.dispatcher(), existing) {
@@ -525,7 +494,7 @@ pub async fn delete(
         }
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(not_found(&scope, &code))
+        Err(endpoint_not_found(&scope, &code))
     }
 }
 
@@ -552,11 +521,9 @@ pub struct ApplyView {
         (status = 403, description = "The token may not act on this scope")))]
 pub async fn apply(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(scope): Path<String>,
+    ScopePath { scope, .. }: ScopePath,
     ApiJson(bodies): ApiJson<Vec<EndpointBody>>,
 ) -> Result<Json<ApplyView>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let mut details = Vec::new();
     let mut inputs = Vec::with_capacity(bodies.len());
     for (i, body) in bodies.into_iter().enumerate() {
@@ -625,11 +592,10 @@ pub struct RecoverBody {
         (status = 404, description = "No such endpoint")))]
 pub async fn recover(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
     ApiJson(body): ApiJson<RecoverBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let now = now_ms();
     let since = parse_rfc3339(&body.since)
         .or_else(|| humantime_ago(&body.since, now))

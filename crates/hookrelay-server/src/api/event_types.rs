@@ -10,11 +10,11 @@ use hookrelay_store::model::{EventTypeRecord, Page, SyncReport};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Paging};
-use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiQuery, Paging};
+use crate::openapi::doc;
 
 /// An event type as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -94,7 +94,8 @@ pub async fn list(
     _caller: Caller,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventTypeView>>, ApiError> {
-    let include_archived = super::extract::flag("include_archived", q.include_archived.as_deref())?;
+    let include_archived =
+        crate::http::extract::flag("include_archived", q.include_archived.as_deref())?;
     let page = state
         .store()
         .list_event_types(include_archived, q.paging.page()?)
@@ -230,13 +231,13 @@ pub async fn sync(
     let mut details = Vec::new();
     for (i, def) in registry.events.iter().enumerate() {
         if let Err(e) = def.validate() {
-            details.push(super::error::Detail {
+            details.push(crate::http::error::Detail {
                 field: format!("events[{i}].{}", e.field),
                 message: e.message,
             });
         }
         if registry.events[..i].iter().any(|d| d.code == def.code) {
-            details.push(super::error::Detail {
+            details.push(crate::http::error::Detail {
                 field: format!("events[{i}].code"),
                 message: format!("{:?} is listed twice", def.code),
             });
@@ -251,7 +252,7 @@ pub async fn sync(
     registry
         .events
         .retain(|d| !operational::is_builtin(&d.code));
-    let dry_run = super::extract::flag("dry_run", q.dry_run.as_deref())?;
+    let dry_run = crate::http::extract::flag("dry_run", q.dry_run.as_deref())?;
     let report = state
         .store()
         .sync_event_types(registry.events, dry_run)

@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use serde_json::value::RawValue;
 
-use super::error::{ApiError, Detail};
-use super::extract::{ApiQuery, Paging, parse_json, read_body};
-use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::registry_cache::TypeState;
+use crate::http::error::{ApiError, Detail};
+use crate::http::extract::{ApiQuery, Paging, parse_json, read_body};
+use crate::openapi::doc;
+use crate::publishing::{self, TypeCheck};
+use crate::tenancy;
 
 /// The longest idempotency key accepted.
 const MAX_IDEMPOTENCY_KEY: usize = 256;
@@ -111,45 +112,16 @@ pub async fn publish(
             message: format!("at most {MAX_IDEMPOTENCY_KEY} characters"),
         });
     }
-    let mut schema = None;
-    if hookrelay_core::operational::is_builtin(&body.event_type) {
-        // Only Hookrelay reports on its own endpoints and deliveries; a forged alert
-        // could make an operator act on something that did not happen.
-        return Err(ApiError::invalid_field(
-            "type",
-            format!(
-                "{:?} is an operational event type that only Hookrelay publishes",
-                body.event_type
-            ),
-        ));
-    }
-    match state
-        .registry()
-        .state(state.store(), &body.event_type)
-        .await?
-    {
-        TypeState::Live(s) => schema = s,
-        TypeState::Archived => details.push(Detail {
-            field: "type".to_owned(),
-            message: format!("event type {:?} is archived", body.event_type),
-        }),
-        TypeState::Unknown => details.push(Detail {
-            field: "type".to_owned(),
-            message: format!(
-                "unknown event type {:?}; register it with PUT /api/v1/event-types/{{code}}",
-                body.event_type
-            ),
-        }),
-    }
-    if let (Some(schema), true) = (&schema, details.is_empty()) {
-        let text = body.data.as_ref().map_or("{}", |d| d.get());
-        let value: serde_json::Value = serde_json::from_str(text).map_err(ApiError::internal)?;
-        if let Err(errors) = schema.check(&value) {
-            details.extend(errors.into_iter().map(|e| Detail {
-                field: e.field,
-                message: e.message,
-            }));
+    match publishing::event_type(&state, &body.event_type).await? {
+        TypeCheck::Refused(detail) => details.push(detail),
+        // The data is checked only once everything else is right.
+        TypeCheck::Publishable(schema) if details.is_empty() => {
+            let text = body.data.as_ref().map_or("{}", |d| d.get());
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(ApiError::internal)?;
+            details.extend(publishing::data(&body.event_type, schema.as_ref(), &value));
         }
+        TypeCheck::Publishable(_) => {}
     }
     if !details.is_empty() {
         return Err(ApiError::invalid(details));
@@ -262,7 +234,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventView>>, ApiError> {
     if let Some(scope) = &q.scope {
-        caller.check_scope(&Scope::parse(scope)?)?;
+        tenancy::scope(&caller, scope)?;
     }
     let filter = EventFilter {
         scope: q.scope,
@@ -288,11 +260,6 @@ pub async fn get(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<EventView>, ApiError> {
-    let found = state.store().get_event(&id).await?;
-    match found {
-        Some(e) if e.scopes.iter().any(|s| caller.may_see(s)) => {
-            Ok(Json(EventView::seen_by(e, &caller)))
-        }
-        _ => Err(ApiError::not_found(format!("event {id:?} not found"))),
-    }
+    let event = tenancy::event(&state, &caller, &id).await?;
+    Ok(Json(EventView::seen_by(event, &caller)))
 }

@@ -4,14 +4,14 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// `200 {"status":"ok"}`, or 503 when the database does not answer.
 #[utoipa::path(get, path = "/health", tag = "meta",
     summary = "Is the process up and does the database answer",
     responses(
-        (status = 200, description = "Up", body = crate::api::openapi::doc::Health),
+        (status = 200, description = "Up", body = crate::openapi::doc::Health),
         (status = 503, description = "The database does not answer")))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     state.store().ping().await.map_err(ApiError::unavailable)?;

@@ -1,40 +1,36 @@
-//! The HTTP API: `/api/v1/…`, `/health`, `/metrics` (served by [`crate::metrics`]),
-//! `/openapi.json`, `/docs`, and the dashboard's `/ui/…` routes (built in [`crate::ui`]).
+//! The HTTP API under `/api/v1` (assembled with the other surfaces by
+//! [`crate::http::router`]).
 //!
 //! # Layout
 //! One module per resource: [`event_types`], [`endpoints`] (with recovery; [`destination`]
-//! validates `url`/`targets`), [`secrets`] (signing secret and rotation), [`subscriptions`], [`events`] (publishing), [`deliveries`], [`tokens`],
-//! [`health`], [`openapi`] (the document and its page), [`sources`] (the inbound gateway's configuration and request log; the
-//! gateway itself is [`crate::inbound`]). Policy lives in [`extract`] (JSON bodies, paging) and
-//! [`crate::auth::Caller`] (tokens, scopes); [`error`] is the one error type.
+//! validates `url`/`targets`), [`secrets`] (signing secret and rotation),
+//! [`subscriptions`], [`events`] (publishing; the rules are [`crate::publishing`]'s),
+//! [`deliveries`], [`tokens`], [`health`], [`sources`] (the inbound gateway's
+//! configuration and request log; the gateway itself is [`crate::inbound`]). Request
+//! policy lives in [`crate::http::extract`], [`crate::auth::Caller`] (tokens) and
+//! [`crate::tenancy`] (which scopes a caller reaches).
 
 pub mod deliveries;
 pub mod destination;
 pub mod endpoints;
-pub mod error;
 pub mod event_types;
 pub mod events;
-pub mod extract;
 pub mod health;
-pub mod openapi;
 pub mod secrets;
 pub mod sources;
 pub mod subscriptions;
 pub mod tokens;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 use crate::app::AppState;
 use crate::metrics;
-use error::ApiError;
 
-/// Every route.
-pub fn router(state: AppState) -> Router {
-    let limit = state.config().max_payload_bytes;
-    let v1 = Router::new()
+/// The routes under `/api/v1`.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
         .route(
             "/event-types",
             get(event_types::list).put(event_types::sync),
@@ -77,7 +73,7 @@ pub fn router(state: AppState) -> Router {
             "/events",
             get(events::list)
                 .post(events::publish)
-                .layer(from_fn_with_state(state.clone(), metrics::publishes::count)),
+                .layer(from_fn_with_state(state, metrics::publishes::count)),
         )
         .route("/events/{id}", get(events::get))
         .route("/deliveries", get(deliveries::list))
@@ -91,33 +87,5 @@ pub fn router(state: AppState) -> Router {
         .route("/sources/{name}/requests", get(sources::requests))
         .route("/sources/{name}/requests/{id}", get(sources::request))
         .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", axum::routing::delete(tokens::revoke));
-    Router::new()
-        .nest("/api/v1", v1)
-        .route("/health", get(health::health))
-        .route("/metrics", get(metrics::scrape::metrics))
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(openapi::page::docs))
-        .route(
-            "/in/{name}",
-            axum::routing::post(crate::inbound::gateway::receive),
-        )
-        .merge(crate::ui::routes())
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
-}
-
-/// The routes of a worker process: it delivers and answers `/health` and `/metrics`,
-/// nothing else.
-pub fn worker_router(state: AppState) -> Router {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/metrics", get(metrics::scrape::metrics))
-        .fallback(not_found)
-        .with_state(state)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such route")
+        .route("/tokens/{id}", axum::routing::delete(tokens::revoke))
 }

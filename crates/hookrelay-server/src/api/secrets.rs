@@ -5,15 +5,15 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use hookrelay_core::clock::{now_ms, to_rfc3339};
+use hookrelay_core::endpoint::DEFAULT_GRACE_PERIOD_S;
 use hookrelay_signature::{Signer, SignerKind};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::endpoints::{not_found, scope_for};
-use super::error::ApiError;
-use crate::api::openapi::doc;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::http::error::ApiError;
+use crate::openapi::doc;
+use crate::tenancy::{ScopePath, endpoint_not_found};
 
 /// `{"secret": …}`, plus `public_key` for an ed25519 key.
 fn secret_json(secret: &str) -> Value {
@@ -38,12 +38,11 @@ fn secret_json(secret: &str) -> Value {
         (status = 404, description = "No such endpoint")))]
 pub async fn secret(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
     let found = state.store().get_endpoint(&scope, &code).await?;
-    let endpoint = found.ok_or_else(|| not_found(&scope, &code))?;
+    let endpoint = found.ok_or_else(|| endpoint_not_found(&scope, &code))?;
     Ok(Json(secret_json(&endpoint.secret)))
 }
 
@@ -64,8 +63,6 @@ pub struct RotateBody {
     grace_period_s: Option<u64>,
 }
 
-/// The default grace period of a rotation.
-pub(crate) const DEFAULT_GRACE_S: u64 = 24 * 3600;
 /// The longest grace period accepted (30 days).
 const MAX_GRACE_S: u64 = 30 * 24 * 3600;
 
@@ -81,16 +78,15 @@ const MAX_GRACE_S: u64 = 30 * 24 * 3600;
         (status = 404, description = "No such endpoint")))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((scope, code)): Path<(String, String)>,
+    ScopePath { scope, .. }: ScopePath,
+    Path((_, code)): Path<(String, String)>,
     req: axum::extract::Request,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = scope_for(&caller, &scope)?;
-    let bytes = super::extract::read_body(req, &state).await?;
+    let bytes = crate::http::extract::read_body(req, &state).await?;
     let body: RotateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
         RotateBody::default()
     } else {
-        super::extract::parse_json(&bytes)?
+        crate::http::extract::parse_json(&bytes)?
     };
     let kind = body
         .key_type
@@ -117,12 +113,12 @@ pub async fn rotate_secret(
                 .store()
                 .get_endpoint(&scope, &code)
                 .await?
-                .ok_or_else(|| not_found(&scope, &code))?;
+                .ok_or_else(|| endpoint_not_found(&scope, &code))?;
             let kind = Signer::parse(&current.secret).map_or(SignerKind::Hmac, |s| s.kind());
             Signer::generate(kind).to_text()
         }
     };
-    let grace = body.grace_period_s.unwrap_or(DEFAULT_GRACE_S);
+    let grace = body.grace_period_s.unwrap_or(DEFAULT_GRACE_PERIOD_S);
     if grace > MAX_GRACE_S {
         return Err(ApiError::invalid_field(
             "grace_period_s",

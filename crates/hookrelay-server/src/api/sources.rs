@@ -18,12 +18,12 @@ use hookrelay_store::sqlite::forward_scope;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::error::{ApiError, Detail};
-use super::extract::{ApiJson, ApiQuery, Paging};
-use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::inbound::REDACTED;
+use crate::http::error::{ApiError, Detail};
+use crate::http::extract::{ApiJson, ApiQuery, Paging};
+use crate::openapi::doc;
+use hookrelay_core::REDACTED;
 
 /// A source as the API shows it: every secret redacted.
 #[derive(Serialize, utoipa::ToSchema)]

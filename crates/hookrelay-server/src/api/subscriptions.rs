@@ -6,17 +6,16 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use hookrelay_core::scope::Scope;
+use axum::extract::State;
 use hookrelay_core::subscription::{Subscription, SubscriptionSpec};
 use hookrelay_store::model::{ApplyReport, SubscriptionRecord};
 use serde::Serialize;
 
-use super::error::{ApiError, Detail};
-use super::extract::ApiJson;
-use crate::api::openapi::doc;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::http::error::{ApiError, Detail};
+use crate::http::extract::ApiJson;
+use crate::openapi::doc;
+use crate::tenancy::ScopePath;
 
 fn to_map(records: Vec<SubscriptionRecord>) -> BTreeMap<String, SubscriptionSpec> {
     records
@@ -43,11 +42,8 @@ fn to_map(records: Vec<SubscriptionRecord>) -> BTreeMap<String, SubscriptionSpec
         (status = 403, description = "The token may not act on this scope")))]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(scope): Path<String>,
+    ScopePath { scope, .. }: ScopePath,
 ) -> Result<Json<BTreeMap<String, SubscriptionSpec>>, ApiError> {
-    let scope = Scope::parse(&scope)?;
-    caller.check_scope(&scope)?;
     Ok(Json(to_map(
         state.store().list_subscriptions(&scope).await?,
     )))
@@ -76,12 +72,9 @@ pub struct ApplyView {
         (status = 403, description = "The token may not act on this scope")))]
 pub async fn apply(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(scope): Path<String>,
+    ScopePath { scope, .. }: ScopePath,
     ApiJson(body): ApiJson<BTreeMap<String, SubscriptionSpec>>,
 ) -> Result<Json<ApplyView>, ApiError> {
-    let scope = Scope::parse(&scope)?;
-    caller.check_scope(&scope)?;
     let mut details = Vec::new();
     let mut records = Vec::with_capacity(body.len());
     for (endpoint, spec) in body {

@@ -8,11 +8,11 @@ use hookrelay_core::scope::Scope;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::error::ApiError;
-use super::extract::ApiJson;
-use crate::api::openapi::doc;
 use crate::app::AppState;
 use crate::auth::{Caller, generate_token, hash_token};
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::openapi::doc;
 
 /// The body: the scopes the token may act on.
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use hookrelay_core::REDACTED;
 use hookrelay_store::model::{EndpointTarget, InboundPayload};
 
-use super::sign::{REDACTED, SignedRequest, auth_header};
-use crate::inbound::REDACTED as LOG_REDACTED;
+use super::sign::{SignedRequest, auth_header};
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), and the
 /// ones the client recomputes.
@@ -49,7 +49,7 @@ pub(crate) fn build(payload: &InboundPayload, endpoint: &EndpointTarget) -> Sign
             !NOT_FORWARDED.contains(&name.as_str())
                 && !hop_by_hop.contains(name)
                 // Credentials the gateway checked (basic auth, API keys) stay here.
-                && value != LOG_REDACTED
+                && value != REDACTED
                 // Only the gateway speaks as Hookrelay: a sender's own
                 // `X-Hookrelay-Verified: github` must not reach the service.
                 && !name.starts_with("x-hookrelay-")

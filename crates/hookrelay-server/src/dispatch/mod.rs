@@ -52,7 +52,6 @@ use schedule::{Item, Schedule};
 use crate::metrics::Metrics;
 use crate::ssrf::Guard;
 pub use circuit::CircuitPolicy;
-pub use sign::REDACTED as REDACTED_VALUE;
 
 /// How the dispatcher behaves.
 #[derive(Debug, Clone)]

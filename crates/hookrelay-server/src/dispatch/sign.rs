@@ -5,14 +5,12 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use hookrelay_core::REDACTED;
 use hookrelay_core::clock::to_rfc3339;
 use hookrelay_core::endpoint::OutboundAuth;
 use hookrelay_core::envelope;
 use hookrelay_signature::{Signer, SignerError};
 use hookrelay_store::model::{DeliveryJob, EndpointTarget};
-
-/// What stands in for a credential in recorded headers.
-pub const REDACTED: &str = "[redacted]";
 
 /// One attempt's request, ready to send.
 #[derive(Clone)]

@@ -12,7 +12,6 @@ use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hookrelay_core::clock::now_ms;
-use hookrelay_core::event_type::validate_code;
 use hookrelay_core::ids::{EventId, RequestId};
 use hookrelay_core::source::{Publish, Verify};
 use hookrelay_store::model::{InboundStatus, NewEvent, NewInbound, SourceRecord};
@@ -20,10 +19,10 @@ use serde_json::{Value, json};
 
 use super::client::PeerAddr;
 use super::{parts, verify};
-use crate::api::error::{ApiError, Detail};
 use crate::app::AppState;
+use crate::http::error::ApiError;
 use crate::metrics::Outcome;
-use crate::registry_cache::TypeState;
+use crate::publishing;
 
 /// Everything known about a request before it is recorded.
 struct Received<'a> {
@@ -74,8 +73,8 @@ impl Received<'_> {
     params(("name" = String, Path, description = "The source's name")),
     request_body(description = "The provider's request, as sent", content(("application/json"), ("application/x-www-form-urlencoded"), ("application/octet-stream"))),
     responses(
-        (status = 200, description = "A duplicate (not forwarded again), or a Slack URL challenge", body = crate::api::openapi::doc::InboundDuplicate),
-        (status = 202, description = "Accepted", body = crate::api::openapi::doc::InboundAccepted),
+        (status = 200, description = "A duplicate (not forwarded again), or a Slack URL challenge", body = crate::openapi::doc::InboundDuplicate),
+        (status = 202, description = "Accepted", body = crate::openapi::doc::InboundAccepted),
         (status = 401, description = "A wrong, missing, stale or replayed signature"),
         (status = 403, description = "The caller is not in the source's allowed_ips"),
         (status = 404, description = "No such source, or it is disabled"),
@@ -227,9 +226,8 @@ struct Publishable {
 }
 
 /// The event a `publish` source makes of a request, held to the rules of
-/// `POST /api/v1/events`: the type is a valid code, registered, not archived and not one
-/// of Hookrelay's operational types, and `data` passes the type's schema. A 422 names
-/// what is wrong (it becomes the logged reason); other errors are the store's.
+/// `POST /api/v1/events` ([`publishing`]). A 422 names what is wrong (it becomes the
+/// logged reason); other errors are the store's.
 async fn publishable(
     state: &AppState,
     publish: &Publish,
@@ -239,31 +237,6 @@ async fn publishable(
 ) -> Result<Publishable, ApiError> {
     let event_type = parts::event_type(publish, headers, json)
         .map_err(|m| ApiError::invalid_field("type", m))?;
-    validate_code(&event_type).map_err(|e| ApiError::invalid_field("type", e.message))?;
-    if hookrelay_core::operational::is_builtin(&event_type) {
-        // Only Hookrelay reports on its own endpoints and deliveries.
-        return Err(ApiError::invalid_field(
-            "type",
-            format!("{event_type:?} is an operational event type that only Hookrelay publishes"),
-        ));
-    }
-    let schema = match state.registry().state(state.store(), &event_type).await? {
-        TypeState::Live(schema) => schema,
-        TypeState::Archived => {
-            return Err(ApiError::invalid_field(
-                "type",
-                format!("event type {event_type:?} is archived"),
-            ));
-        }
-        TypeState::Unknown => {
-            return Err(ApiError::invalid_field(
-                "type",
-                format!(
-                    "unknown event type {event_type:?}; register it with PUT /api/v1/event-types/{{code}}"
-                ),
-            ));
-        }
-    };
     // A body that is not JSON is published as a JSON string.
     let (data, text) = match json {
         Some(value) => (
@@ -276,19 +249,7 @@ async fn publishable(
             (Cow::Owned(value), text)
         }
     };
-    if let Some(schema) = schema
-        && let Err(errors) = schema.check(&data)
-    {
-        return Err(ApiError::invalid(
-            errors
-                .into_iter()
-                .map(|e| Detail {
-                    field: e.field,
-                    message: format!("{} (the schema of {event_type:?})", e.message),
-                })
-                .collect(),
-        ));
-    }
+    publishing::check(state, &event_type, &data).await?;
     Ok(Publishable { event_type, text })
 }
 

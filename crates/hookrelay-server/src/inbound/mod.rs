@@ -16,6 +16,3 @@ pub mod client;
 pub mod gateway;
 pub mod parts;
 pub mod verify;
-
-/// What replaces a credential's value in the request log.
-pub const REDACTED: &str = "[redacted]";

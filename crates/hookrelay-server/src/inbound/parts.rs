@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use hookrelay_core::source::{Dedupe, Publish, Verify};
 use serde_json::Value;
 
-use super::REDACTED;
+use hookrelay_core::REDACTED;
 
 /// A dot path (`data.object.id`) into a JSON document, as text (numbers too).
 pub fn json_path(body: &Value, path: &str) -> Option<String> {

@@ -16,9 +16,9 @@ use super::json::pretty;
 use super::links::{next_page, path_segment};
 use super::params::non_empty;
 use super::session::UiSession;
-use crate::api::error::ApiError;
-use crate::api::extract::{ApiQuery, flag};
 use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiQuery, flag};
 
 /// Types per page.
 const PAGE_SIZE: u32 = 50;

@@ -14,8 +14,8 @@ use subtle::ConstantTimeEq;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::html::{UiError, escape, page};
-use crate::api::extract::read_body;
 use crate::app::AppState;
+use crate::http::extract::read_body;
 
 /// The name of the hidden field that carries the CSRF token.
 pub const FIELD: &str = "csrf";

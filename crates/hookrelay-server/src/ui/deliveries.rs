@@ -2,16 +2,16 @@
 
 use axum::extract::State;
 use axum::response::Html;
-use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{DeliveryFilter, DeliveryRecord, DeliveryStatus, PageRequest};
 use serde::Deserialize;
 
 use super::html::{UiError, escape, page, query_value, time};
 use super::params::{self, non_empty};
 use super::session::UiSession;
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
+use crate::tenancy;
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 50;
@@ -40,7 +40,7 @@ pub async fn list(
     let scope = non_empty(&q.scope);
     // The same rule as the API: naming a scope the session may not see is refused.
     if let Some(scope) = &scope {
-        caller.check_scope(&Scope::parse(scope).map_err(ApiError::from)?)?;
+        tenancy::scope(caller, scope)?;
     }
     let status = non_empty(&q.status)
         .map(|s| {

@@ -15,22 +15,9 @@ use super::csrf::{self, UiForm};
 use super::html::{UiError, escape, page, query_value, time};
 use super::session::{UiSession, see_other};
 use super::{json, params};
-use crate::api::error::ApiError;
 use crate::app::AppState;
-use crate::auth::Caller;
-
-/// The delivery if the session may see it; 404 otherwise, so other scopes' ids are not
-/// even confirmed to exist (as in the API).
-async fn load(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> Result<(DeliveryRecord, Vec<AttemptRecord>), UiError> {
-    match state.store().get_delivery(id).await? {
-        Some((d, attempts)) if caller.may_see(&d.scope) => Ok((d, attempts)),
-        _ => Err(ApiError::not_found(format!("delivery {id:?} not found")).into()),
-    }
-}
+use crate::http::error::ApiError;
+use crate::tenancy;
 
 /// `GET /ui/deliveries/{id}`.
 pub async fn detail(
@@ -38,7 +25,7 @@ pub async fn detail(
     session: UiSession,
     Path(id): Path<String>,
 ) -> Result<Html<String>, UiError> {
-    let (d, attempts) = load(&state, &session.session.caller, &id).await?;
+    let (d, attempts) = tenancy::delivery(&state, &session.session.caller, &id).await?;
     let next = d
         .next_attempt_at
         .filter(|_| d.status == DeliveryStatus::Pending)
@@ -90,7 +77,13 @@ pub async fn detail(
 /// The body every attempt sends: the Standard Webhooks envelope of the event, or for a
 /// forward, the inbound request's body as received.
 async fn request_body(state: &AppState, d: &DeliveryRecord) -> Result<String, UiError> {
-    if let Some(event) = state.store().get_event(d.event_id.as_str()).await? {
+    // The delivery's own scope: the caller may see it, or it would not have been loaded.
+    let own_scope = [d.scope.clone()];
+    if let Some(event) = state
+        .store()
+        .get_event(d.event_id.as_str(), Some(&own_scope))
+        .await?
+    {
         let body = envelope::render(
             event.id.as_str(),
             &event.event_type,
@@ -178,7 +171,7 @@ pub async fn retry(
     if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
         return Ok(refused.into_response());
     }
-    let (delivery, _) = load(&state, &session.session.caller, &id).await?;
+    let (delivery, _) = tenancy::delivery(&state, &session.session.caller, &id).await?;
     let now = now_ms();
     let record = state.store().retry_delivery(&delivery.id, now).await?;
     state.schedule(vec![record.id.clone()], now);
@@ -202,7 +195,7 @@ pub async fn recover(
     if let Err(refused) = csrf::check(&headers, &form, &session.session.csrf) {
         return Ok(refused.into_response());
     }
-    let (delivery, _) = load(&state, &session.session.caller, &id).await?;
+    let (delivery, _) = tenancy::delivery(&state, &session.session.caller, &id).await?;
     let since = params::time("since", &form.get("since").map(str::to_owned))?
         .ok_or_else(|| ApiError::invalid_field("since", "say since when to recover"))?;
     let scope = Scope::parse(&delivery.scope).map_err(ApiError::from)?;

@@ -15,10 +15,11 @@ use hookrelay_store::model::{EndpointPatch, EndpointRecord, NewEvent};
 use super::csrf::{self, UiForm};
 use super::html::{UiError, escape, page, query_value, time};
 use super::session::{UiSession, see_other};
-use crate::api::endpoints::{not_found, scope_for};
-use crate::api::error::ApiError;
-use crate::api::secrets::DEFAULT_GRACE_S;
 use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::publishing;
+use crate::tenancy;
+use hookrelay_core::endpoint::DEFAULT_GRACE_PERIOD_S;
 
 /// What every action checks first: the form's CSRF token, then that the session may see
 /// the scope and the endpoint exists. `Err` is the page to answer with instead.
@@ -33,12 +34,8 @@ async fn checked(
         return Err(refused.into_response());
     }
     let found = async {
-        let scope = scope_for(&session.session.caller, scope)?;
-        let endpoint = state
-            .store()
-            .get_endpoint(&scope, code)
-            .await?
-            .ok_or_else(|| not_found(&scope, code))?;
+        let scope = tenancy::scope(&session.session.caller, scope)?;
+        let endpoint = tenancy::endpoint(state, &scope, code).await?;
         Ok::<_, UiError>((scope, endpoint))
     };
     found.await.map_err(IntoResponse::into_response)
@@ -107,7 +104,7 @@ pub async fn rotate(
     };
     let kind = Signer::parse(&current.secret).map_or(SignerKind::Hmac, |s| s.kind());
     let secret = Signer::generate(kind).to_text();
-    let until = now_ms() + (DEFAULT_GRACE_S as i64) * 1000;
+    let until = now_ms() + (DEFAULT_GRACE_PERIOD_S as i64) * 1000;
     let record = state
         .store()
         .rotate_secret(&scope, &current.code, &secret, Some(until))
@@ -153,23 +150,19 @@ pub async fn test(
         Err(page) => return Ok(page),
     };
     let event_type = form.get("type").unwrap_or("").trim();
-    // The types the form offers: registered, live, and not operational.
-    let chosen = match state.store().get_event_type(event_type).await? {
-        Some(t) if !t.archived && !hookrelay_core::operational::is_builtin(&t.code) => t,
-        _ => {
-            return Err(ApiError::invalid_field(
-                "type",
-                format!("{event_type:?} is not a registered, publishable event type"),
-            )
-            .into());
-        }
-    };
-    let data = super::example::payload(chosen.schema.as_ref());
+    let schema = state
+        .store()
+        .get_event_type(event_type)
+        .await?
+        .and_then(|t| t.schema);
+    let data = super::example::payload(schema.as_ref());
+    let value: serde_json::Value = serde_json::from_str(&data).map_err(ApiError::internal)?;
+    publishing::check(&state, event_type, &value).await?;
     let outcome = state
         .store()
         .publish(NewEvent {
             id: EventId::generate(),
-            event_type: chosen.code.clone(),
+            event_type: event_type.to_owned(),
             scopes: vec![scope.as_str().to_owned()],
             data,
             idempotency_key: None,

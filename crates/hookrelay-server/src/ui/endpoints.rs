@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::response::Html;
 use hookrelay_core::clock::now_ms;
-use hookrelay_core::scope::Scope;
 use hookrelay_core::subscription::Subscription;
 use hookrelay_store::model::{EndpointRecord, EndpointStats, PageRequest};
 use serde::Deserialize;
@@ -15,10 +14,9 @@ use super::csrf::hidden_field;
 use super::html::{UiError, escape, page, query_value, time};
 use super::params::non_empty;
 use super::session::UiSession;
-use crate::api::endpoints::circuit_state;
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
+use crate::http::extract::ApiQuery;
+use crate::tenancy;
 
 /// Endpoints per page.
 const PAGE_SIZE: u32 = 50;
@@ -64,8 +62,7 @@ pub async fn list(
         );
         return Ok(Html(page("Endpoints", Some(&session.session.csrf), &body)));
     };
-    let scope = Scope::parse(&chosen).map_err(ApiError::from)?;
-    caller.check_scope(&scope)?;
+    let scope = tenancy::scope(caller, &chosen)?;
     body.push_str(&scope_picker(&scopes, &chosen));
 
     let found = state
@@ -200,7 +197,7 @@ fn row(
         }
         None => format!("<span class=\"wrap\">{}</span>", escape(&e.url)),
     };
-    let circuit = circuit_state(state, e);
+    let circuit = state.circuit_state(e);
     let state_text = if !e.enabled {
         format!(
             "<span class=\"status-failed\">disabled</span>: {}",

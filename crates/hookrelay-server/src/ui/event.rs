@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::response::Html;
-use hookrelay_store::model::{DeliveryFilter, DeliveryRecord, EventRecord, PageRequest};
+use hookrelay_store::model::{DeliveryFilter, DeliveryRecord, PageRequest};
 use serde::Deserialize;
 
 use super::events::scope_links;
@@ -11,10 +11,9 @@ use super::json::pre;
 use super::links::{next_page, path_segment};
 use super::params::non_empty;
 use super::session::UiSession;
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::http::extract::ApiQuery;
+use crate::tenancy;
 
 /// Deliveries per page (one per subscribed endpoint, so usually one page).
 const PAGE_SIZE: u32 = 50;
@@ -25,15 +24,6 @@ pub struct DetailQuery {
     cursor: Option<String>,
 }
 
-/// The event if the session may see one of its scopes; 404 otherwise, so other
-/// scopes' ids are not even confirmed to exist (as in the API).
-async fn load(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, UiError> {
-    match state.store().get_event(id).await? {
-        Some(e) if e.scopes.iter().any(|s| caller.may_see(s)) => Ok(e),
-        _ => Err(ApiError::not_found(format!("event {id:?} not found")).into()),
-    }
-}
-
 /// `GET /ui/events/{id}`.
 pub async fn detail(
     State(state): State<AppState>,
@@ -42,7 +32,7 @@ pub async fn detail(
     ApiQuery(q): ApiQuery<DetailQuery>,
 ) -> Result<Html<String>, UiError> {
     let caller = &session.session.caller;
-    let e = load(&state, caller, &id).await?;
+    let e = tenancy::event(&state, caller, &id).await?;
     // The same call and scope rule as `GET /api/v1/deliveries?event=`.
     let filter = DeliveryFilter {
         event_id: Some(e.id.to_string()),

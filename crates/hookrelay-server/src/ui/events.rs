@@ -4,7 +4,6 @@
 use axum::extract::State;
 use axum::response::Html;
 use hookrelay_core::clock::to_rfc3339;
-use hookrelay_core::scope::Scope;
 use hookrelay_store::model::{EventFilter, EventRecord, PageRequest};
 use serde::Deserialize;
 
@@ -12,10 +11,10 @@ use super::html::{UiError, escape, page, query_value, time};
 use super::links::{next_page, path_segment};
 use super::params::{self, non_empty, time_input};
 use super::session::UiSession;
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::http::extract::ApiQuery;
+use crate::tenancy;
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 50;
@@ -43,7 +42,7 @@ pub async fn list(
     let scope = non_empty(&q.scope);
     // The same rule as the API: naming a scope the session may not see is refused.
     if let Some(scope) = &scope {
-        caller.check_scope(&Scope::parse(scope).map_err(ApiError::from)?)?;
+        tenancy::scope(caller, scope)?;
     }
     let since = params::time("since", &q.since)?;
     let until = params::time("until", &q.until)?;
@@ -105,9 +104,11 @@ async fn by_id(
     id: &str,
     filter: &EventFilter,
 ) -> Result<Vec<EventRecord>, UiError> {
-    let found = state.store().get_event(id).await?;
+    let found = state
+        .store()
+        .get_event(id, caller.scopes.as_deref())
+        .await?;
     Ok(found
-        .filter(|e| e.scopes.iter().any(|s| caller.may_see(s)))
         .filter(|e| filter.scope.as_ref().is_none_or(|s| e.scopes.contains(s)))
         .filter(|e| {
             filter

@@ -13,8 +13,8 @@ use super::html::{UiError, escape, page};
 use super::links::{next_page, path_segment};
 use super::params::non_empty;
 use super::session::UiSession;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
+use crate::http::extract::ApiQuery;
 
 /// Sources per page.
 const PAGE_SIZE: u32 = 50;

@@ -13,8 +13,8 @@ use super::inbound_requests::{colour, event_link, forwards, verification};
 use super::json::pre;
 use super::links::path_segment;
 use super::session::UiSession;
-use crate::api::error::ApiError;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// `GET /ui/inbound/{source}/{id}`.
 pub async fn detail(

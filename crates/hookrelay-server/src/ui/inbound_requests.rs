@@ -11,9 +11,9 @@ use super::inbound::admin_only;
 use super::links::{next_page, path_segment};
 use super::params::non_empty;
 use super::session::UiSession;
-use crate::api::error::ApiError;
-use crate::api::extract::ApiQuery;
 use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiQuery;
 
 /// Rows per page.
 const PAGE_SIZE: u32 = 50;

@@ -54,7 +54,7 @@ use axum::routing::{get, post};
 
 use crate::app::AppState;
 
-/// The dashboard's routes, merged into [`crate::api::router`].
+/// The dashboard's routes, merged into [`crate::http::router::router`].
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ui", get(home))

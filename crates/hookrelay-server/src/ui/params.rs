@@ -3,7 +3,7 @@
 
 use hookrelay_core::clock::{parse_rfc3339, to_rfc3339};
 
-use crate::api::error::ApiError;
+use crate::http::error::ApiError;
 
 /// The trimmed value, or `None` when the field is absent or blank.
 pub fn non_empty(value: &Option<String>) -> Option<String> {

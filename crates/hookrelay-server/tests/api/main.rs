@@ -24,6 +24,7 @@ mod scopes;
 mod shutdown;
 mod ssrf;
 mod subscriptions;
+mod tenancy;
 mod throttle;
 mod tls;
 mod ui;

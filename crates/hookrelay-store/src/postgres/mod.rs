@@ -277,8 +277,12 @@ impl Store for PgStore {
     ) -> StoreResult<Page<EventRecord>> {
         self.run(events::list(&self.pool, filter, page)).await
     }
-    async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
-        self.run(events::get(&self.pool, id)).await
+    async fn get_event(
+        &self,
+        id: &str,
+        allowed: Option<&[String]>,
+    ) -> StoreResult<Option<EventRecord>> {
+        self.run(events::get(&self.pool, id, allowed)).await
     }
 
     async fn list_deliveries(
@@ -292,8 +296,10 @@ impl Store for PgStore {
     async fn get_delivery(
         &self,
         id: &str,
+        allowed: Option<&[String]>,
     ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
-        self.run(queries::deliveries::get(&self.pool, id)).await
+        self.run(queries::deliveries::get(&self.pool, id, allowed))
+            .await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
         self.run(deliveries::retry(&self.pool, &self.channel, id, now))

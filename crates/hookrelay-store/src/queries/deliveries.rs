@@ -57,15 +57,19 @@ pub(crate) async fn list(
     Ok(Page::from_rows(items, page.limit, |d| d.id.to_string()))
 }
 
+/// One delivery and its attempts, if its scope is one of the `allowed` (`None`: any).
 pub(crate) async fn get(
     db: &impl Db,
     id: &str,
+    allowed: Option<&[String]>,
 ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
+    let mut sql = Sql::new("SELECT * FROM deliveries WHERE id = ");
+    sql.push_bind(id);
+    if let Some(allowed) = allowed {
+        sql.push(" AND scope IN ").push_list(allowed);
+    }
     let mut conn = db.acquire().await?;
-    let Some(row) = conn
-        .fetch_optional(Sql::new("SELECT * FROM deliveries WHERE id = $1").bind(id))
-        .await?
-    else {
+    let Some(row) = conn.fetch_optional(sql).await? else {
         return Ok(None);
     };
     let delivery = rows::delivery(&row)?;

@@ -5,8 +5,21 @@ use crate::error::StoreResult;
 use crate::model::{EventFilter, EventRecord, Page, PageRequest};
 use crate::rows;
 
-pub(crate) async fn get(db: &impl Db, id: &str) -> StoreResult<Option<EventRecord>> {
-    let sql = Sql::new("SELECT * FROM events WHERE id = $1").bind(id);
+/// One event, if it targets one of the `allowed` scopes (`None`: any scope).
+pub(crate) async fn get(
+    db: &impl Db,
+    id: &str,
+    allowed: Option<&[String]>,
+) -> StoreResult<Option<EventRecord>> {
+    let mut sql = Sql::new("SELECT * FROM events e WHERE e.id = ");
+    sql.push_bind(id);
+    if let Some(allowed) = allowed {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM event_scopes s WHERE s.event_id = e.id AND s.scope IN ",
+        )
+        .push_list(allowed)
+        .push(")");
+    }
     db.acquire()
         .await?
         .fetch_optional(sql)

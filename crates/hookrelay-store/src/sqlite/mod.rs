@@ -176,8 +176,12 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<EventRecord>> {
         events::list(&self.read, filter, page).await
     }
-    async fn get_event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
-        events::get(&self.read, id).await
+    async fn get_event(
+        &self,
+        id: &str,
+        allowed: Option<&[String]>,
+    ) -> StoreResult<Option<EventRecord>> {
+        events::get(&self.read, id, allowed).await
     }
 
     async fn list_deliveries(
@@ -190,8 +194,9 @@ impl Store for SqliteStore {
     async fn get_delivery(
         &self,
         id: &str,
+        allowed: Option<&[String]>,
     ) -> StoreResult<Option<(DeliveryRecord, Vec<AttemptRecord>)>> {
-        queries::deliveries::get(&self.read, id).await
+        queries::deliveries::get(&self.read, id, allowed).await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
         deliveries::retry(&self.write, id, now).await

@@ -273,11 +273,21 @@ pub async fn fan_out(store: &dyn Store) -> EventId {
         assert!(job.inbound.is_none());
     }
     let event = store
-        .get_event(out.event_id.as_str())
+        .get_event(out.event_id.as_str(), None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(event.scopes, ["s", "nobody"]);
+    // A scoped reader finds it through any one of its scopes, and never through others.
+    let seen_by = |scopes: &[&str]| {
+        let allowed: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let id = out.event_id.clone();
+        async move { store.get_event(id.as_str(), Some(&allowed)).await.unwrap() }
+    };
+    assert!(seen_by(&["nobody"]).await.is_some());
+    assert!(seen_by(&["other", "s"]).await.is_some());
+    assert!(seen_by(&["other"]).await.is_none());
+    assert!(seen_by(&[]).await.is_none());
     let scoped = store
         .list_events(
             EventFilter {
@@ -313,7 +323,27 @@ pub async fn attempts(store: &dyn Store, ids: &[DeliveryId], ep: &EndpointId, re
         (DeliveryStatus::Failed, None),
     ];
     for (id, (status, next)) in ids.iter().zip(expect) {
-        let (d, attempts) = store.get_delivery(id.as_str()).await.unwrap().unwrap();
+        let (d, attempts) = store
+            .get_delivery(id.as_str(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        let own = [d.scope.clone()];
+        let other = ["another-tenant".to_owned()];
+        assert!(
+            store
+                .get_delivery(id.as_str(), Some(&own))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .get_delivery(id.as_str(), Some(&other))
+                .await
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(d.status, status);
         assert_eq!(d.next_attempt_at, next);
         assert_eq!(d.attempts, 1);

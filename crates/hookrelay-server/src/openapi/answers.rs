@@ -3,7 +3,7 @@
 
 use utoipa::ToSchema;
 
-use crate::api::error::Detail;
+use crate::http::error::Detail;
 
 /// Every error answer: `{"error":{"code","message","details"?}}`.
 #[derive(ToSchema)]

@@ -15,8 +15,8 @@ use utoipa::openapi::{
     ResponseBuilder, SchemaFormat, Type,
 };
 
-use crate::api::error::ApiError;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// The headers every delivery carries (see DESIGN.md, "Wire format").
 const HEADERS: &[(&str, &str, &str)] = &[

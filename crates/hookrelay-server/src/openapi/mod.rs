@@ -20,8 +20,8 @@ use axum::extract::State;
 use serde_json::Value;
 use utoipa::OpenApi;
 
-use crate::api::error::ApiError;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// The schemas the handlers' attributes name, under one path.
 pub mod doc {

@@ -1,0 +1,13 @@
+//! What every HTTP surface shares: the API (`/api/v1`), the dashboard (`/ui`) and the
+//! inbound gateway (`/in`) are siblings that never import each other; they all use this.
+//!
+//! # Layout
+//! - [`error`]: the one error type, [`error::ApiError`] (`{"error":{code,message}}` for
+//!   JSON callers; the dashboard renders it as a page).
+//! - [`extract`]: request policy in extractors: JSON bodies (400/413/422), query strings,
+//!   paging, flags and times.
+//! - [`router`]: assembles every surface into one router (and the worker's small one).
+
+pub mod error;
+pub mod extract;
+pub mod router;
