@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hookrelay_core::balance::{Balancer, Targets};
+use hookrelay_store::model::Health;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
-use super::circuit::{Change, Circuit, Outcome, Turn};
+use super::circuit::{Change, Circuit, Turn};
 
 /// The longest pause a 429/503 imposes on an endpoint.
 pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(300);
@@ -85,11 +86,11 @@ impl Gate {
         probe
     }
 
-    /// Feeds an attempt's outcome to the circuit and wakes the deliveries waiting on it.
-    pub(crate) fn record(&self, outcome: Outcome, probe: bool, now_ms: i64) -> Change {
+    /// Feeds an attempt's health to the circuit and wakes the deliveries waiting on it.
+    pub(crate) fn record(&self, health: Health, probe: bool, now_ms: i64) -> Change {
         let change = self
             .lock_circuit()
-            .record(outcome, probe, Instant::now(), now_ms);
+            .record(health, probe, Instant::now(), now_ms);
         self.circuit_changed.notify_waiters();
         change
     }

@@ -38,15 +38,13 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::{DeliveryId, EndpointId};
 use hookrelay_core::retry::RetrySchedule;
 use hookrelay_store::Store;
-use hookrelay_store::model::{
-    AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, TargetFailure,
-};
+use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, NextStep, TargetFailure};
 use rustls::pki_types::CertificateDer;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use circuit::{Change, Circuit, Outcome};
+use circuit::{Change, Circuit};
 use schedule::{Item, Schedule};
 
 use crate::metrics::Metrics;
@@ -413,12 +411,8 @@ impl Dispatcher {
                 "delivery failed"
             ),
         }
-        let outcome = match sent.ending {
-            classify::Ending::Status(s) if (200..300).contains(&s) => Outcome::Success,
-            classify::Ending::Status(429) => Outcome::Neutral,
-            _ => Outcome::Failure,
-        };
-        let change = gate.record(outcome, probe, now_ms());
+        let health = sent.ending.health();
+        let change = gate.record(health, probe, now_ms());
         let mut disable = decision.disable.clone();
         match &change {
             Change::Opened => tracing::warn!(
@@ -452,11 +446,7 @@ impl Dispatcher {
             attempt: sent.record,
             next: decision.next,
             disable_endpoint: disable.clone(),
-            health: match outcome {
-                Outcome::Success => Health::Success,
-                Outcome::Failure => Health::Failure,
-                Outcome::Neutral => Health::Neutral,
-            },
+            health,
         };
         match self.inner.store.record_attempt(result).await {
             Ok(()) => {
