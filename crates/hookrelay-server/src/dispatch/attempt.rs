@@ -227,6 +227,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// Locks the in-flight set. A poisoned lock is taken anyway: every change under it is a
+/// single insert or remove, so the set is never left half-changed.
 fn lock(
     set: &std::sync::Mutex<HashSet<DeliveryId>>,
 ) -> std::sync::MutexGuard<'_, HashSet<DeliveryId>> {

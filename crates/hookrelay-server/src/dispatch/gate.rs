@@ -2,7 +2,8 @@
 //! when the receiver answers 429 or 503 — so a throttling receiver slows the whole
 //! endpoint, not just the one delivery it answered — and the endpoint's [`Circuit`].
 //! Deliveries wait here, never on the global slots, so a dead endpoint cannot slow
-//! healthy ones.
+//! healthy ones. The dispatcher keeps one gate per endpoint it has sent to
+//! ([`Dispatcher::endpoint_gate`]), which also answers for the circuits' states.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;

@@ -195,3 +195,25 @@ fn update_circuit(
     }
     (change, disable)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ending_says_one_health_to_the_circuit_and_the_store() {
+        assert_eq!(Ending::Status(200).health(), Health::Success);
+        assert_eq!(Ending::Status(204).health(), Health::Success);
+        // Busy, not broken: neither ends nor grows the failure streak.
+        assert_eq!(Ending::Status(429).health(), Health::Neutral);
+        for failing in [
+            Ending::Status(302),
+            Ending::Status(410),
+            Ending::Status(500),
+            Ending::Status(503),
+            Ending::NoAnswer,
+        ] {
+            assert_eq!(failing.health(), Health::Failure, "{failing:?}");
+        }
+    }
+}
