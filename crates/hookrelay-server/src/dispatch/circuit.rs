@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use hookrelay_store::model::Health;
 use tokio::time::Instant;
 
 /// The longest cool-down between probes.
@@ -92,15 +93,6 @@ pub(crate) struct Circuit {
     tripped: bool,
 }
 
-/// How an attempt went, for the circuit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    Success,
-    Failure,
-    /// Neither (429: the receiver is up but busy).
-    Neutral,
-}
-
 impl Circuit {
     /// A circuit resumed from the stored failure streak: one already over the threshold
     /// starts open with its cool-down over, so the first delivery probes.
@@ -152,17 +144,18 @@ impl Circuit {
         }
     }
 
-    /// Records an attempt's outcome (`probe`: whether [`Circuit::turn`] made it the
-    /// probe) at `now` / `now_ms`.
+    /// Records what an attempt says about the endpoint's health — the same value the
+    /// store folds into the failure streak, so the circuit and the stored streak agree
+    /// (`probe`: whether [`Circuit::turn`] made it the probe) at `now` / `now_ms`.
     pub(crate) fn record(
         &mut self,
-        outcome: Outcome,
+        health: Health,
         probe: bool,
         now: Instant,
         now_ms: i64,
     ) -> Change {
-        match outcome {
-            Outcome::Success => {
+        match health {
+            Health::Success => {
                 let change = if self.tripped {
                     Change::Recovered {
                         failures: self.failures,
@@ -177,7 +170,7 @@ impl Circuit {
                 self.tripped = false;
                 change
             }
-            Outcome::Neutral => {
+            Health::Neutral => {
                 if let (true, Phase::HalfOpen { cooldown, .. }) = (probe, self.phase) {
                     // Busy, not broken: probe again after the same cool-down.
                     self.phase = Phase::Open {
@@ -187,7 +180,7 @@ impl Circuit {
                 }
                 Change::None
             }
-            Outcome::Failure => {
+            Health::Failure => {
                 self.failures = self.failures.saturating_add(1);
                 let since = *self.failing_since.get_or_insert(now_ms);
                 let mut change = Change::None;
@@ -239,10 +232,10 @@ mod tests {
     fn opens_after_the_threshold_and_a_probe_closes_it() {
         let t0 = Instant::now();
         let mut c = Circuit::resume(policy(), 0, None, t0);
-        assert_eq!(c.record(Outcome::Failure, false, t0, 0), Change::None);
-        assert_eq!(c.record(Outcome::Failure, false, t0, 1), Change::None);
+        assert_eq!(c.record(Health::Failure, false, t0, 0), Change::None);
+        assert_eq!(c.record(Health::Failure, false, t0, 1), Change::None);
         assert_eq!(c.turn(t0), Turn::Go);
-        assert_eq!(c.record(Outcome::Failure, false, t0, 2), Change::Opened);
+        assert_eq!(c.record(Health::Failure, false, t0, 2), Change::Opened);
         assert_eq!(c.state(), "open");
         assert_eq!(c.turn(t0), Turn::WaitUntil(t0 + Duration::from_secs(10)));
 
@@ -254,7 +247,7 @@ mod tests {
             "one probe at a time"
         );
         assert_eq!(
-            c.record(Outcome::Success, true, t1, 3),
+            c.record(Health::Success, true, t1, 3),
             Change::Recovered {
                 failures: 3,
                 failing_since: Some(0)
@@ -263,7 +256,7 @@ mod tests {
         assert_eq!(c.state(), "closed");
         assert_eq!(c.turn(t1), Turn::Go);
         // A later success is no recovery.
-        assert_eq!(c.record(Outcome::Success, false, t1, 4), Change::None);
+        assert_eq!(c.record(Health::Success, false, t1, 4), Change::None);
     }
 
     #[test]
@@ -275,7 +268,7 @@ mod tests {
         let mut cooldown = Duration::from_secs(10);
         for _ in 0..8 {
             assert_eq!(c.turn(now), Turn::Probe);
-            c.record(Outcome::Failure, true, now, 1);
+            c.record(Health::Failure, true, now, 1);
             cooldown = (cooldown * 2).min(MAX_COOLDOWN);
             assert_eq!(c.turn(now), Turn::WaitUntil(now + cooldown));
             now += cooldown;
@@ -288,7 +281,7 @@ mod tests {
         let t0 = Instant::now();
         let mut c = Circuit::resume(policy(), 3, Some(0), t0);
         assert_eq!(c.turn(t0), Turn::Probe);
-        c.record(Outcome::Failure, false, t0, 1);
+        c.record(Health::Failure, false, t0, 1);
         assert_eq!(c.state(), "half_open");
     }
 
@@ -309,12 +302,12 @@ mod tests {
         let t0 = Instant::now();
         let mut c = Circuit::resume(policy(), 0, None, t0);
         for _ in 0..10 {
-            assert_eq!(c.record(Outcome::Neutral, false, t0, 0), Change::None);
+            assert_eq!(c.record(Health::Neutral, false, t0, 0), Change::None);
         }
         assert_eq!(c.state(), "closed");
         let mut c = Circuit::resume(policy(), 3, Some(0), t0);
         assert_eq!(c.turn(t0), Turn::Probe);
-        c.record(Outcome::Neutral, true, t0, 0);
+        c.record(Health::Neutral, true, t0, 0);
         assert_eq!(c.turn(t0), Turn::WaitUntil(t0 + Duration::from_secs(10)));
     }
 
@@ -322,9 +315,9 @@ mod tests {
     fn failing_longer_than_the_limit_disables() {
         let t0 = Instant::now();
         let mut c = Circuit::resume(policy(), 0, None, t0);
-        assert_eq!(c.record(Outcome::Failure, false, t0, 1_000), Change::None);
+        assert_eq!(c.record(Health::Failure, false, t0, 1_000), Change::None);
         assert_eq!(
-            c.record(Outcome::Failure, false, t0, 1_000 + 3_600_000),
+            c.record(Health::Failure, false, t0, 1_000 + 3_600_000),
             Change::Disable {
                 failures: 2,
                 failing_since: 1_000
@@ -339,9 +332,9 @@ mod tests {
             None,
             t0,
         );
-        never.record(Outcome::Failure, false, t0, 0);
+        never.record(Health::Failure, false, t0, 0);
         assert_eq!(
-            never.record(Outcome::Failure, false, t0, i64::MAX / 2),
+            never.record(Health::Failure, false, t0, i64::MAX / 2),
             Change::None
         );
     }

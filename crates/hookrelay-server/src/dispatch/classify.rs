@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use hookrelay_core::retry::RetrySchedule;
-use hookrelay_store::model::NextStep;
+use hookrelay_store::model::{Health, NextStep};
 
 /// How an attempt ended, as far as the retry policy cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,6 +12,19 @@ pub(crate) enum Ending {
     Status(u16),
     /// No answer: connection error or time-out.
     NoAnswer,
+}
+
+impl Ending {
+    /// What the attempt says about the endpoint's health: the one value both its circuit
+    /// and the stored failure streak take, so the two never disagree. A 429 says neither
+    /// (the receiver is up but busy).
+    pub(crate) fn health(self) -> Health {
+        match self {
+            Ending::Status(s) if (200..300).contains(&s) => Health::Success,
+            Ending::Status(429) => Health::Neutral,
+            Ending::Status(_) | Ending::NoAnswer => Health::Failure,
+        }
+    }
 }
 
 /// The decision after attempt number `attempt_n` (1-based).

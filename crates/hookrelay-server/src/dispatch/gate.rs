@@ -2,8 +2,10 @@
 //! when the receiver answers 429 or 503 — so a throttling receiver slows the whole
 //! endpoint, not just the one delivery it answered — and the endpoint's [`Circuit`].
 //! Deliveries wait here, never on the global slots, so a dead endpoint cannot slow
-//! healthy ones.
+//! healthy ones. The dispatcher keeps one gate per endpoint it has sent to
+//! ([`Dispatcher::endpoint_gate`]), which also answers for the circuits' states.
 
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,10 +13,13 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hookrelay_core::balance::{Balancer, Targets};
+use hookrelay_core::ids::EndpointId;
+use hookrelay_store::model::{EndpointTarget, Health};
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
-use super::circuit::{Change, Circuit, Outcome, Turn};
+use super::Dispatcher;
+use super::circuit::{Change, Circuit, Turn};
 
 /// The longest pause a 429/503 imposes on an endpoint.
 pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(300);
@@ -85,11 +90,11 @@ impl Gate {
         probe
     }
 
-    /// Feeds an attempt's outcome to the circuit and wakes the deliveries waiting on it.
-    pub(crate) fn record(&self, outcome: Outcome, probe: bool, now_ms: i64) -> Change {
+    /// Feeds an attempt's health to the circuit and wakes the deliveries waiting on it.
+    pub(crate) fn record(&self, health: Health, probe: bool, now_ms: i64) -> Change {
         let change = self
             .lock_circuit()
-            .record(outcome, probe, Instant::now(), now_ms);
+            .record(health, probe, Instant::now(), now_ms);
         self.circuit_changed.notify_waiters();
         change
     }
@@ -144,6 +149,67 @@ impl Gate {
                 Some(limiter)
             }
         }
+    }
+}
+
+/// The dispatcher's gates, one per endpoint it has sent to since the start.
+impl Dispatcher {
+    /// The endpoint's gate; a new one resumes the circuit from the stored failure streak.
+    pub(crate) fn endpoint_gate(&self, endpoint: &EndpointTarget) -> Arc<Gate> {
+        let mut map = self.lock_gates();
+        let cap = self.inner.cfg.max_in_flight_per_endpoint;
+        let policy = self.inner.cfg.circuit;
+        if self.inner.claimer.is_some() && map.get(&endpoint.id).is_some_and(|g| g.is_disabled()) {
+            // A claimed job's endpoint was read from the table just now and is enabled:
+            // it was re-enabled since this gate disabled it, possibly by another process
+            // (whose `forget_endpoint` cannot reach this one). Start from the stored state.
+            map.remove(&endpoint.id);
+        }
+        Arc::clone(map.entry(endpoint.id.clone()).or_insert_with(|| {
+            let circuit = Circuit::resume(
+                policy,
+                endpoint.failure_streak,
+                endpoint.failing_since,
+                tokio::time::Instant::now(),
+            );
+            Arc::new(Gate::new(cap, circuit))
+        }))
+    }
+
+    /// Drops what the dispatcher holds about an endpoint (its circuit, pauses, limiter)
+    /// after the endpoint was changed, re-enabled or deleted; the next delivery starts
+    /// from the stored state.
+    pub fn forget_endpoint(&self, id: &EndpointId) {
+        self.lock_gates().remove(id);
+    }
+
+    /// The endpoint's circuit (`closed`, `open`, `half_open`), if it has been used since
+    /// the start.
+    pub fn circuit_state(&self, id: &EndpointId) -> Option<&'static str> {
+        self.lock_gates().get(id).map(|g| g.circuit_state())
+    }
+
+    /// How many endpoints this dispatcher holds a circuit for are `[closed, open,
+    /// half_open]` (for `/metrics`).
+    pub fn circuit_counts(&self) -> [usize; 3] {
+        // Copied out first, so no circuit is locked while the map is.
+        let gates: Vec<_> = self.lock_gates().values().cloned().collect();
+        let mut counts = [0; 3];
+        for gate in gates {
+            match gate.circuit_state() {
+                "open" => counts[1] += 1,
+                "half_open" => counts[2] += 1,
+                _ => counts[0] += 1,
+            }
+        }
+        counts
+    }
+
+    fn lock_gates(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Arc<Gate>>> {
+        self.inner
+            .per_endpoint
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 

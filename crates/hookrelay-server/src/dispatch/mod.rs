@@ -1,12 +1,23 @@
 //! The dispatcher: turns due deliveries into signed HTTP attempts.
 //!
 //! # Layout
+//! - this file: the [`Dispatcher`] handle, start-up (recovery, the job feed), the
+//!   schedule loop, the task spawned per due delivery, and shutdown.
+//! - [`attempt`]: one delivery's task up to its [`attempt::Outcome`]: load or take the
+//!   job, mark it in flight, pass the endpoint's gate and a global slot, keep a claim's
+//!   lease, sign, send (failing over across targets).
+//! - [`settle`]: what an outcome does: the decision, the circuit and auto-disable, the
+//!   record in the store, metrics, the retry put in the schedule, operational events;
+//!   and giving a delivery up unsent.
 //! - [`schedule`]: the in-memory timer queue of waiting deliveries.
 //! - [`sign`]: where a delivery is signed (body and headers of one attempt).
 //! - [`forward`]: the same for a forward of an inbound request (sent as received).
-//! - [`send`]: one HTTP attempt and what it recorded.
-//! - [`classify`]: success, retry at a time (the retry is scheduled from here), or give up.
-//! - [`gate`]: per-endpoint concurrency, rate limit, 429/503 pauses and the circuit.
+//! - [`send`]: one HTTP request to one URL and what it recorded.
+//! - [`classify`]: how an attempt ended, what that says about the endpoint's health
+//!   (the one value the circuit and the stored failure streak take), and the decision:
+//!   success, retry at a time, or give up.
+//! - [`gate`]: per-endpoint concurrency, rate limit, 429/503 pauses and the circuit;
+//!   the dispatcher's gate per endpoint.
 //! - [`circuit`]: the circuit breaker and auto-disable of one endpoint.
 //! - [`operational`]: the events Hookrelay publishes about endpoints and deliveries.
 //! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
@@ -15,10 +26,12 @@
 //! On SQLite, new deliveries arrive on the store's job feed the moment their publish
 //! commits and start at once; retries wait in the schedule; pending rows left by a crash
 //! are loaded into the schedule at start-up. On a shared store there is no feed: the
-//! dispatcher claims due rows (see [`claim`]), and its schedule only says when to claim. Each endpoint has a [`gate`] (concurrency cap, rate
-//! limit, pause after 429/503) passed before a global semaphore is taken, so a slow or
-//! throttling endpoint holds at most its own share of the global slots.
+//! dispatcher claims due rows (see [`claim`]), and its schedule only says when to claim.
+//! Each endpoint has a [`gate`] (concurrency cap, rate limit, pause after 429/503)
+//! passed before a global semaphore is taken, so a slow or throttling endpoint holds at
+//! most its own share of the global slots.
 
+mod attempt;
 mod circuit;
 mod claim;
 mod classify;
@@ -28,6 +41,7 @@ mod gate;
 mod operational;
 mod schedule;
 mod send;
+mod settle;
 mod sign;
 
 use std::collections::{HashMap, HashSet};
@@ -38,15 +52,12 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::{DeliveryId, EndpointId};
 use hookrelay_core::retry::RetrySchedule;
 use hookrelay_store::Store;
-use hookrelay_store::model::{
-    AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, TargetFailure,
-};
+use hookrelay_store::model::DeliveryJob;
 use rustls::pki_types::CertificateDer;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use circuit::{Change, Circuit, Outcome};
 use schedule::{Item, Schedule};
 
 use crate::metrics::Metrics;
@@ -96,7 +107,8 @@ struct Inner {
     metrics: Metrics,
 }
 
-/// A delay before re-trying a delivery whose outcome could not be recorded.
+/// A delay before trying a delivery again when the store could not load it or record
+/// its attempt.
 const RECORD_FAILURE_BACKOFF_MS: i64 = 5_000;
 
 impl Dispatcher {
@@ -261,404 +273,5 @@ impl Dispatcher {
         self.inner
             .tracker
             .spawn(async move { this.run(item).await });
-    }
-
-    async fn run(&self, item: Item) {
-        let job = match item {
-            Item::Claimed(job, lease_until) => {
-                let Some(claimer) = self.inner.claimer.clone() else {
-                    return;
-                };
-                let _slot = claim::ClaimSlot::new(
-                    &claimer,
-                    self.inner.cfg.max_in_flight.max(1),
-                    job.endpoint.as_ref().map(|e| e.id.clone()),
-                );
-                let id = job.delivery_id.clone();
-                if !self.run_job(*job, Some(lease_until)).await {
-                    self.release(id, lease_until).await;
-                }
-                return;
-            }
-            Item::Job(job) => *job,
-            Item::Load(id) => match self.inner.store.load_job(&id).await {
-                Ok(Some(job)) if job.due_at <= now_ms() + 1_000 => job,
-                // Delivered already, or re-scheduled for later by another entry.
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::warn!(delivery = %id, error = %e, "could not load a due delivery; trying again shortly");
-                    self.schedule([id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
-                    return;
-                }
-            },
-        };
-        self.run_job(job, None).await;
-    }
-
-    /// Passes the job through its endpoint's gate and the global slots, then attempts
-    /// it. `lease_until` is the end of a claimed row's lease. Returns `false` when the
-    /// job was neither attempted nor settled (shutdown, or a claim lost while waiting),
-    /// so a claimed row can be given back.
-    async fn run_job(&self, job: DeliveryJob, lease_until: Option<i64>) -> bool {
-        let Some(_flight) = InFlight::enter(&self.inner, &job.delivery_id) else {
-            // Already in a task here: for a fed or loaded job that task records the
-            // outcome. A claimed row is newer than that task's attempt (re-queued by a
-            // manual retry while the task was still reporting), so it is given back and
-            // claimed again once the task is done.
-            return lease_until.is_none();
-        };
-        let endpoint = match &job.endpoint {
-            Some(e) if e.enabled => Arc::clone(e),
-            Some(_) => {
-                self.give_up(&job, "endpoint is disabled").await;
-                return true;
-            }
-            None => {
-                self.give_up(&job, "endpoint was deleted").await;
-                return true;
-            }
-        };
-        let gate = self.endpoint_gate(&endpoint);
-        let cancel = &self.inner.cancel;
-        let _endpoint_permit = tokio::select! {
-            p = Arc::clone(&gate.slots).acquire_owned() => p,
-            _ = cancel.cancelled() => return false,
-        };
-        let probe = tokio::select! {
-            probe = gate.wait_turn(endpoint.rate_limit) => probe,
-            _ = cancel.cancelled() => return false,
-        };
-        if gate.is_disabled() {
-            self.give_up(&job, "endpoint is disabled").await;
-            return true;
-        }
-        let _global_permit = tokio::select! {
-            p = Arc::clone(&self.inner.global).acquire_owned() => p,
-            _ = cancel.cancelled() => return false,
-        };
-        if let Some(lease_until) = lease_until
-            && !self
-                .keep_claim(&job.delivery_id, lease_until, self.timeout(&endpoint))
-                .await
-        {
-            return false;
-        }
-        self.attempt(job, &endpoint, &gate, probe).await;
-        true
-    }
-
-    /// The per-attempt timeout of an endpoint.
-    fn timeout(&self, endpoint: &EndpointTarget) -> Duration {
-        endpoint
-            .timeout_ms
-            .map_or(self.inner.cfg.default_timeout, |ms| {
-                Duration::from_millis(u64::from(ms))
-            })
-    }
-
-    async fn attempt(
-        &self,
-        job: DeliveryJob,
-        endpoint: &EndpointTarget,
-        gate: &gate::Gate,
-        probe: bool,
-    ) {
-        let started = now_ms();
-        let built = match &job.inbound {
-            Some(payload) => Ok(forward::build(payload, endpoint)),
-            None => sign::build(&job, endpoint, started / 1000),
-        };
-        let request = match built {
-            Ok(r) => r,
-            Err(e) => {
-                return self
-                    .give_up(
-                        &job,
-                        &format!("the endpoint's signing secret is unusable: {e}"),
-                    )
-                    .await;
-            }
-        };
-        let timeout = self.timeout(endpoint);
-        // The attempt log keeps whole milliseconds; the histogram wants finer (loopback).
-        let clock = std::time::Instant::now();
-        let sent = self
-            .send_to_targets(endpoint, gate, request, timeout, started)
-            .await;
-        self.inner
-            .metrics
-            .attempt(sent.record.status_code, clock.elapsed());
-        if let classify::Ending::Status(429 | 503) = sent.ending {
-            // The receiver asked for less traffic: every delivery to it waits.
-            gate.pause(sent.retry_after.unwrap_or(gate::DEFAULT_PAUSE));
-        }
-        let decision = classify::decide(
-            sent.ending,
-            job.attempts_made + 1,
-            sent.retry_after,
-            &self.inner.cfg.retry,
-            now_ms(),
-        );
-        match decision.next {
-            NextStep::Succeeded => {
-                tracing::debug!(delivery = %job.delivery_id, endpoint = %endpoint.code, "delivery succeeded")
-            }
-            NextStep::RetryAt(at) => tracing::info!(
-                delivery = %job.delivery_id, endpoint = %endpoint.code, error = sent.record.error.as_deref(),
-                retry_in_ms = at - now_ms(), "attempt failed; retry scheduled"
-            ),
-            NextStep::Failed => tracing::warn!(
-                delivery = %job.delivery_id, endpoint = %endpoint.code, error = sent.record.error.as_deref(),
-                "delivery failed"
-            ),
-        }
-        let outcome = match sent.ending {
-            classify::Ending::Status(s) if (200..300).contains(&s) => Outcome::Success,
-            classify::Ending::Status(429) => Outcome::Neutral,
-            _ => Outcome::Failure,
-        };
-        let change = gate.record(outcome, probe, now_ms());
-        let mut disable = decision.disable.clone();
-        match &change {
-            Change::Opened => tracing::warn!(
-                endpoint = %endpoint.code, scope = %job.scope,
-                "circuit opened after consecutive failures; deliveries to the endpoint wait for a probe"
-            ),
-            Change::Recovered { .. } => {
-                tracing::info!(endpoint = %endpoint.code, scope = %job.scope, "endpoint recovered; circuit closed")
-            }
-            Change::Disable {
-                failures,
-                failing_since,
-            } => {
-                disable.get_or_insert_with(|| {
-                    format!(
-                        "failing since {} ({failures} consecutive failures)",
-                        hookrelay_core::clock::to_rfc3339(*failing_since)
-                    )
-                });
-            }
-            Change::None => {}
-        }
-        if let Some(reason) = &disable {
-            tracing::warn!(endpoint = %endpoint.code, scope = %job.scope, reason, "endpoint disabled");
-            gate.disable();
-        }
-        let last = (sent.record.status_code, sent.record.error.clone());
-        let result = AttemptResult {
-            delivery_id: job.delivery_id.clone(),
-            endpoint_id: endpoint.id.clone(),
-            attempt: sent.record,
-            next: decision.next,
-            disable_endpoint: disable.clone(),
-            health: match outcome {
-                Outcome::Success => Health::Success,
-                Outcome::Failure => Health::Failure,
-                Outcome::Neutral => Health::Neutral,
-            },
-        };
-        match self.inner.store.record_attempt(result).await {
-            Ok(()) => {
-                self.inner.metrics.delivery(decision.next);
-                if let NextStep::RetryAt(at) = decision.next {
-                    self.schedule([job.delivery_id.clone()], at);
-                }
-                self.report(&job, endpoint, last, decision.next, disable, change)
-                    .await;
-            }
-            Err(e) => {
-                tracing::error!(delivery = %job.delivery_id, error = %e, "could not record an attempt; the delivery stays pending");
-                self.schedule([job.delivery_id], now_ms() + RECORD_FAILURE_BACKOFF_MS);
-            }
-        }
-    }
-
-    /// Sends one attempt to the endpoint's URL, or to the targets its strategy picks:
-    /// a failover endpoint moves on to the next target when one does not answer or
-    /// answers 5xx, and the attempt records the target that answered last.
-    async fn send_to_targets(
-        &self,
-        endpoint: &EndpointTarget,
-        gate: &gate::Gate,
-        request: sign::SignedRequest,
-        timeout: Duration,
-        started: i64,
-    ) -> send::Sent {
-        let (client, guard) = (&self.inner.client, &self.inner.cfg.guard);
-        let Some(targets) = &endpoint.targets else {
-            return send::send(client, guard, &endpoint.url, request, timeout, started).await;
-        };
-        let order = gate.pick_targets(targets);
-        let Some((&last, first)) = order.split_last() else {
-            return send::send(client, guard, &endpoint.url, request, timeout, started).await;
-        };
-        let mut failed_over = Vec::new();
-        for &i in first {
-            let url = &targets.targets[i].url;
-            // Cheap: the body is shared, the headers are a few short strings.
-            let mut sent = send::send(client, guard, url, request.clone(), timeout, now_ms()).await;
-            let unanswered = match sent.ending {
-                classify::Ending::NoAnswer => true,
-                classify::Ending::Status(s) => s >= 500,
-            };
-            if !unanswered {
-                sent.record.at = started;
-                sent.record.duration_ms = (now_ms() - started).max(0) as u64;
-                sent.record.failed_over = failed_over;
-                return sent;
-            }
-            failed_over.push(TargetFailure {
-                url: url.clone(),
-                error: sent.record.error.unwrap_or_else(|| "no answer".to_owned()),
-            });
-        }
-        let url = &targets.targets[last].url;
-        let mut sent = send::send(client, guard, url, request, timeout, now_ms()).await;
-        sent.record.at = started;
-        sent.record.duration_ms = (now_ms() - started).max(0) as u64;
-        sent.record.failed_over = failed_over;
-        sent
-    }
-
-    /// Publishes the operational events an attempt's recorded result calls for.
-    async fn report(
-        &self,
-        job: &DeliveryJob,
-        endpoint: &EndpointTarget,
-        last: (Option<u16>, Option<String>),
-        next: NextStep,
-        disabled: Option<String>,
-        change: Change,
-    ) {
-        let store = self.inner.store.as_ref();
-        if next == NextStep::Failed {
-            operational::delivery_failed(store, job, endpoint, last).await;
-        }
-        let (failures, since) = match change {
-            Change::Recovered {
-                failures,
-                failing_since,
-            } => {
-                operational::endpoint_recovered(
-                    store,
-                    &job.scope,
-                    endpoint,
-                    failures,
-                    failing_since,
-                )
-                .await;
-                return;
-            }
-            Change::Disable {
-                failures,
-                failing_since,
-            } => (failures, Some(failing_since)),
-            Change::Opened | Change::None => (endpoint.failure_streak + 1, endpoint.failing_since),
-        };
-        if let Some(reason) = disabled {
-            operational::endpoint_disabled(store, &job.scope, endpoint, &reason, failures, since)
-                .await;
-        }
-    }
-
-    async fn give_up(&self, job: &DeliveryJob, reason: &str) {
-        tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
-        match self
-            .inner
-            .store
-            .give_up_delivery(&job.delivery_id, reason, now_ms())
-            .await
-        {
-            Ok(()) => self.inner.metrics.given_up(),
-            Err(e) => {
-                tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed")
-            }
-        }
-    }
-
-    /// The endpoint's gate; a new one resumes the circuit from the stored failure streak.
-    fn endpoint_gate(&self, endpoint: &EndpointTarget) -> Arc<gate::Gate> {
-        let mut map = self.lock_gates();
-        let cap = self.inner.cfg.max_in_flight_per_endpoint;
-        let policy = self.inner.cfg.circuit;
-        if self.inner.claimer.is_some() && map.get(&endpoint.id).is_some_and(|g| g.is_disabled()) {
-            // A claimed job's endpoint was read from the table just now and is enabled:
-            // it was re-enabled since this gate disabled it, possibly by another process
-            // (whose `forget_endpoint` cannot reach this one). Start from the stored state.
-            map.remove(&endpoint.id);
-        }
-        Arc::clone(map.entry(endpoint.id.clone()).or_insert_with(|| {
-            let circuit = Circuit::resume(
-                policy,
-                endpoint.failure_streak,
-                endpoint.failing_since,
-                tokio::time::Instant::now(),
-            );
-            Arc::new(gate::Gate::new(cap, circuit))
-        }))
-    }
-
-    /// Drops what the dispatcher holds about an endpoint (its circuit, pauses, limiter)
-    /// after the endpoint was changed, re-enabled or deleted; the next delivery starts
-    /// from the stored state.
-    pub fn forget_endpoint(&self, id: &EndpointId) {
-        self.lock_gates().remove(id);
-    }
-
-    /// The endpoint's circuit (`closed`, `open`, `half_open`), if it has been used since
-    /// the start.
-    pub fn circuit_state(&self, id: &EndpointId) -> Option<&'static str> {
-        self.lock_gates().get(id).map(|g| g.circuit_state())
-    }
-
-    /// How many endpoints this dispatcher holds a circuit for are `[closed, open,
-    /// half_open]` (for `/metrics`).
-    pub fn circuit_counts(&self) -> [usize; 3] {
-        // Copied out first, so no circuit is locked while the map is.
-        let gates: Vec<_> = self.lock_gates().values().cloned().collect();
-        let mut counts = [0; 3];
-        for gate in gates {
-            match gate.circuit_state() {
-                "open" => counts[1] += 1,
-                "half_open" => counts[2] += 1,
-                _ => counts[0] += 1,
-            }
-        }
-        counts
-    }
-
-    fn lock_gates(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, Arc<gate::Gate>>> {
-        self.inner
-            .per_endpoint
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Marks a delivery as being attempted, so a duplicate schedule entry cannot send it
-/// twice at once; leaves the mark on drop.
-struct InFlight<'a> {
-    inner: &'a Inner,
-    id: DeliveryId,
-}
-
-impl<'a> InFlight<'a> {
-    fn enter(inner: &'a Inner, id: &DeliveryId) -> Option<Self> {
-        let mut set = inner.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        set.insert(id.clone()).then(|| Self {
-            inner,
-            id: id.clone(),
-        })
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        let mut set = self
-            .inner
-            .in_flight
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        set.remove(&self.id);
     }
 }
