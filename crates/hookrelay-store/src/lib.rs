@@ -29,6 +29,7 @@
 #![forbid(unsafe_code)]
 
 mod changes;
+mod classify;
 pub mod crypto;
 pub mod error;
 mod fanout;
@@ -44,5 +45,5 @@ mod stats;
 pub mod store;
 mod writer;
 
-pub use error::{StoreError, StoreResult};
+pub use error::{BoxError, StoreError, StoreResult};
 pub use store::Store;

@@ -194,8 +194,7 @@ async fn commit_batch<B: Backend>(
             let why =
                 std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
             for cmd in batch {
-                let same = sqlx::Error::Io(std::io::Error::other(why.clone()));
-                reply(cmd, Err(StoreError::Unavailable(same)), feed);
+                reply(cmd, Err(StoreError::Unavailable(why.clone().into())), feed);
             }
         }
         Err(e) => {

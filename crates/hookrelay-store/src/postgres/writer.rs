@@ -7,6 +7,7 @@
 use sqlx::PgPool;
 
 use super::{attempts, errors, inbound, listen, publish};
+use crate::classify::database_error;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::writer::{Backend, Command, Outcome};
@@ -30,7 +31,7 @@ impl Backend for PgBatches {
             // into another's rows — the same idempotency key published by both, a
             // deadlock on rows both touch — is run again once the other has committed,
             // and then sees its rows (a duplicate key becomes a duplicate publish).
-            Err(StoreError::Database(e)) if lost_a_race(&e) => self.apply_once(batch).await,
+            Err(e) if lost_a_race(&e) => self.apply_once(batch).await,
             other => other,
         }
     }
@@ -41,13 +42,9 @@ impl Backend for PgBatches {
 }
 
 /// Unique violation, deadlock, serialization failure.
-fn lost_a_race(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => {
-            matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001"))
-        }
-        _ => false,
-    }
+fn lost_a_race(e: &StoreError) -> bool {
+    database_error(e)
+        .is_some_and(|db| matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001")))
 }
 
 impl PgBatches {
