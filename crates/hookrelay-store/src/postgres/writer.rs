@@ -6,7 +6,8 @@
 
 use sqlx::PgPool;
 
-use super::{attempts, errors, inbound, listen, publish};
+use super::{errors, listen};
+use crate::batch::{self, Context};
 use crate::classify::database_error;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
@@ -50,30 +51,11 @@ fn lost_a_race(e: &StoreError) -> bool {
 impl PgBatches {
     async fn apply_once(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let (events, attempts) = crate::writer::split(batch);
-        let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
-            .await?
-            .into_iter();
-        attempts::write_batch(&mut tx, &attempts, &self.stats_pruned).await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for cmd in batch {
-            outcomes.push(match cmd {
-                Command::Publish(..) => Outcome::Published(
-                    published
-                        .next()
-                        .ok_or(StoreError::Corrupt("writer outcome"))?,
-                ),
-                Command::Attempt(..) => Outcome::Recorded,
-                Command::GiveUp(id, reason, now, _) => {
-                    attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;
-                    Outcome::Recorded
-                }
-                // One by one: a duplicate must see the request before it, even in this batch.
-                Command::Inbound(req, _) => {
-                    Outcome::Inbound(inbound::record(&mut tx, &self.cipher, req).await?)
-                }
-            });
-        }
+        let cx = Context {
+            cipher: &self.cipher,
+            stats_pruned: &self.stats_pruned,
+        };
+        let outcomes = batch::write(&mut *tx, &cx, batch).await?;
         let new_work = outcomes.iter().any(|o| match o {
             Outcome::Published(p) => !p.jobs.is_empty(),
             Outcome::Inbound(i) => !i.jobs.is_empty(),
