@@ -55,42 +55,28 @@ mod tests {
     #[test]
     fn pool_and_io_failures_are_unavailable() {
         let io = sqlx::Error::Io(std::io::Error::other("disk gone"));
-        assert!(matches!(
-            classify(io.into(), false),
-            StoreError::Unavailable(_)
-        ));
-        assert!(matches!(
-            classify(sqlx::Error::PoolTimedOut.into(), false),
-            StoreError::Unavailable(_)
-        ));
-        assert!(matches!(
-            classify(sqlx::Error::PoolClosed.into(), false),
-            StoreError::Unavailable(_)
-        ));
-        assert!(matches!(
-            classify(sqlx::Error::PoolClosed.into(), true),
-            StoreError::Closed
-        ));
+        for err in [io, sqlx::Error::PoolTimedOut, sqlx::Error::PoolClosed] {
+            let classified = classify(err.into(), false);
+            assert!(
+                matches!(classified, StoreError::Unavailable(_)),
+                "{classified:?}"
+            );
+        }
+        let closing = classify(sqlx::Error::PoolClosed.into(), true);
+        assert!(matches!(closing, StoreError::Closed), "{closing:?}");
     }
 
     #[test]
     fn other_failures_are_left_as_they_are() {
-        assert!(matches!(
-            classify(sqlx::Error::RowNotFound.into(), false),
-            StoreError::Database(_)
-        ));
-        assert!(matches!(
-            classify(sqlx::Error::WorkerCrashed.into(), false),
-            StoreError::Database(_)
-        ));
-        assert!(matches!(
-            classify(StoreError::NotFound("x".into()), true),
-            StoreError::NotFound(_)
-        ));
-        assert!(matches!(
-            classify(StoreError::Corrupt("x"), false),
-            StoreError::Corrupt("x")
-        ));
+        for err in [sqlx::Error::RowNotFound, sqlx::Error::WorkerCrashed] {
+            let classified = classify(err.into(), false);
+            assert!(
+                matches!(classified, StoreError::Database(_)),
+                "{classified:?}"
+            );
+        }
+        let kept = classify(StoreError::NotFound("x".into()), true);
+        assert!(matches!(kept, StoreError::NotFound(_)), "{kept:?}");
     }
 
     #[tokio::test]
