@@ -1,3 +1,11 @@
+//! The store's error type. Callers see what went wrong (not found, conflict, the
+//! database unreachable or busy, …), never the database driver: each backend classifies
+//! its driver's errors in one place (`sqlite/errors.rs`, `postgres/errors.rs`), and the
+//! rest stay opaque, kept only as the cause to log.
+
+/// An opaque cause, kept for logs.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -16,15 +24,20 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
-    /// The database cannot be reached right now.
+    /// The database cannot be reached right now; the same call may succeed later.
     #[error("database unavailable")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] BoxError),
+    /// The database is locked by another writer and stayed so for the whole wait
+    /// (SQLite `BUSY`/`LOCKED`: another process writes to the same file).
+    #[error("database busy")]
+    Busy(#[source] BoxError),
     /// Any other database failure.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
-    /// The migrations could not be applied.
+    Database(#[source] BoxError),
+    /// The migrations could not be applied (or, when the store may not apply them,
+    /// are not applied).
     #[error("database migration failed")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(#[source] BoxError),
     /// A stored JSON column did not parse.
     #[error("corrupt stored value in {0}")]
     Corrupt(&'static str),
@@ -41,3 +54,17 @@ pub enum StoreError {
 
 /// The store's result type.
 pub type StoreResult<T> = Result<T, StoreError>;
+
+// The driver's errors enter as `Database` (`?` inside the store); the backend's
+// `errors::classify` sorts them at the store's boundary.
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(Box::new(e))
+    }
+}

@@ -1,6 +1,6 @@
 //! Which deliveries a batch of publishes (or an accepted inbound request) creates:
-//! the decisions of the outbox, the same for every backend. Each backend fetches the
-//! candidate endpoints and the used idempotency keys its own way, and writes the result.
+//! the decisions of the outbox, the same for every backend. [`crate::batch::publish`]
+//! fetches the candidate endpoints and the used idempotency keys, and writes the result.
 
 use std::collections::HashMap;
 use std::sync::Arc;

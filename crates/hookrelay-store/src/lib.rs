@@ -20,15 +20,22 @@
 //!   - `fanout`: which deliveries a publish or an inbound request creates;
 //!   - `health`: failure streaks from a batch of attempts;
 //!   - `writer`: group commit of publishes, attempt results, give-ups and inbound
-//!     requests, each backend writing a batch its own way (per-dialect `publish`,
-//!     `attempts`, `inbound` modules).
+//!     requests;
+//!   - `batch`: what one such batch writes, in one shape for both dialects; each
+//!     dialect's `publish`, `attempts` and `inbound` modules hold only the statements
+//!     that differ (multi-row `VALUES` in chunks against `UNNEST` arrays, PostgreSQL's
+//!     advisory lock);
+//!   - `classify`: the driver's errors sorted into [`StoreError`]'s kinds, each
+//!     dialect's `errors` module saying which of its failures are which.
 //! - [`crypto`]: encryption at rest: the master key and the cipher that seals
 //!   credentials before they are written.
 //! - [`error`]: the error type, [`StoreError`].
 
 #![forbid(unsafe_code)]
 
+mod batch;
 mod changes;
+mod classify;
 pub mod crypto;
 pub mod error;
 mod fanout;
@@ -44,5 +51,5 @@ mod stats;
 pub mod store;
 mod writer;
 
-pub use error::{StoreError, StoreResult};
+pub use error::{BoxError, StoreError, StoreResult};
 pub use store::Store;

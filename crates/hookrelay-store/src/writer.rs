@@ -4,9 +4,10 @@
 //! many requests. A command that fails does not fail its neighbours: the batch is rolled
 //! back and each command is re-run on its own.
 //!
-//! The backend decides how a batch is written ([`Backend::apply`]) and how many batches
-//! may commit at once: one for SQLite (one writer connection), a few for PostgreSQL,
-//! whose commits wait on the server's fsync and overlap well.
+//! The backend runs a batch in its transaction ([`Backend::apply`], the statements
+//! shared in [`crate::batch`]) and decides how many batches may commit at once: one for
+//! SQLite (one writer connection), a few for PostgreSQL, whose commits wait on the
+//! server's fsync and overlap well.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,21 +40,6 @@ pub(crate) enum Outcome {
     Published(PublishOutcome),
     Recorded,
     Inbound(InboundOutcome),
-}
-
-/// The publishes and the attempt results of a batch, in order: each backend writes
-/// those with a few multi-row statements, and the other commands one by one.
-pub(crate) fn split(batch: &[Command]) -> (Vec<&NewEvent>, Vec<&AttemptResult>) {
-    let mut events = Vec::new();
-    let mut attempts = Vec::new();
-    for cmd in batch {
-        match cmd {
-            Command::Publish(e, _) => events.push(e),
-            Command::Attempt(r, _) => attempts.push(r),
-            Command::GiveUp(..) | Command::Inbound(..) => {}
-        }
-    }
-    (events, attempts)
 }
 
 /// How a backend writes a batch.
@@ -194,8 +180,7 @@ async fn commit_batch<B: Backend>(
             let why =
                 std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
             for cmd in batch {
-                let same = sqlx::Error::Io(std::io::Error::other(why.clone()));
-                reply(cmd, Err(StoreError::Unavailable(same)), feed);
+                reply(cmd, Err(StoreError::Unavailable(why.clone().into())), feed);
             }
         }
         Err(e) => {

@@ -143,20 +143,13 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
             StoreError::Conflict(message) => Self::conflict(message),
             StoreError::Invalid { field, message } => Self::invalid_field(field, message),
+            // The store already sorted its database's failures: these may pass.
             StoreError::Unavailable(_) | StoreError::Closed => Self::unavailable(e),
-            StoreError::Database(sqlx_error) if is_unavailable(&sqlx_error) => {
-                Self::unavailable(sqlx_error)
-            }
+            // `Busy` is another process holding SQLite's write lock past the busy
+            // timeout: two writers on one file, a deployment fault rather than an outage.
             other => Self::internal(other),
         }
     }
-}
-
-fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-    )
 }
 
 #[derive(Serialize)]

@@ -133,13 +133,13 @@ pub(crate) async fn check_migrated(pool: &PgPool) -> StoreResult<()> {
     let done = applied(pool).await?;
     match MIGRATOR.iter().find(|m| !done.contains(&m.version)) {
         None => Ok(()),
-        Some(m) => Err(StoreError::Migrate(MigrateError::Source(
+        Some(m) => Err(StoreError::Migrate(Box::new(MigrateError::Source(
             format!(
                 "migration {} ({}) is not applied to this database; run `hookrelay migrate` \
                  (or start with migrations enabled)",
                 m.version, m.description
             )
             .into(),
-        ))),
+        )))),
     }
 }

@@ -1,25 +1,29 @@
 //! Which PostgreSQL failures mean "the database cannot be reached right now" (the API
-//! answers 503 and a client may retry) rather than a failed statement.
+//! answers 503 and a client may retry) rather than a failed statement. The sorting
+//! itself is shared ([`crate::classify`]).
 
+use crate::classify::{Dialect, driver_error};
 use crate::error::StoreError;
 
-/// Turns connection-level database errors into [`StoreError::Unavailable`], and a
-/// closed pool into [`StoreError::Closed`] while the store shuts down (into
-/// `Unavailable` otherwise: the pool closed under us).
+/// PostgreSQL's failures; it has no "busy": lock waits end in a deadlock or a timeout.
+const POSTGRES: Dialect = Dialect {
+    unavailable: is_unavailable,
+    busy: |_| false,
+};
+
+/// Turns connection-level database errors into [`StoreError::Unavailable`], a closed
+/// pool into [`StoreError::Closed`] while the store shuts down (into `Unavailable`
+/// otherwise: the pool closed under us), and a unique violation nobody explained into
+/// [`StoreError::Conflict`].
 pub(crate) fn classify(e: StoreError, closing: bool) -> StoreError {
-    match e {
-        StoreError::Database(sqlx::Error::PoolClosed) if closing => StoreError::Closed,
-        StoreError::Database(err) if is_unavailable(&err) => StoreError::Unavailable(err),
-        other => other,
-    }
+    POSTGRES.classify(e, closing)
 }
 
 /// Whether `e` says the database cannot be reached (before or after [`classify`]).
 pub(crate) fn unreachable(e: &StoreError) -> bool {
     match e {
         StoreError::Unavailable(_) | StoreError::Closed => true,
-        StoreError::Database(err) => is_unavailable(err),
-        _ => false,
+        _ => driver_error(e).is_some_and(is_unavailable),
     }
 }
 

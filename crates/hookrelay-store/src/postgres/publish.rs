@@ -1,18 +1,13 @@
-//! The publish transaction: events, their scopes and one delivery per matching endpoint,
-//! written together (the outbox). A whole group-commit batch costs a fixed handful of
-//! statements whatever its size: one lookup of used idempotency keys, one of the
-//! endpoints of every targeted scope, and one `UNNEST` insert per table (fixed texts,
-//! so each is prepared once per connection).
+//! PostgreSQL's publish statements: one statement each whatever the batch's size, the
+//! rows bound as arrays and unpacked with `UNNEST` (fixed texts, so each is prepared
+//! once per connection). The shared shape is [`crate::batch::publish`].
 
-use std::collections::HashMap;
+use sqlx::PgConnection;
+use sqlx::postgres::PgRow;
 
-use hookrelay_core::ids::EventId;
-use sqlx::{Postgres, Row, Transaction};
-
-use crate::crypto::Cipher;
+use crate::batch::publish::PublishStatements;
 use crate::error::StoreResult;
-use crate::fanout::{self, Candidates};
-use crate::model::{DeliveryJob, IdempotencyKey, NewEvent, PublishOutcome};
+use crate::model::{DeliveryJob, IdempotencyKey, NewEvent};
 use crate::rows::{self, endpoint_columns};
 
 /// Enabled, subscribed endpoints of the batch's scopes (patterns are matched in Rust).
@@ -40,165 +35,101 @@ const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (id, event_id, endpoint_
      FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int8[], $8::int8[]) \
      AS v(id, event_id, endpoint_id, scope, code, event_type, due, created)";
 
-async fn candidates(
-    tx: &mut Transaction<'static, Postgres>,
-    cipher: &Cipher,
-    scopes: &[&str],
-) -> StoreResult<HashMap<String, Candidates>> {
-    let found = sqlx::query(MATCHING_ENDPOINTS)
-        .bind(scopes)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut by_scope: HashMap<String, Candidates> = scopes
-        .iter()
-        .map(|s| ((*s).to_owned(), Vec::new()))
-        .collect();
-    for row in &found {
-        let filter = rows::json_col(row, "sub_filter", "subscriptions.filter")?;
-        let target = rows::target(row, cipher)?;
-        let scope: String = row.try_get("ep_scope")?;
-        let events: String = row.try_get("sub_events")?;
-        if let Some(c) = fanout::candidate(target, &events, filter)? {
-            by_scope.entry(scope).or_default().push(c);
+impl PublishStatements for PgConnection {
+    async fn existing_keys(&mut self, keys: &[&IdempotencyKey]) -> StoreResult<Vec<PgRow>> {
+        let namespaces: Vec<&str> = keys.iter().map(|k| k.namespace.as_str()).collect();
+        let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+        Ok(sqlx::query(EXISTING_KEYS)
+            .bind(namespaces)
+            .bind(values)
+            .fetch_all(&mut *self)
+            .await?)
+    }
+
+    async fn matching_endpoints(&mut self, scopes: &[&str]) -> StoreResult<Vec<PgRow>> {
+        Ok(sqlx::query(MATCHING_ENDPOINTS)
+            .bind(scopes)
+            .fetch_all(&mut *self)
+            .await?)
+    }
+
+    async fn insert_events(&mut self, events: &[&NewEvent]) -> StoreResult<()> {
+        if events.is_empty() {
+            return Ok(());
         }
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let scopes: Vec<String> = events.iter().map(|e| rows::to_json(&e.scopes)).collect();
+        let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
+        let namespaces: Vec<Option<&str>> = events
+            .iter()
+            .map(|e| e.idempotency_key.as_ref().map(|k| k.namespace.as_str()))
+            .collect();
+        let keys: Vec<Option<&str>> = events
+            .iter()
+            .map(|e| e.idempotency_key.as_ref().map(|k| k.key.as_str()))
+            .collect();
+        let created: Vec<i64> = events.iter().map(|e| e.created_at).collect();
+        sqlx::query(INSERT_EVENTS)
+            .bind(ids)
+            .bind(types)
+            .bind(scopes)
+            .bind(data)
+            .bind(namespaces)
+            .bind(keys)
+            .bind(created)
+            .execute(&mut *self)
+            .await?;
+        let (scope_col, event_col): (Vec<&str>, Vec<&str>) = events
+            .iter()
+            .flat_map(|e| e.scopes.iter().map(move |s| (s.as_str(), e.id.as_str())))
+            .unzip();
+        sqlx::query(INSERT_SCOPES)
+            .bind(scope_col)
+            .bind(event_col)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
     }
-    Ok(by_scope)
-}
 
-/// Events already published under these idempotency keys, each in its own namespace:
-/// key → (id, deliveries).
-async fn existing_keys(
-    tx: &mut Transaction<'static, Postgres>,
-    keys: &[&IdempotencyKey],
-) -> StoreResult<HashMap<IdempotencyKey, (EventId, usize)>> {
-    let mut found = HashMap::new();
-    let namespaces: Vec<&str> = keys.iter().map(|k| k.namespace.as_str()).collect();
-    let values: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
-    for row in sqlx::query(EXISTING_KEYS)
-        .bind(namespaces)
-        .bind(values)
-        .fetch_all(&mut **tx)
-        .await?
-    {
-        found.insert(
-            IdempotencyKey {
-                namespace: row.try_get("idempotency_ns")?,
-                key: row.try_get("idempotency_key")?,
-            },
-            (
-                EventId::from_stored(row.try_get("id")?),
-                row.try_get::<i64, _>("n")? as usize,
-            ),
-        );
+    async fn insert_deliveries(&mut self, jobs: &[&DeliveryJob]) -> StoreResult<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let endpoint = |j: &DeliveryJob, f: fn(&crate::model::EndpointTarget) -> String| {
+            j.endpoint.as_deref().map(f).unwrap_or_default()
+        };
+        sqlx::query(INSERT_DELIVERIES)
+            .bind(
+                jobs.iter()
+                    .map(|j| j.delivery_id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                jobs.iter()
+                    .map(|j| j.event_id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                jobs.iter()
+                    .map(|j| endpoint(j, |e| e.id.to_string()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(jobs.iter().map(|j| j.scope.clone()).collect::<Vec<_>>())
+            .bind(
+                jobs.iter()
+                    .map(|j| endpoint(j, |e| e.code.clone()))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                jobs.iter()
+                    .map(|j| j.event_type.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(jobs.iter().map(|j| j.due_at).collect::<Vec<_>>())
+            .bind(jobs.iter().map(|j| j.event_created_at).collect::<Vec<_>>())
+            .execute(&mut *self)
+            .await?;
+        Ok(())
     }
-    Ok(found)
-}
-
-/// Writes a batch of publishes; one outcome per event, in order.
-pub(crate) async fn write_batch(
-    tx: &mut Transaction<'static, Postgres>,
-    cipher: &Cipher,
-    events: &[&NewEvent],
-) -> StoreResult<Vec<PublishOutcome>> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    let keys = fanout::keys(events);
-    let existing = if keys.is_empty() {
-        HashMap::new()
-    } else {
-        existing_keys(tx, &keys).await?
-    };
-    let by_scope = candidates(tx, cipher, &fanout::scopes(events)).await?;
-    let (outcomes, new_events) = fanout::plan(events, &existing, &by_scope);
-    insert_events(tx, &new_events).await?;
-    let jobs: Vec<&DeliveryJob> = outcomes.iter().flat_map(|o| o.jobs.iter()).collect();
-    insert_deliveries(tx, &jobs).await?;
-    Ok(outcomes)
-}
-
-async fn insert_events(
-    tx: &mut Transaction<'static, Postgres>,
-    events: &[&NewEvent],
-) -> StoreResult<()> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let scopes: Vec<String> = events.iter().map(|e| rows::to_json(&e.scopes)).collect();
-    let data: Vec<&str> = events.iter().map(|e| e.data.as_str()).collect();
-    let namespaces: Vec<Option<&str>> = events
-        .iter()
-        .map(|e| e.idempotency_key.as_ref().map(|k| k.namespace.as_str()))
-        .collect();
-    let keys: Vec<Option<&str>> = events
-        .iter()
-        .map(|e| e.idempotency_key.as_ref().map(|k| k.key.as_str()))
-        .collect();
-    let created: Vec<i64> = events.iter().map(|e| e.created_at).collect();
-    sqlx::query(INSERT_EVENTS)
-        .bind(ids)
-        .bind(types)
-        .bind(scopes)
-        .bind(data)
-        .bind(namespaces)
-        .bind(keys)
-        .bind(created)
-        .execute(&mut **tx)
-        .await?;
-    let (scope_col, event_col): (Vec<&str>, Vec<&str>) = events
-        .iter()
-        .flat_map(|e| e.scopes.iter().map(move |s| (s.as_str(), e.id.as_str())))
-        .unzip();
-    sqlx::query(INSERT_SCOPES)
-        .bind(scope_col)
-        .bind(event_col)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn insert_deliveries(
-    tx: &mut Transaction<'static, Postgres>,
-    jobs: &[&DeliveryJob],
-) -> StoreResult<()> {
-    if jobs.is_empty() {
-        return Ok(());
-    }
-    let endpoint = |j: &DeliveryJob, f: fn(&crate::model::EndpointTarget) -> String| {
-        j.endpoint.as_deref().map(f).unwrap_or_default()
-    };
-    sqlx::query(INSERT_DELIVERIES)
-        .bind(
-            jobs.iter()
-                .map(|j| j.delivery_id.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            jobs.iter()
-                .map(|j| j.event_id.to_string())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            jobs.iter()
-                .map(|j| endpoint(j, |e| e.id.to_string()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(jobs.iter().map(|j| j.scope.clone()).collect::<Vec<_>>())
-        .bind(
-            jobs.iter()
-                .map(|j| endpoint(j, |e| e.code.clone()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            jobs.iter()
-                .map(|j| j.event_type.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(jobs.iter().map(|j| j.due_at).collect::<Vec<_>>())
-        .bind(jobs.iter().map(|j| j.event_created_at).collect::<Vec<_>>())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

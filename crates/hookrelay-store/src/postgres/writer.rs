@@ -6,7 +6,9 @@
 
 use sqlx::PgPool;
 
-use super::{attempts, errors, inbound, listen, publish};
+use super::{errors, listen};
+use crate::batch::{self, Context};
+use crate::classify::database_error;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::writer::{Backend, Command, Outcome};
@@ -30,7 +32,7 @@ impl Backend for PgBatches {
             // into another's rows — the same idempotency key published by both, a
             // deadlock on rows both touch — is run again once the other has committed,
             // and then sees its rows (a duplicate key becomes a duplicate publish).
-            Err(StoreError::Database(e)) if lost_a_race(&e) => self.apply_once(batch).await,
+            Err(e) if lost_a_race(&e) => self.apply_once(batch).await,
             other => other,
         }
     }
@@ -41,42 +43,19 @@ impl Backend for PgBatches {
 }
 
 /// Unique violation, deadlock, serialization failure.
-fn lost_a_race(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(db) => {
-            matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001"))
-        }
-        _ => false,
-    }
+fn lost_a_race(e: &StoreError) -> bool {
+    database_error(e)
+        .is_some_and(|db| matches!(db.code().as_deref(), Some("23505" | "40P01" | "40001")))
 }
 
 impl PgBatches {
     async fn apply_once(&self, batch: &[Command]) -> StoreResult<Vec<Outcome>> {
         let mut tx = self.pool.begin().await?;
-        let (events, attempts) = crate::writer::split(batch);
-        let mut published = publish::write_batch(&mut tx, &self.cipher, &events)
-            .await?
-            .into_iter();
-        attempts::write_batch(&mut tx, &attempts, &self.stats_pruned).await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for cmd in batch {
-            outcomes.push(match cmd {
-                Command::Publish(..) => Outcome::Published(
-                    published
-                        .next()
-                        .ok_or(StoreError::Corrupt("writer outcome"))?,
-                ),
-                Command::Attempt(..) => Outcome::Recorded,
-                Command::GiveUp(id, reason, now, _) => {
-                    attempts::give_up(&mut tx, id.as_str(), reason, *now).await?;
-                    Outcome::Recorded
-                }
-                // One by one: a duplicate must see the request before it, even in this batch.
-                Command::Inbound(req, _) => {
-                    Outcome::Inbound(inbound::record(&mut tx, &self.cipher, req).await?)
-                }
-            });
-        }
+        let cx = Context {
+            cipher: &self.cipher,
+            stats_pruned: &self.stats_pruned,
+        };
+        let outcomes = batch::write(&mut *tx, &cx, batch).await?;
         let new_work = outcomes.iter().any(|o| match o {
             Outcome::Published(p) => !p.jobs.is_empty(),
             Outcome::Inbound(i) => !i.jobs.is_empty(),

@@ -6,6 +6,7 @@ use hookrelay_core::scope::Scope;
 
 use super::sql::{Conn, Db, Sql};
 use crate::changes;
+use crate::classify;
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
 use crate::model::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, Page, PageRequest};
@@ -117,12 +118,10 @@ async fn insert(
     .bind(now)
     .bind(input.targets.as_ref().map(rows::to_json));
     match conn.execute(sql).await {
-        Err(StoreError::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
-            Err(StoreError::Conflict(format!(
-                "endpoint {:?} already exists in scope {scope}",
-                input.code
-            )))
-        }
+        Err(e) if classify::is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+            "endpoint {:?} already exists in scope {scope}",
+            input.code
+        ))),
         other => other.map(drop),
     }
 }

@@ -16,6 +16,7 @@ pub(crate) enum Arg {
     Text(Option<String>),
     Int(Option<i64>),
     Flag(bool),
+    Bytes(Vec<u8>),
 }
 
 impl From<&str> for Arg {
@@ -51,6 +52,11 @@ impl From<i64> for Arg {
 impl From<Option<i64>> for Arg {
     fn from(v: Option<i64>) -> Self {
         Self::Int(v)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(v: Vec<u8>) -> Self {
+        Self::Bytes(v)
     }
 }
 impl From<bool> for Arg {
@@ -186,6 +192,7 @@ where
     Option<String>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     Option<i64>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     bool: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     let mut q = sqlx::query::<DB>(sqlx::AssertSqlSafe(sql.text));
     for arg in sql.args {
@@ -193,6 +200,7 @@ where
             Arg::Text(v) => q.bind(v),
             Arg::Int(v) => q.bind(v),
             Arg::Flag(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
         };
     }
     q
