@@ -4,7 +4,6 @@
 mod support;
 
 mod balance;
-mod browser;
 mod circuit;
 mod delivery;
 mod encryption;
@@ -27,8 +26,3 @@ mod subscriptions;
 mod throttle;
 mod tls;
 mod ui;
-mod ui_catalog;
-mod ui_events;
-mod ui_inbound;
-mod ui_manage;
-mod ui_support;

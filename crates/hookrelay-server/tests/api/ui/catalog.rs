@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::support::{ADMIN, TestApp};
-use crate::ui_support::{Browser, assert_login_required, next_href};
+use super::{Browser, assert_login_required, next_href};
 
 /// Registers `order.paid` with a schema and a hostile description.
 async fn order_paid(app: &TestApp) {
