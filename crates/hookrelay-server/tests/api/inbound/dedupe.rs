@@ -9,27 +9,22 @@ use serde_json::json;
 use crate::support::{TestApp, TestReceiver, wait_until};
 
 use super::{
-    GITHUB_SECRET, STRIPE_SECRET, assert_forwarded, forward_deliveries, forwarding_source,
-    github_headers, log_of, now, put_source, send, standard_headers, stripe_headers, uuid,
+    GITHUB_SECRET, STRIPE_SECRET, assert_forwarded, forward_deliveries, forwarding_source, gateway,
+    github_headers, log_of, now, put_source, secrets, send, standard_headers, stripe_headers, uuid,
 };
 
 #[tokio::test]
 async fn a_source_with_two_secrets_accepts_either() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "gh",
-        json!({"type": "github", "secrets": ["old-secret", "new-secret"]}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "stripe",
-        json!({"type": "stripe", "secrets": ["whsec_old", "whsec_new"]}),
-    )
+    let (app, receiver) = gateway(&[
+        (
+            "gh",
+            json!({"type": "github", "secrets": ["old-secret", "new-secret"]}),
+        ),
+        (
+            "stripe",
+            json!({"type": "stripe", "secrets": ["whsec_old", "whsec_new"]}),
+        ),
+    ])
     .await;
     let secret = Secret::generate();
     let key = SigningKey::generate();
@@ -144,15 +139,7 @@ async fn a_key_is_new_again_once_its_dedupe_window_has_passed() {
 
 #[tokio::test]
 async fn a_redelivered_github_request_is_a_duplicate_and_forwarded_once() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "gh",
-        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("gh", secrets("github", GITHUB_SECRET))]).await;
     let body = br#"{"ref":"refs/heads/main"}"#;
     let delivery = uuid();
     let headers = github_headers(GITHUB_SECRET, body, &delivery);
@@ -208,15 +195,7 @@ async fn a_redelivered_github_request_is_a_duplicate_and_forwarded_once() {
 
 #[tokio::test]
 async fn a_stripe_event_id_seen_twice_is_a_duplicate() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "stripe",
-        json!({"type": "stripe", "secrets": [STRIPE_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("stripe", secrets("stripe", STRIPE_SECRET))]).await;
     let body = br#"{"id":"evt_same","object":"event","type":"charge.succeeded"}"#;
     let t = now();
 

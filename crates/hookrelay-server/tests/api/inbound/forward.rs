@@ -6,8 +6,8 @@ use serde_json::json;
 use crate::support::{Answer, TestApp, TestReceiver};
 
 use super::{
-    GITHUB_SECRET, ODD_BODY, forward_deliveries, forwarding_source, github_headers, send, uuid,
-    wait_forwarded,
+    GITHUB_SECRET, ODD_BODY, forward_deliveries, forwarding_source, github_headers, secrets, send,
+    uuid, wait_forwarded,
 };
 
 #[tokio::test]
@@ -53,13 +53,7 @@ async fn an_accepted_request_is_forwarded_after_a_restart() {
     let app = TestApp::with(|c| c.retry_schedule = Some("300ms".into())).await;
     let receiver = TestReceiver::start().await;
     receiver.script([Answer::status(503)]);
-    forwarding_source(
-        &app,
-        &receiver,
-        "durable",
-        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
-    )
-    .await;
+    forwarding_source(&app, &receiver, "durable", secrets("github", GITHUB_SECRET)).await;
     let body = ODD_BODY.as_bytes();
     let reply = send(
         &app,

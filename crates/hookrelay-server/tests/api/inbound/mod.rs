@@ -138,6 +138,22 @@ async fn forwarding_source(app: &TestApp, receiver: &TestReceiver, name: &str, v
     .await;
 }
 
+/// A `verify` of the given type with one secret.
+fn secrets(kind: &str, secret: &str) -> Value {
+    json!({"type": kind, "secrets": [secret]})
+}
+
+/// A fresh app and receiver, with a source forwarding to the receiver at `/{name}` for
+/// each `(name, verify)`.
+async fn gateway(sources: &[(&str, Value)]) -> (TestApp, TestReceiver) {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    for (name, verify) in sources {
+        forwarding_source(&app, &receiver, name, verify.clone()).await;
+    }
+    (app, receiver)
+}
+
 /// The request log of a source (`query` is e.g. `?status=rejected`).
 async fn log_of(app: &TestApp, source: &str, query: &str) -> Vec<Value> {
     let (s, body) = app.get(&format!("/sources/{source}/requests{query}")).await;

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::support::{Received, TestApp, TestReceiver};
 
 use super::{
-    GITHUB_SECRET, Reply, arrival, assert_forwarded, forward_deliveries, forwarding_source,
-    github_headers, log_entry, log_of, put_source, send, uuid, wait_forwarded,
+    GITHUB_SECRET, Reply, arrival, assert_forwarded, forward_deliveries, gateway, github_headers,
+    log_entry, log_of, put_source, send, uuid, wait_forwarded,
 };
 
 #[tokio::test]
@@ -329,9 +329,7 @@ fn lines_of(got: &Received, name: &str) -> Vec<String> {
 async fn forwards_drop_the_headers_the_connection_header_names() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(&app, &receiver, "hop", json!({"type": "none"})).await;
+    let (app, receiver) = gateway(&[("hop", json!({"type": "none"}))]).await;
     let body = br#"{"n":1}"#;
     // Written by hand: an HTTP client library would manage Connection itself.
     let request = format!(
@@ -390,9 +388,7 @@ async fn forwards_drop_the_headers_the_connection_header_names() {
 
 #[tokio::test]
 async fn a_sender_cannot_forge_the_gateway_x_hookrelay_headers() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(&app, &receiver, "open", json!({"type": "none"})).await;
+    let (app, receiver) = gateway(&[("open", json!({"type": "none"}))]).await;
     let body = br#"{"n":1}"#;
     let forged = [
         ("x-hookrelay-verified", "github".to_owned()),

@@ -5,12 +5,12 @@ use hookrelay_signature::providers::{github, hmac, shopify, slack};
 use hookrelay_signature::{Secret, standard};
 use serde_json::json;
 
-use crate::support::{TestApp, TestReceiver};
+use crate::support::TestApp;
 
 use super::{
     BASIC_PASSWORD, BASIC_USER, DJANGO_SECRET, GITHUB_SECRET, SHOPIFY_SECRET, SLACK_SECRET,
     STRIPE_SECRET, assert_forwarded, assert_rejected_not_forwarded, basic_auth, django_scheme,
-    forwarding_source, github_headers, log_entry, now, send, shopify_headers, slack_headers,
+    gateway, github_headers, log_entry, now, secrets, send, shopify_headers, slack_headers,
     standard_headers, stripe_headers, uuid,
 };
 
@@ -42,31 +42,22 @@ async fn assert_refused(app: &TestApp, refusals: &[Refusal]) {
 
 #[tokio::test]
 async fn wrong_missing_and_tampered_signatures_are_401_and_never_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
     let std_secret = Secret::generate();
-    for (name, verify) in [
-        ("gh", json!({"type": "github", "secrets": [GITHUB_SECRET]})),
-        (
-            "shop",
-            json!({"type": "shopify", "secrets": [SHOPIFY_SECRET]}),
-        ),
+    let (app, receiver) = gateway(&[
+        ("gh", secrets("github", GITHUB_SECRET)),
+        ("shop", secrets("shopify", SHOPIFY_SECRET)),
         (
             "django",
             json!({"type": "hmac", "header": "x-signature", "secrets": [DJANGO_SECRET]}),
         ),
-        (
-            "stripe",
-            json!({"type": "stripe", "secrets": [STRIPE_SECRET]}),
-        ),
-        ("slack", json!({"type": "slack", "secrets": [SLACK_SECRET]})),
+        ("stripe", secrets("stripe", STRIPE_SECRET)),
+        ("slack", secrets("slack", SLACK_SECRET)),
         (
             "std",
             json!({"type": "standard", "secrets": [std_secret.to_text()]}),
         ),
-    ] {
-        forwarding_source(&app, &receiver, name, verify).await;
-    }
+    ])
+    .await;
     let body = br#"{"action":"opened","number":1}"#.to_vec();
     let tampered = br#"{"action":"opened","number":2}"#.to_vec();
     let t = now();
@@ -274,36 +265,19 @@ async fn wrong_missing_and_tampered_signatures_are_401_and_never_forwarded() {
 
 #[tokio::test]
 async fn stale_and_future_timestamps_are_401_and_never_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
     let std_secret = Secret::generate();
-    forwarding_source(
-        &app,
-        &receiver,
-        "stripe",
-        json!({"type": "stripe", "secrets": [STRIPE_SECRET]}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "slack",
-        json!({"type": "slack", "secrets": [SLACK_SECRET]}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "std",
-        json!({"type": "standard", "secrets": [std_secret.to_text()]}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "strict",
-        json!({"type": "slack", "secrets": [SLACK_SECRET], "tolerance_s": 30}),
-    )
+    let (app, receiver) = gateway(&[
+        ("stripe", secrets("stripe", STRIPE_SECRET)),
+        ("slack", secrets("slack", SLACK_SECRET)),
+        (
+            "std",
+            json!({"type": "standard", "secrets": [std_secret.to_text()]}),
+        ),
+        (
+            "strict",
+            json!({"type": "slack", "secrets": [SLACK_SECRET], "tolerance_s": 30}),
+        ),
+    ])
     .await;
     let body = br#"{"id":"evt_stale","object":"event"}"#.to_vec();
     let t = now();
@@ -391,21 +365,16 @@ async fn stale_and_future_timestamps_are_401_and_never_forwarded() {
 
 #[tokio::test]
 async fn wrong_credentials_are_401_and_logged_with_the_credentials_redacted() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "basic",
-        json!({"type": "basic", "username": BASIC_USER, "password": BASIC_PASSWORD}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "keyed",
-        json!({"type": "api_key", "header": "x-api-key", "values": ["the-right-key"]}),
-    )
+    let (app, receiver) = gateway(&[
+        (
+            "basic",
+            json!({"type": "basic", "username": BASIC_USER, "password": BASIC_PASSWORD}),
+        ),
+        (
+            "keyed",
+            json!({"type": "api_key", "header": "x-api-key", "values": ["the-right-key"]}),
+        ),
+    ])
     .await;
     let body = br#"{"order":42}"#.to_vec();
     let refusals = vec![

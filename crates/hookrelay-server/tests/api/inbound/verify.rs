@@ -5,26 +5,16 @@ use hookrelay_signature::providers::{github, hmac, shopify, slack, stripe};
 use hookrelay_signature::{Keys, Secret, SigningKey, standard};
 use serde_json::json;
 
-use crate::support::{TestApp, TestReceiver};
-
 use super::{
     BASIC_PASSWORD, BASIC_USER, DJANGO_SECRET, GITHUB_SECRET, ODD_BODY, SHOPIFY_SECRET,
     SLACK_SECRET, STRIPE_SECRET, assert_forwarded, assert_rejected_not_forwarded, basic_auth,
-    django_scheme, forward_deliveries, forwarding_source, github_headers, log_entry, log_of, now,
+    django_scheme, forward_deliveries, gateway, github_headers, log_entry, log_of, now, secrets,
     send, shopify_headers, slack_headers, standard_headers, stripe_headers, uuid, wait_forwarded,
 };
 
 #[tokio::test]
 async fn a_signed_github_request_is_forwarded_byte_for_byte_and_logged() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "gh",
-        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("gh", secrets("github", GITHUB_SECRET))]).await;
     let body = ODD_BODY.as_bytes();
     let delivery = uuid();
     let mut headers = github_headers(GITHUB_SECRET, body, &delivery);
@@ -109,15 +99,7 @@ async fn a_signed_github_request_is_forwarded_byte_for_byte_and_logged() {
 
 #[tokio::test]
 async fn a_stripe_request_signed_now_is_verified_and_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "stripe",
-        json!({"type": "stripe", "secrets": [STRIPE_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("stripe", secrets("stripe", STRIPE_SECRET))]).await;
     let body = br#"{
   "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy",
   "object": "event",
@@ -148,15 +130,7 @@ async fn a_stripe_request_signed_now_is_verified_and_forwarded() {
 
 #[tokio::test]
 async fn a_shopify_request_is_verified_and_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "shop",
-        json!({"type": "shopify", "secrets": [SHOPIFY_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("shop", secrets("shopify", SHOPIFY_SECRET))]).await;
     let body = br#"{"id":820982911946154508,"email":"jon@example.com","note":"K\u00f6ln"}"#;
     let webhook_id = uuid();
     let headers = shopify_headers(SHOPIFY_SECRET, body, &webhook_id);
@@ -177,15 +151,7 @@ async fn a_shopify_request_is_verified_and_forwarded() {
 
 #[tokio::test]
 async fn a_slack_request_signed_now_is_verified_and_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "slack",
-        json!({"type": "slack", "secrets": [SLACK_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("slack", secrets("slack", SLACK_SECRET))]).await;
     let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&command=%2Fweather&text=94070";
     let t = now();
     let headers = slack_headers(SLACK_SECRET, t, body);
@@ -217,15 +183,7 @@ async fn a_slack_request_signed_now_is_verified_and_forwarded() {
 
 #[tokio::test]
 async fn slack_url_verification_is_answered_with_the_challenge_and_not_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "slack",
-        json!({"type": "slack", "secrets": [SLACK_SECRET]}),
-    )
-    .await;
+    let (app, receiver) = gateway(&[("slack", secrets("slack", SLACK_SECRET))]).await;
     let challenge =
         br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"abc","type":"url_verification"}"#;
 
@@ -269,23 +227,18 @@ async fn slack_url_verification_is_answered_with_the_challenge_and_not_forwarded
 
 #[tokio::test]
 async fn standard_webhooks_v1_and_v1a_requests_are_verified_and_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
     let secret = Secret::generate();
     let key = SigningKey::generate();
-    forwarding_source(
-        &app,
-        &receiver,
-        "hmac-std",
-        json!({"type": "standard", "secrets": [secret.to_text()]}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "ed-std",
-        json!({"type": "standard", "secrets": [key.public_key().to_text()]}),
-    )
+    let (app, receiver) = gateway(&[
+        (
+            "hmac-std",
+            json!({"type": "standard", "secrets": [secret.to_text()]}),
+        ),
+        (
+            "ed-std",
+            json!({"type": "standard", "secrets": [key.public_key().to_text()]}),
+        ),
+    ])
     .await;
     let body = br#"{"type":"invoice.paid", "data":{"id":"inv_1"}}"#;
 
@@ -343,15 +296,11 @@ async fn standard_webhooks_v1_and_v1a_requests_are_verified_and_forwarded() {
 
 #[tokio::test]
 async fn a_django_style_hmac_header_is_verified_and_forwarded() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
     // algorithm and encoding left to their defaults: sha256, hex.
-    forwarding_source(
-        &app,
-        &receiver,
+    let (app, receiver) = gateway(&[(
         "django",
         json!({"type": "hmac", "header": "x-signature", "secrets": [DJANGO_SECRET]}),
-    )
+    )])
     .await;
     // json.dumps() output: a space after every ':' and ','.
     let body = br#"{"event": "template_update", "scope": "biz:biz1", "data": {"template_id": 7}}"#;
@@ -378,23 +327,18 @@ async fn a_django_style_hmac_header_is_verified_and_forwarded() {
 
 #[tokio::test]
 async fn basic_auth_api_key_and_unverified_sources_accept_and_forward() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "basic",
-        json!({"type": "basic", "username": BASIC_USER, "password": BASIC_PASSWORD}),
-    )
+    let (app, receiver) = gateway(&[
+        (
+            "basic",
+            json!({"type": "basic", "username": BASIC_USER, "password": BASIC_PASSWORD}),
+        ),
+        (
+            "keyed",
+            json!({"type": "api_key", "header": "x-api-key", "values": ["key-one", "key-two"]}),
+        ),
+        ("open", json!({"type": "none"})),
+    ])
     .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "keyed",
-        json!({"type": "api_key", "header": "x-api-key", "values": ["key-one", "key-two"]}),
-    )
-    .await;
-    forwarding_source(&app, &receiver, "open", json!({"type": "none"})).await;
     let body = br#"{"ping": true}"#;
 
     let reply = send(
@@ -427,21 +371,13 @@ async fn basic_auth_api_key_and_unverified_sources_accept_and_forward() {
 
 #[tokio::test]
 async fn github_legacy_sha1_signatures_count_only_where_the_source_enables_them() {
-    let app = TestApp::spawn().await;
-    let receiver = TestReceiver::start().await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "legacy",
-        json!({"type": "github", "secrets": [GITHUB_SECRET], "legacy_sha1": true}),
-    )
-    .await;
-    forwarding_source(
-        &app,
-        &receiver,
-        "modern",
-        json!({"type": "github", "secrets": [GITHUB_SECRET]}),
-    )
+    let (app, receiver) = gateway(&[
+        (
+            "legacy",
+            json!({"type": "github", "secrets": [GITHUB_SECRET], "legacy_sha1": true}),
+        ),
+        ("modern", secrets("github", GITHUB_SECRET)),
+    ])
     .await;
     let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
     // What an old GitHub (Enterprise) hook sends: only the SHA-1 header.
