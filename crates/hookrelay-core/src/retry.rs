@@ -152,4 +152,22 @@ mod tests {
             .unwrap();
         assert_eq!(d, MAX_RETRY_AFTER);
     }
+
+    #[test]
+    fn each_delay_of_1s_2s_4s_stays_in_its_own_window() {
+        let s = RetrySchedule::parse("1s,2s,4s").unwrap();
+        assert_eq!(s.max_attempts(), 4);
+        for _ in 0..200 {
+            for (made, base_ms) in [(1, 1_000), (2, 2_000), (3, 4_000)] {
+                let d = s.next_delay(made, None).unwrap();
+                let window = Duration::from_millis(base_ms * 8 / 10)
+                    ..=Duration::from_millis(base_ms * 12 / 10);
+                assert!(
+                    window.contains(&d),
+                    "after {made} attempts: {d:?} is not {base_ms} ms ± 20 %"
+                );
+            }
+        }
+        assert_eq!(s.next_delay(4, None), None, "four attempts spend it");
+    }
 }

@@ -150,4 +150,37 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
     }
+
+    /// A 429 asking for 2 s, on a schedule whose own delay would be sooner: the retry
+    /// waits for exactly what the receiver asked, on tokio's (paused) clock.
+    #[tokio::test(start_paused = true)]
+    async fn a_429_retry_is_due_exactly_when_its_retry_after_ends() {
+        use tokio::time::{Instant, advance};
+
+        use crate::dispatch::schedule::{Item, Schedule};
+
+        let start = Instant::now();
+        let ms = || start.elapsed().as_millis() as i64;
+        let s = RetrySchedule::parse("50ms").unwrap();
+        let ra = parse_retry_after("2", std::time::SystemTime::now());
+        let decision = decide(Ending::Status(429), 1, ra, &s, ms());
+        assert_eq!(decision.next, NextStep::RetryAt(2_000));
+        let mut schedule = Schedule::default();
+        schedule.push(
+            2_000,
+            Item::Load(hookrelay_core::ids::DeliveryId::generate()),
+        );
+        let mut due = Vec::new();
+
+        // Where the schedule alone would have retried (50 ms ± 20 %), nothing is due.
+        advance(Duration::from_millis(60)).await;
+        schedule.pop_due(ms(), &mut due);
+        assert!(due.is_empty(), "retried before Retry-After");
+        advance(Duration::from_millis(1_939)).await;
+        schedule.pop_due(ms(), &mut due);
+        assert!(due.is_empty(), "retried 1 ms before Retry-After");
+        advance(Duration::from_millis(1)).await;
+        schedule.pop_due(ms(), &mut due);
+        assert_eq!(due.len(), 1, "due once the 2 s have passed");
+    }
 }

@@ -79,7 +79,28 @@ impl Schedule {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use hookrelay_core::retry::RetrySchedule;
+    use hookrelay_store::model::NextStep;
+    use tokio::time::{Instant, advance};
+
     use super::*;
+    use crate::dispatch::classify::{Ending, decide};
+
+    /// Milliseconds on tokio's clock since `start`: these tests' `now_ms`, so that the
+    /// paused clock alone decides what is due.
+    fn ms(start: Instant) -> i64 {
+        start.elapsed().as_millis() as i64
+    }
+
+    /// The retry that `decide` schedules after a 500 on attempt `n` at `now`.
+    fn retry_at(retries: &RetrySchedule, n: u32, now: i64) -> i64 {
+        match decide(Ending::Status(500), n, None, retries, now).next {
+            NextStep::RetryAt(due) => due,
+            other => panic!("attempt {n} of {retries:?} is retried, not {other:?}"),
+        }
+    }
 
     fn id(item: &Item) -> &str {
         match item {
@@ -106,5 +127,66 @@ mod tests {
         );
         assert_eq!(s.len(), 1);
         assert_eq!(s.next_due(), Some(300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_retry_of_1s_2s_4s_is_due_exactly_after_its_delay_not_before() {
+        let start = Instant::now();
+        let retries = RetrySchedule::parse("1s,2s,4s").unwrap();
+        let delivery = DeliveryId::generate();
+        let mut s = Schedule::default();
+        let mut out = Vec::new();
+        for (n, base) in (1..).zip([1_000, 2_000, 4_000]) {
+            let failed_at = ms(start);
+            let due = retry_at(&retries, n, failed_at);
+            let delay = due - failed_at;
+            assert!(
+                (base * 8 / 10..=base * 12 / 10).contains(&delay),
+                "attempt {n}: {delay} ms is not {base} ms ± 20 %"
+            );
+            s.push(due, Item::Load(delivery.clone()));
+
+            advance(Duration::from_millis(delay as u64 - 1)).await;
+            s.pop_due(ms(start), &mut out);
+            assert!(out.is_empty(), "attempt {n}: due 1 ms early");
+            assert_eq!(s.next_due(), Some(due));
+
+            advance(Duration::from_millis(1)).await;
+            s.pop_due(ms(start), &mut out);
+            assert_eq!(
+                out.drain(..).map(|i| id(&i).to_owned()).collect::<Vec<_>>(),
+                [delivery.as_str()],
+                "attempt {n}: due at {due} ms"
+            );
+            assert_eq!(s.len(), 0);
+        }
+        assert_eq!(
+            decide(Ending::Status(500), 4, None, &retries, ms(start)).next,
+            NextStep::Failed,
+            "the fourth failure spends the schedule"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sleeping_until_the_next_due_time_wakes_exactly_then() {
+        let start = Instant::now();
+        let ids: Vec<DeliveryId> = (0..3).map(|_| DeliveryId::generate()).collect();
+        let mut s = Schedule::default();
+        s.push(4_000, Item::Load(ids[2].clone()));
+        s.push(1_000, Item::Load(ids[0].clone()));
+        s.push(2_000, Item::Load(ids[1].clone()));
+        let mut out = Vec::new();
+        for (expected, delivery) in [1_000, 2_000, 4_000].into_iter().zip(&ids) {
+            // As the dispatcher waits: a sleep for the time left until the next item.
+            let next = s.next_due().expect("something is scheduled");
+            tokio::time::sleep(Duration::from_millis((next - ms(start)) as u64)).await;
+            assert_eq!(ms(start), expected, "woke when the item was due");
+            s.pop_due(ms(start), &mut out);
+            assert_eq!(
+                out.drain(..).map(|i| id(&i).to_owned()).collect::<Vec<_>>(),
+                [delivery.as_str()]
+            );
+        }
+        assert_eq!(s.next_due(), None);
     }
 }

@@ -4,7 +4,6 @@
 mod support;
 
 mod balance;
-mod browser;
 mod circuit;
 mod delivery;
 mod encryption;
@@ -28,8 +27,3 @@ mod tenancy;
 mod throttle;
 mod tls;
 mod ui;
-mod ui_catalog;
-mod ui_events;
-mod ui_inbound;
-mod ui_manage;
-mod ui_support;

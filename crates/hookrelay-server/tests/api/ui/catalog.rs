@@ -3,8 +3,8 @@
 
 use serde_json::json;
 
+use super::{Browser, assert_login_required, next_href};
 use crate::support::{ADMIN, TestApp};
-use crate::ui_support::{Browser, assert_login_required, next_href};
 
 /// Registers `order.paid` with a schema and a hostile description.
 async fn order_paid(app: &TestApp) {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::{Browser, csrf_of, failed_delivery, no_retries};
 use crate::support::{Answer, TestApp, TestReceiver, wait_until};
-use crate::ui_support::{Browser, csrf_of, failed_delivery, no_retries};
 
 /// A session for a token limited to `scopes`; returns its cookie.
 async fn scoped_login(app: &TestApp, b: &Browser<'_>, scopes: &[&str]) -> String {

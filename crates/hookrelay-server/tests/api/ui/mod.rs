@@ -1,5 +1,13 @@
-//! What the dashboard tests share: a browser without a cookie jar (cookies are handled
-//! by hand and no redirect is followed, so every header a browser would see is checked).
+//! The dashboard under `/ui`, one file per page or concern, and what its tests share: a
+//! browser without a cookie jar (cookies are handled by hand and no redirect is followed,
+//! so every header a browser would see is checked).
+
+mod browser;
+mod catalog;
+mod events;
+mod inbound;
+mod manage;
+mod sessions;
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 

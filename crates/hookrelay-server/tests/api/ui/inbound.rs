@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::{Browser, assert_login_required, next_href};
 use crate::support::{ADMIN, TestApp, TestReceiver, wait_until};
-use crate::ui_support::{Browser, assert_login_required, next_href};
 
 /// The key the source accepts; it must never show on a page.
 const KEY: &str = "key-that-must-stay-secret";

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::{Browser, csrf_of, failed_delivery, no_retries};
 use crate::support::{ADMIN, Answer, TestApp, TestReceiver, wait_until};
-use crate::ui_support::{Browser, csrf_of, failed_delivery, no_retries};
 
 #[tokio::test]
 async fn a_wrong_token_sets_no_cookie_and_says_so() {

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
+use super::{Browser, assert_login_required, next_href};
 use crate::support::{ADMIN, TestApp, TestReceiver};
-use crate::ui_support::{Browser, assert_login_required, next_href};
 
 /// Publishes through the API with an idempotency key; returns the answer.
 async fn publish_keyed(app: &TestApp, event_type: &str, scopes: &[&str], key: &str) -> Value {
