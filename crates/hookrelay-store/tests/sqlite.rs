@@ -7,7 +7,7 @@ use hookrelay_core::clock::now_ms;
 use hookrelay_core::ids::DeliveryId;
 use hookrelay_store::Store;
 use hookrelay_store::crypto::{Cipher, MasterKey};
-use hookrelay_store::model::DeliveryFilter;
+use hookrelay_store::model::{ClaimRequest, DeliveryFilter, NextStep};
 use hookrelay_store::sqlite::{SqliteStore, forward_scope};
 
 /// A store on a fresh file (removed with the directory).
@@ -34,16 +34,108 @@ async fn an_idempotency_key_is_unique_only_in_its_namespace() {
     store.close().await;
 }
 
+/// A claim for `limit` rows, any endpoint allowed `per_endpoint`.
+fn claim(limit: usize, per_endpoint: usize) -> ClaimRequest {
+    ClaimRequest {
+        limit,
+        lease_ms: 60_000,
+        now: now_ms(),
+        per_endpoint,
+        room: Default::default(),
+    }
+}
+
 #[tokio::test]
 async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
     let (store, _dir) = store().await;
-    let feed = store.take_job_feed();
+    assert!(store.take_job_feed().is_none(), "the table is the queue");
+    let signal = store.work_signal().expect("a work signal");
+    let woken = signal.notified();
     let event_id = fan_out(&store).await;
-    let mut feed = feed.expect("SQLite feeds its dispatcher");
-    for _ in 0..2 {
-        assert_eq!(feed.recv().await.unwrap().event_id, event_id);
+    tokio::time::timeout(std::time::Duration::from_secs(5), woken)
+        .await
+        .expect("the commit raises the work signal");
+    let jobs = store.claim_due(&claim(10, 10)).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    assert!(jobs.iter().all(|j| j.event_id == event_id));
+    assert_eq!(store.claimed(), 2);
+    assert!(
+        store.claim_due(&claim(10, 10)).await.unwrap().is_empty(),
+        "claimed rows are not claimed twice"
+    );
+    // Given back, a row is claimable again; recorded, it is settled.
+    let lease = now_ms() + 60_000;
+    store
+        .release_claims(&[(jobs[0].delivery_id.clone(), lease)])
+        .await
+        .unwrap();
+    let again = store.claim_due(&claim(10, 10)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].delivery_id, jobs[0].delivery_id);
+    for job in &jobs {
+        let ep = job.endpoint.as_ref().unwrap().id.clone();
+        store
+            .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+            .await
+            .unwrap();
     }
+    assert_eq!(store.claimed(), 0);
+    assert!(store.claim_due(&claim(10, 10)).await.unwrap().is_empty());
     store.close().await;
+}
+
+/// A backlog far larger than the claim window is delivered completely, in due order,
+/// each delivery once, while no more than the window is ever held in memory; one
+/// endpoint gets at most its room per claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_window() {
+    use std::collections::HashSet;
+    use std::sync::Arc;
+    const BACKLOG: usize = 20_000;
+    const WINDOW: usize = 256;
+    let (store, _dir) = store().await;
+    let store = Arc::new(store);
+    with_endpoints(&*store, &["a", "b"]).await;
+    let mut publishers = tokio::task::JoinSet::new();
+    for _ in 0..64 {
+        let store = Arc::clone(&store);
+        publishers.spawn(async move {
+            for _ in 0..BACKLOG / 2 / 64 {
+                store.publish(event(&["s"], None)).await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = publishers.join_next().await {
+        done.unwrap();
+    }
+    let pending = store.pending_stats().await.unwrap().count as usize;
+    assert_eq!(pending, (BACKLOG / 2 / 64) * 64 * 2);
+
+    let mut seen: HashSet<DeliveryId> = HashSet::new();
+    let mut last_due = i64::MIN;
+    loop {
+        let jobs = store.claim_due(&claim(WINDOW, WINDOW / 2)).await.unwrap();
+        if jobs.is_empty() {
+            break;
+        }
+        assert!(store.claimed() <= WINDOW, "{} held", store.claimed());
+        let mut per_endpoint = std::collections::HashMap::new();
+        for job in &jobs {
+            assert!(job.due_at >= last_due, "due order");
+            last_due = job.due_at;
+            assert!(seen.insert(job.delivery_id.clone()), "claimed twice");
+            let ep = job.endpoint.as_ref().unwrap().id.clone();
+            *per_endpoint.entry(ep.clone()).or_insert(0) += 1;
+            store
+                .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                .await
+                .unwrap();
+        }
+        assert!(per_endpoint.values().all(|n| *n <= WINDOW / 2));
+    }
+    assert_eq!(seen.len(), pending, "every delivery, once");
+    assert_eq!(store.pending_stats().await.unwrap().count, 0);
+    assert_eq!(store.claimed(), 0);
 }
 
 #[tokio::test]
@@ -114,17 +206,15 @@ async fn tokens_sources_subscriptions_and_rotation_behave_as_every_backend_does(
     store.close().await;
 }
 
-/// Store-side throughput of the hot path (publish → feed → record), without HTTP:
+/// Store-side throughput of the hot path (publish → claim → record), without HTTP:
 /// `cargo test -p hookrelay-store --test sqlite -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check"]
 async fn hot_path_throughput() {
-    use hookrelay_store::model::NextStep;
     use std::sync::Arc;
     let (store, _dir) = store().await;
     let store = Arc::new(store);
     with_endpoints(&*store, &["a"]).await;
-    let mut feed = store.take_job_feed().unwrap();
     let total = (20_000 / 64) * 64;
     let started = std::time::Instant::now();
     let mut publishers = tokio::task::JoinSet::new();
@@ -137,16 +227,23 @@ async fn hot_path_throughput() {
         });
     }
     let mut records = tokio::task::JoinSet::new();
-    for _ in 0..total {
-        let job = feed.recv().await.unwrap();
-        let store = Arc::clone(&store);
-        records.spawn(async move {
-            let ep = job.endpoint.as_ref().unwrap().id.clone();
-            store
-                .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
-                .await
-                .unwrap();
-        });
+    let mut claimed = 0;
+    while claimed < total {
+        let jobs = store.claim_due(&claim(256, 256)).await.unwrap();
+        if jobs.is_empty() {
+            tokio::task::yield_now().await;
+        }
+        claimed += jobs.len();
+        for job in jobs {
+            let store = Arc::clone(&store);
+            records.spawn(async move {
+                let ep = job.endpoint.as_ref().unwrap().id.clone();
+                store
+                    .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                    .await
+                    .unwrap();
+            });
+        }
     }
     while records.join_next().await.is_some() {}
     while publishers.join_next().await.is_some() {}

@@ -23,10 +23,12 @@
 //! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
 //! - [`claim`]: claiming leased rows from a store several processes share (PostgreSQL).
 //!
-//! On SQLite, new deliveries arrive on the store's job feed the moment their publish
-//! commits and start at once; retries wait in the schedule; pending rows left by a crash
-//! are loaded into the schedule at start-up. On a shared store there is no feed: the
-//! dispatcher claims due rows (see [`claim`]), and its schedule only says when to claim.
+//! The table is the queue on both backends: the dispatcher claims due rows in bounded
+//! batches (see [`claim`]) when the store signals a commit with new work, when one of
+//! its retries falls due, when it has room again, and every poll interval; its schedule
+//! only says when to claim. Memory holds what is in flight, never the backlog. A store
+//! with a job feed (none today) would instead push new deliveries straight in, with
+//! retries in the schedule and pending rows loaded at start-up.
 //! Each endpoint has a [`gate`] (concurrency cap, rate limit, pause after 429/503)
 //! passed before a global semaphore is taken, so a slow or throttling endpoint holds at
 //! most its own share of the global slots.
@@ -107,6 +109,9 @@ struct Inner {
     metrics: Metrics,
 }
 
+/// The most claim wake-ups the schedule holds (see [`Dispatcher::schedule`]).
+pub const MAX_CLAIM_WAKES: usize = 4096;
+
 /// A delay before trying a delivery again when the store could not load it or record
 /// its attempt.
 const RECORD_FAILURE_BACKOFF_MS: i64 = 5_000;
@@ -157,7 +162,8 @@ impl Dispatcher {
         feed: Option<mpsc::UnboundedReceiver<DeliveryJob>>,
     ) -> anyhow::Result<usize> {
         if let Some(claimer) = &self.inner.claimer {
-            let pending = self.inner.store.pending_deliveries().await?.len();
+            // A count, not the rows: the backlog stays in the table.
+            let pending = self.inner.store.pending_stats().await?.count as usize;
             let (this, claimer) = (self.clone(), Arc::clone(claimer));
             // Tracked, so shutdown waits for a claim in progress and what it launches.
             self.inner
@@ -195,10 +201,17 @@ impl Dispatcher {
     }
 
     /// Schedules deliveries (manual retries, recoveries) to be loaded and sent at `due`.
+    /// When rows are claimed from the table, an entry only says when to claim next, so
+    /// the schedule keeps at most [`MAX_CLAIM_WAKES`] of them: a retry past that is
+    /// found by the claim that follows an earlier wake or by the poll, and memory does
+    /// not grow with the number of deliveries waiting for a retry.
     pub fn schedule(&self, ids: impl IntoIterator<Item = DeliveryId>, due: i64) {
         {
             let mut schedule = self.lock_schedule();
             for id in ids {
+                if self.inner.claimer.is_some() && schedule.len() >= MAX_CLAIM_WAKES {
+                    break;
+                }
                 schedule.push(due, Item::Load(id));
             }
         }

@@ -3,12 +3,15 @@
 //! Reads go to a pool of read-only connections. Writes go to one writer connection:
 //! publishes, attempt results, give-ups and inbound requests through the crate's
 //! group-commit writer (one batch at a time), the rare configuration writes (endpoints,
-//! types, tokens) straight to that connection in their own transactions. New
-//! deliveries go to the job feed as soon as their batch commits. Failures of the pools
+//! types, tokens) straight to that connection in their own transactions. The table is
+//! the queue: the dispatcher claims due rows ([`claim`]) when the [`Store::work_signal`]
+//! says a commit brought new work, when its own retries fall due, and every poll
+//! interval, so its memory holds what is in flight, never the backlog. Failures of the pools
 //! and the file come back as [`StoreError::Unavailable`](crate::StoreError::Unavailable),
 //! a lock held past the busy timeout as [`StoreError::Busy`](crate::StoreError::Busy).
 
 mod attempts;
+mod claim;
 mod connect;
 mod deliveries;
 mod errors;
@@ -18,6 +21,7 @@ mod sealing;
 mod writer;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
@@ -26,6 +30,7 @@ use hookrelay_core::ids::DeliveryId;
 use hookrelay_core::scope::Scope;
 use hookrelay_core::source::SourceSpec;
 use sqlx::SqlitePool;
+use tokio::sync::Notify;
 
 use crate::crypto::Cipher;
 use crate::error::StoreResult;
@@ -42,7 +47,10 @@ pub struct SqliteStore {
     checkpoint: SqlitePool,
     handle: WriterHandle,
     cipher: Cipher,
-    feed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>>,
+    /// Deliveries claimed and not yet recorded (see [`claim`]).
+    claims: claim::Claims,
+    /// Raised after every commit that makes deliveries due.
+    signal: Arc<Notify>,
     closing: AtomicBool,
 }
 
@@ -56,14 +64,14 @@ impl SqliteStore {
         sealing::check_or_init(&pools.write, &cipher)
             .await
             .map_err(classify)?;
-        let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
         // One batch at a time: SQLite has one writer.
         let batches = SqliteBatches {
             pool: pools.write.clone(),
             cipher: cipher.clone(),
             stats_pruned: Default::default(),
         };
-        let handle = WriterHandle::spawn(batches, 1, Some(feed_tx));
+        // No job feed: new deliveries are claimed from the table like every other.
+        let handle = WriterHandle::spawn(batches, 1, None);
         tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));
         Ok(Self {
             read: pools.read,
@@ -71,7 +79,8 @@ impl SqliteStore {
             checkpoint: pools.checkpoint,
             handle,
             cipher,
-            feed: std::sync::Mutex::new(Some(feed_rx)),
+            claims: claim::Claims::default(),
+            signal: Arc::new(Notify::new()),
             closing: AtomicBool::new(false),
         })
     }
@@ -87,6 +96,16 @@ impl SqliteStore {
             .await;
         self.close().await;
         result
+    }
+
+    /// Deliveries claimed and not yet recorded or given back (what the dispatcher holds).
+    pub fn claimed(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// Tells the dispatcher that a commit made deliveries due.
+    fn new_work(&self) {
+        self.signal.notify_one();
     }
 
     /// Runs a store operation, telling its failures apart (see [`errors`]).
@@ -200,7 +219,11 @@ impl Store for SqliteStore {
     }
 
     async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
-        self.run(self.handle.publish(event)).await
+        let outcome = self.run(self.handle.publish(event)).await?;
+        if outcome.deliveries > 0 && !outcome.duplicate {
+            self.new_work();
+        }
+        Ok(outcome)
     }
     async fn list_events(
         &self,
@@ -234,7 +257,9 @@ impl Store for SqliteStore {
             .await
     }
     async fn retry_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<DeliveryRecord> {
-        self.run(deliveries::retry(&self.write, id, now)).await
+        let record = self.run(deliveries::retry(&self.write, id, now)).await?;
+        self.new_work();
+        Ok(record)
     }
     async fn recover_endpoint(
         &self,
@@ -243,16 +268,29 @@ impl Store for SqliteStore {
         since: i64,
         now: i64,
     ) -> StoreResult<Vec<DeliveryId>> {
-        self.run(deliveries::recover(&self.write, scope, code, since, now))
-            .await
+        let ids = self
+            .run(deliveries::recover(&self.write, scope, code, since, now))
+            .await?;
+        if !ids.is_empty() {
+            self.new_work();
+        }
+        Ok(ids)
     }
 
     async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
-        self.run(self.handle.record_attempt(result)).await
+        let id = result.delivery_id.clone();
+        let recorded = self.run(self.handle.record_attempt(result)).await;
+        // Recorded (the row is settled or due later), or not (the row is still due and
+        // claimable again, as a lost lease is on a shared store).
+        self.claims.forget([&id]);
+        recorded
     }
     async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
-        self.run(self.handle.give_up(id.clone(), reason.to_owned(), now))
-            .await
+        let done = self
+            .run(self.handle.give_up(id.clone(), reason.to_owned(), now))
+            .await;
+        self.claims.forget([id]);
+        done
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
         self.run(queries::deliveries::load_job(&self.read, &self.cipher, id))
@@ -303,7 +341,9 @@ impl Store for SqliteStore {
         self.run(sources::delete(&self.write, name)).await
     }
     async fn record_inbound(&self, req: NewInbound) -> StoreResult<InboundOutcome> {
-        self.run(self.handle.record_inbound(req)).await
+        let outcome = self.run(self.handle.record_inbound(req)).await?;
+        self.new_work();
+        Ok(outcome)
     }
     async fn list_inbound(
         &self,
@@ -346,7 +386,29 @@ impl Store for SqliteStore {
     }
 
     fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>> {
-        self.feed.lock().ok()?.take()
+        None
+    }
+
+    fn work_signal(&self) -> Option<Arc<Notify>> {
+        Some(Arc::clone(&self.signal))
+    }
+
+    async fn claim_due(&self, request: &ClaimRequest) -> StoreResult<Vec<DeliveryJob>> {
+        self.run(claim::claim_due(
+            &self.read,
+            &self.cipher,
+            &self.claims,
+            request,
+        ))
+        .await
+    }
+
+    async fn release_claims(&self, claims: &[(DeliveryId, i64)]) -> StoreResult<()> {
+        self.claims.forget(claims.iter().map(|(id, _)| id));
+        if !claims.is_empty() {
+            self.new_work();
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -1,0 +1,122 @@
+//! Claiming due deliveries on SQLite: the table is the queue here too, so the
+//! dispatcher's memory holds what is in flight, never the backlog.
+//!
+//! One process owns the file, so a claim needs no lease in the table: the claimed ids
+//! live in memory ([`Claims`]) until the attempt's result commits (or the claim is
+//! given back), and a claim skips them. A crash forgets them with everything else in
+//! memory, which is what makes rows that were in flight due at once on restart. A
+//! claim is two reads on the reader pool — the due rows in due order, then the jobs of
+//! those kept — so it never waits for, or adds to, the writer's fsyncs.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use hookrelay_core::ids::{DeliveryId, EndpointId};
+use sqlx::SqlitePool;
+
+use crate::crypto::Cipher;
+use crate::error::StoreResult;
+use crate::model::{ClaimRequest, DeliveryJob};
+use crate::queries::sql::{Conn, Db, Sql};
+use crate::rows::{self, Columns, endpoint_columns, job_columns};
+
+/// How many due rows a claim looks at per row it may take: enough that one endpoint's
+/// backlog at the head of the queue does not hide the others' rows.
+const LOOK_AHEAD: usize = 4;
+
+/// The ids of claimed deliveries whose attempt has not been recorded yet.
+#[derive(Default)]
+pub(crate) struct Claims(Mutex<HashSet<String>>);
+
+impl Claims {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets claims: their results are recorded, or they were given back.
+    pub(crate) fn forget<'a>(&self, ids: impl IntoIterator<Item = &'a DeliveryId>) {
+        let mut held = self.lock();
+        for id in ids {
+            held.remove(id.as_str());
+        }
+    }
+
+    /// How many deliveries are claimed.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+const JOBS: &str = concat!(
+    "SELECT ",
+    job_columns!(),
+    ", ",
+    endpoint_columns!(),
+    " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
+     LEFT JOIN inbound_requests r ON r.id = d.event_id LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
+     WHERE d.status = 'pending' AND d.id IN "
+);
+
+/// Claims up to `request.limit` due deliveries that are not claimed already, at most
+/// the request's room of each endpoint, earliest due first.
+pub(crate) async fn claim_due(
+    pool: &SqlitePool,
+    cipher: &Cipher,
+    claims: &Claims,
+    request: &ClaimRequest,
+) -> StoreResult<Vec<DeliveryJob>> {
+    if request.limit == 0 || request.per_endpoint == 0 {
+        return Ok(Vec::new());
+    }
+    let held: Vec<String> = claims.lock().iter().cloned().collect();
+    let full: Vec<String> = request
+        .full_endpoints()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut due = Sql::new(
+        "SELECT id, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ",
+    );
+    due.push_bind(request.now);
+    if !held.is_empty() {
+        due.push(" AND id NOT IN ").push_list(&held);
+    }
+    if !full.is_empty() {
+        due.push(" AND endpoint_id NOT IN ").push_list(&full);
+    }
+    let look = i64::try_from(request.limit.saturating_mul(LOOK_AHEAD)).unwrap_or(i64::MAX);
+    due.push(" ORDER BY next_attempt_at LIMIT ").push_bind(look);
+    let mut conn = Db::acquire(pool).await?;
+    let rows = conn.fetch_all(due).await?;
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut kept: Vec<String> = Vec::new();
+    for row in &rows {
+        if kept.len() == request.limit {
+            break;
+        }
+        let endpoint = row.text("endpoint_id")?;
+        let room = request.room_for(&EndpointId::from_stored(endpoint.clone()));
+        let n = taken.entry(endpoint).or_default();
+        if *n < room {
+            *n += 1;
+            kept.push(row.text("id")?);
+        }
+    }
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut jobs_sql = Sql::new(JOBS);
+    jobs_sql
+        .push_list(&kept)
+        .push(" ORDER BY d.next_attempt_at");
+    let jobs = conn
+        .fetch_all(jobs_sql)
+        .await?
+        .iter()
+        .map(|row| rows::job(row, cipher))
+        .collect::<StoreResult<Vec<_>>>()?;
+    claims
+        .lock()
+        .extend(jobs.iter().map(|j| j.delivery_id.as_str().to_owned()));
+    Ok(jobs)
+}
