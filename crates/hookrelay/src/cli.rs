@@ -288,4 +288,13 @@ pub struct BenchArgs {
     /// worker` processes, the benchmark's own server only accepting (--role api).
     #[arg(long, default_value_t = 0, requires = "database_url")]
     pub workers: usize,
+    /// Measure a backlog instead of throughput: the endpoints point at a port where
+    /// nothing listens (every attempt is refused), the events are published, and after
+    /// `--settle-secs` the pending deliveries, what the dispatcher holds in memory, the
+    /// peak RSS and the database's size are printed.
+    #[arg(long)]
+    pub backlog: bool,
+    /// With --backlog: how long to keep the server running after the last publish.
+    #[arg(long, default_value_t = 10, requires = "backlog")]
+    pub settle_secs: u64,
 }

@@ -7,6 +7,7 @@
 //! published, so the receiver measures publish→receipt latency. With `--workers N` the
 //! deliveries are made by N separate worker processes (see [`workers`]).
 
+mod backlog;
 mod load;
 mod receiver;
 mod report;
@@ -63,7 +64,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         .pool_max_idle_per_host(args.concurrency)
         .tcp_nodelay(true)
         .build()?;
-    setup(&client, &base, &receiver.url(), args.endpoints).await?;
+    let target = if args.backlog {
+        backlog::UNREACHABLE.to_owned()
+    } else {
+        receiver.url()
+    };
+    setup(&client, &base, &target, args.endpoints).await?;
 
     eprintln!(
         "bench: {} events x {} endpoint(s), {} publishers{} ...",
@@ -78,6 +84,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let published = load::publish_all(&client, &base, TOKEN, &args).await?;
     let accept_elapsed = started.elapsed();
+    if args.backlog {
+        backlog::report(&*store, &published, accept_elapsed, &args, dir.path()).await?;
+        workers.stop();
+        let _ = stop_tx.send(());
+        serving.await.context("server task")??;
+        if let Some(url) = &args.database_url {
+            workers::drop_schema(url, config.database_schema.as_deref()).await;
+        }
+        return Ok(());
+    }
     let all_received = receiver.wait_all(Duration::from_secs(300)).await;
     let e2e_elapsed = receiver
         .last_receipt()
