@@ -9,6 +9,7 @@ use hookrelay_core::retry::RetrySchedule;
 use serde::{Deserialize, Serialize};
 
 use crate::dispatch::{CircuitPolicy, DispatchConfig};
+use crate::retention::RetentionPolicy;
 use crate::ssrf::Guard;
 
 /// What one `hookrelay serve` process does.
@@ -133,6 +134,13 @@ pub struct Config {
     /// Disable an endpoint that has failed for this long, e.g. `5d`; `off` never does
     /// (`HOOKRELAY_DISABLE_FAILING_AFTER`).
     pub disable_failing_after: String,
+    /// Finished history (events, deliveries, attempts, inbound requests) older than
+    /// this is removed, e.g. `30d`, `12h`; `off` keeps it for ever
+    /// (`HOOKRELAY_RETENTION`).
+    pub retention: String,
+    /// Payloads (event data, response bodies, inbound bodies) older than this are
+    /// dropped while their rows stay; shorter than `retention` (`HOOKRELAY_PAYLOAD_RETENTION`).
+    pub payload_retention: Option<String>,
 }
 
 impl Default for Config {
@@ -165,6 +173,8 @@ impl Default for Config {
             circuit_threshold: 10,
             circuit_cooldown: "30s".to_owned(),
             disable_failing_after: "5d".to_owned(),
+            retention: "30d".to_owned(),
+            payload_retention: None,
         }
     }
 }
@@ -200,6 +210,39 @@ impl Config {
             cooldown,
             disable_after,
         })
+    }
+
+    /// How long history and payloads are kept.
+    pub fn retention(&self) -> anyhow::Result<RetentionPolicy> {
+        let history = match self.retention.trim() {
+            "off" | "never" => None,
+            text => Some(humantime::parse_duration(text).map_err(|e| {
+                anyhow::anyhow!("HOOKRELAY_RETENTION: {e} (e.g. 30d, 12h, or off)")
+            })?),
+        };
+        let payload = self
+            .payload_retention
+            .as_deref()
+            .map(|text| {
+                humantime::parse_duration(text.trim())
+                    .map_err(|e| anyhow::anyhow!("HOOKRELAY_PAYLOAD_RETENTION: {e} (e.g. 7d, 12h)"))
+            })
+            .transpose()?;
+        if let (Some(history), Some(payload)) = (history, payload) {
+            anyhow::ensure!(
+                payload < history,
+                "HOOKRELAY_PAYLOAD_RETENTION ({}) must be shorter than HOOKRELAY_RETENTION ({}): payloads go with their history anyway",
+                self.payload_retention.as_deref().unwrap_or_default(),
+                self.retention
+            );
+        }
+        for (name, period) in [("RETENTION", history), ("PAYLOAD_RETENTION", payload)] {
+            anyhow::ensure!(
+                period.is_none_or(|p| p >= Duration::from_secs(1)),
+                "HOOKRELAY_{name}: at least 1s"
+            );
+        }
+        Ok(RetentionPolicy { history, payload })
     }
 
     pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {

@@ -19,6 +19,7 @@
 //!   API, the inbound gateway and the dashboard alike.
 //! - [`openapi`]: `GET /openapi.json` and `GET /docs`.
 //! - [`registry_cache`]: which event types are publishable, cached briefly.
+//! - [`retention`]: the background task that prunes old history and payloads.
 //! - [`ssrf`]: the guard that keeps deliveries out of private and reserved networks.
 //! - [`tls`]: HTTPS for the API (certificate and key loading, the TLS listener).
 //! - [`serve_conn`]: the connection loop (plain or TLS): hyper's HTTP/1.1 builder with a
@@ -43,6 +44,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod publishing;
 pub mod registry_cache;
+pub mod retention;
 pub mod serve_conn;
 pub mod ssrf;
 pub mod startup;

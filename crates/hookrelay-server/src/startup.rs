@@ -163,6 +163,7 @@ impl Server {
         // Settings and files are checked before the store is touched, so a bad one
         // leaves nothing behind (such as an admin token that was never printed).
         let dispatch_config = config.dispatch()?;
+        let retention = config.retention()?;
         if config.role != crate::Role::All && config.database_url.starts_with("sqlite:") {
             anyhow::bail!(
                 "--role {} needs PostgreSQL (HOOKRELAY_DATABASE_URL=postgres://…): a SQLite database belongs to one process, which must run with --role all",
@@ -233,6 +234,14 @@ impl Server {
         }));
         // Last, so a start that fails leaves no task behind.
         metrics.spawn_upkeep(cancel.clone());
+        if state.config().role.delivers() {
+            // One pruner per delivering process (API-only processes leave it to them).
+            tokio::spawn(crate::retention::run(
+                Arc::clone(&store),
+                retention,
+                cancel.clone(),
+            ));
+        }
         Ok(Self {
             listener,
             tls,

@@ -252,6 +252,11 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// One round of retention (see [`PruneRequest`]): removes a batch of history older
+    /// than the limit and drops a batch of old payloads; call again while
+    /// [`PruneReport::more`] says so.
+    async fn prune(&self, request: &PruneRequest) -> StoreResult<PruneReport>;
+
     /// Whether the database answers.
     async fn ping(&self) -> StoreResult<()>;
     /// Finishes queued writes and closes the connections.

@@ -1074,3 +1074,11 @@ async fn old_idempotency_keys_migrate_into_their_scopes_namespace() {
     assert_eq!(db.ints("SELECT count(*) FROM {s}.events").await, [Some(4)]);
     store.close().await;
 }
+
+#[tokio::test]
+async fn retention_removes_finished_history_and_payloads_never_what_is_pending() {
+    let db = test_db!();
+    let store = db.store().await;
+    retention(&store).await;
+    store.close().await;
+}

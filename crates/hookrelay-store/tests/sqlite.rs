@@ -352,3 +352,10 @@ async fn old_idempotency_keys_migrate_into_their_scopes_namespace() {
     assert_eq!(events.data.len(), 4, "both old events survive the rebuild");
     store.close().await;
 }
+
+#[tokio::test]
+async fn retention_removes_finished_history_and_payloads_never_what_is_pending() {
+    let (store, _dir) = store().await;
+    retention(&store).await;
+    store.close().await;
+}

@@ -29,7 +29,7 @@ pub enum Command {
     /// Run the API and the dispatcher.
     ///
     /// Example: hookrelay serve --listen 127.0.0.1:8080 --database-url sqlite://hookrelay.db
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure accept rate, end-to-end deliveries/s and latency on this machine.
     ///
     /// Example: hookrelay bench --events 50000 --concurrency 64
@@ -252,6 +252,16 @@ pub struct ServeArgs {
     #[arg(long, value_name = "LIST")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_schedule: Option<String>,
+    /// Remove finished history (events, deliveries, attempts, inbound requests) older
+    /// than this, e.g. 90d, 12h; off keeps it for ever [default: 30d].
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retention: Option<String>,
+    /// Drop payloads (event data, response bodies, inbound bodies) older than this while
+    /// keeping their rows; shorter than --retention.
+    #[arg(long, value_name = "DURATION")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload_retention: Option<String>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         use cli::Command;
         match command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(*args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Listen(args) => listen::run(args).await,
             Command::RotateMasterKey(args) => rotate_key::run(args).await,

@@ -33,6 +33,18 @@ pub struct Health {
     pub status: String,
     /// The server's version.
     pub version: String,
+    /// How far back history goes: finished history is kept this long (`null`: for
+    /// ever), payloads `payload` long (`null`: as long as the history).
+    pub retention: HealthRetention,
+}
+
+/// The retention settings `GET /health` reports.
+#[derive(ToSchema)]
+pub struct HealthRetention {
+    /// e.g. `30d`; `null` when history is kept for ever.
+    pub history: Option<String>,
+    /// e.g. `7d`; `null` when payloads are kept as long as their history.
+    pub payload: Option<String>,
 }
 
 /// An endpoint's signing secret.

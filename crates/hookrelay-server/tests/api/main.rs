@@ -16,6 +16,7 @@ mod isolation;
 mod metrics;
 mod openapi;
 mod outage;
+mod retention;
 mod retries;
 mod rotation;
 mod schemas;

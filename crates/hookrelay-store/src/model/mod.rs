@@ -6,6 +6,7 @@ mod endpoint;
 mod event;
 mod event_type;
 mod page;
+mod retention;
 mod source;
 mod stats;
 mod token;
@@ -21,6 +22,7 @@ pub use event::{
 };
 pub use event_type::{EventTypeRecord, SyncReport};
 pub use page::{Page, PageRequest};
+pub use retention::{PruneReport, PruneRequest};
 pub use source::{
     ForwardRecord, InboundOutcome, InboundPayload, InboundRecord, InboundStatus, NewInbound,
     SharedPayload, SourceRecord,

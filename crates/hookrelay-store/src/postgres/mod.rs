@@ -443,6 +443,11 @@ impl Store for PgStore {
         Some(self.handle.stats())
     }
 
+    async fn prune(&self, request: &PruneRequest) -> StoreResult<PruneReport> {
+        self.run(queries::retention::prune(&self.pool, request))
+            .await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.run(async {
             sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -9,6 +9,7 @@ pub(crate) mod endpoints;
 pub(crate) mod event_types;
 pub(crate) mod events;
 pub(crate) mod inbound_log;
+pub(crate) mod retention;
 pub(crate) mod sources;
 pub(crate) mod sql;
 pub(crate) mod stats;

@@ -411,6 +411,11 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn prune(&self, request: &PruneRequest) -> StoreResult<PruneReport> {
+        self.run(queries::retention::prune(&self.write, request))
+            .await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.run(async {
             sqlx::query("SELECT 1").execute(&self.read).await?;

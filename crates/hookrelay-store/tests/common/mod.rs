@@ -927,3 +927,154 @@ pub async fn old_counters_are_pruned(store: &dyn Store) {
         .unwrap();
     assert_eq!(counted().await, (0, 1), "the ten-day-old row is gone");
 }
+
+/// Retention removes finished history older than the limit (events, deliveries,
+/// attempts, inbound requests), never a pending delivery or what it needs; payload
+/// pruning drops bodies and keeps the rows.
+pub async fn retention(store: &dyn Store) {
+    const HOUR: i64 = 3_600_000;
+    with_endpoints(store, &["a"]).await;
+    let now = now_ms();
+    let at = |created_at: i64| NewEvent {
+        created_at,
+        ..event(&["s"], None)
+    };
+    let old_done = store.publish(at(now - 3 * HOUR)).await.unwrap();
+    let old_pending = store.publish(at(now - 3 * HOUR)).await.unwrap();
+    let recent = store.publish(at(now)).await.unwrap();
+    let delivery_of = |id: &EventId| {
+        let id = id.clone();
+        async move {
+            let filter = DeliveryFilter {
+                event_id: Some(id.to_string()),
+                ..DeliveryFilter::default()
+            };
+            store.list_deliveries(filter, page(10)).await.unwrap().data[0].clone()
+        }
+    };
+    for out in [&old_done, &recent] {
+        let d = delivery_of(&out.event_id).await;
+        let ep = store
+            .get_endpoint(&scope("s"), "a")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        store
+            .record_attempt(attempt(&d.id, &ep, NextStep::Succeeded))
+            .await
+            .unwrap();
+    }
+    // An inbound request from long ago, its forward done (no forward endpoint: none).
+    let spec = serde_json::from_value(serde_json::json!({"verify": {"type": "none"}})).unwrap();
+    store.put_source("gh", spec).await.unwrap();
+    let old_request = store
+        .record_inbound(NewInbound {
+            received_at: now - 3 * HOUR,
+            ..inbound_request("old")
+        })
+        .await
+        .unwrap();
+    let new_request = store.record_inbound(inbound_request("new")).await.unwrap();
+
+    // Payloads first: the rows stay, the bodies go, except what a pending delivery sends.
+    let payloads = PruneRequest {
+        history_before: 0,
+        payload_before: Some(now - HOUR),
+        payload_after: 0,
+        batch: 100,
+    };
+    let report = store.prune(&payloads).await.unwrap();
+    assert_eq!(report.events, 0);
+    assert_eq!(
+        report.payloads, 2,
+        "the finished old event and the old request"
+    );
+    assert_eq!(report.payload_watermark, now - HOUR);
+    let done = store
+        .get_event(old_done.event_id.as_str(), None)
+        .await
+        .unwrap()
+        .expect("the row stays");
+    assert_eq!(done.data, "null");
+    let (_, attempts) = store
+        .get_delivery(delivery_of(&old_done.event_id).await.id.as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempts.len(), 1, "the attempt's row stays");
+    assert_eq!(attempts[0].response_body, None);
+    let pending = store
+        .get_event(old_pending.event_id.as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        pending.data, r#"{"order":1}"#,
+        "a pending delivery keeps its payload"
+    );
+    let request = store
+        .get_inbound("gh", old_request.id.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        request.body.is_none_or(|b| b.is_empty()),
+        "the body is dropped"
+    );
+
+    // History: the finished old event and request go, with their rows; the rest stays.
+    let history = PruneRequest {
+        history_before: now - HOUR,
+        payload_before: None,
+        payload_after: 0,
+        batch: 100,
+    };
+    let report = store.prune(&history).await.unwrap();
+    assert_eq!(
+        (
+            report.events,
+            report.deliveries,
+            report.attempts,
+            report.inbound
+        ),
+        (1, 1, 1, 1),
+        "{report:?}"
+    );
+    assert!(!report.more(100));
+    assert!(
+        store
+            .get_event(old_done.event_id.as_str(), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    for kept in [&old_pending, &recent] {
+        assert!(
+            store
+                .get_event(kept.event_id.as_str(), None)
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert_eq!(
+        delivery_of(&old_pending.event_id).await.status,
+        DeliveryStatus::Pending
+    );
+    assert!(
+        store
+            .get_inbound("gh", old_request.id.as_str())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_inbound("gh", new_request.id.as_str())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.prune(&history).await.unwrap(), PruneReport::default());
+}

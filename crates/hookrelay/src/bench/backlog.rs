@@ -39,7 +39,10 @@ pub async fn report(
         accept_elapsed.as_secs_f64(),
         published.accepted as f64 / accept_elapsed.as_secs_f64().max(1e-9)
     );
-    println!("  pending deliveries:  {pending} after {} s", args.settle_secs);
+    println!(
+        "  pending deliveries:  {pending} after {} s",
+        args.settle_secs
+    );
     if let Some(kib) = peak_rss_kib() {
         println!(
             "  peak RSS:            {:.1} MiB (the whole benchmark: server, publishers)",
