@@ -359,3 +359,18 @@ async fn retention_removes_finished_history_and_payloads_never_what_is_pending()
     retention(&store).await;
     store.close().await;
 }
+
+/// A new database gives the pages retention frees back to the file system.
+#[tokio::test]
+async fn a_new_database_vacuums_incrementally() {
+    let (store, dir) = store().await;
+    store.close().await;
+    let url = format!("sqlite://{}", dir.path().join("h.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let auto_vacuum: i64 = sqlx::query_scalar("PRAGMA auto_vacuum")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(auto_vacuum, 2, "incremental");
+    pool.close().await;
+}

@@ -4,7 +4,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use crate::error::StoreResult;
@@ -49,6 +50,9 @@ pub(crate) async fn checkpoint_loop(pool: SqlitePool) {
     }
 }
 
+/// The size (bytes) the WAL file is truncated to when it is reset after a checkpoint.
+pub(crate) const JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
+
 /// Opens (creating if needed) the database at `url` (`sqlite://relative.db` or
 /// `sqlite:///abs/path.db`) and applies the migrations.
 pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
@@ -68,7 +72,17 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
         // trip to the connection's thread on every group commit.
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(30))
-        .connect_with(base.clone().pragma("wal_autocheckpoint", "0"))
+        .connect_with(
+            base.clone()
+                .pragma("wal_autocheckpoint", "0")
+                // A new database reuses and returns the pages retention frees (an
+                // existing one keeps its mode until a VACUUM; its free pages are still
+                // reused). Set on the writer: readers may not change the file.
+                .auto_vacuum(SqliteAutoVacuum::Incremental)
+                // After a burst the WAL file shrinks back to this when the writer next
+                // resets it, instead of keeping its largest size for ever.
+                .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string()),
+        )
         .await?;
     MIGRATOR.run(&write).await?;
     let checkpoint = SqlitePoolOptions::new()

@@ -412,8 +412,21 @@ impl Store for SqliteStore {
     }
 
     async fn prune(&self, request: &PruneRequest) -> StoreResult<PruneReport> {
-        self.run(queries::retention::prune(&self.write, request))
-            .await
+        let report = self
+            .run(queries::retention::prune(&self.write, request))
+            .await?;
+        if report.events + report.inbound > 0 {
+            // Gives the freed pages back to the file system (a no-op on a database
+            // made before incremental auto-vacuum; its free pages are reused instead).
+            self.run(async {
+                sqlx::query("PRAGMA incremental_vacuum(2000)")
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(report)
     }
 
     async fn ping(&self) -> StoreResult<()> {
