@@ -300,8 +300,8 @@ pub struct BenchArgs {
     pub workers: usize,
     /// Measure a backlog instead of throughput: the endpoints point at a port where
     /// nothing listens (every attempt is refused), the events are published, and after
-    /// `--settle-secs` the pending deliveries, what the dispatcher holds in memory, the
-    /// peak RSS and the database's size are printed.
+    /// `--settle-secs` the pending deliveries, the peak RSS and the database's size are
+    /// printed.
     #[arg(long)]
     pub backlog: bool,
     /// With --backlog: how long to keep the server running after the last publish.

@@ -94,7 +94,7 @@ impl Claimer {
     }
 
     /// Counts a claimed delivery of `endpoint` until its [`ClaimSlot`] drops.
-    fn hold(&self, endpoint: Option<&EndpointId>) {
+    pub(crate) fn hold(&self, endpoint: Option<&EndpointId>) {
         self.outstanding.fetch_add(1, Ordering::AcqRel);
         if let Some(id) = endpoint {
             *self.lock_counts().entry(id.clone()).or_default() += 1;

@@ -26,9 +26,11 @@
 //! The table is the queue on both backends: the dispatcher claims due rows in bounded
 //! batches (see [`claim`]) when the store signals a commit with new work, when one of
 //! its retries falls due, when it has room again, and every poll interval; its schedule
-//! only says when to claim. Memory holds what is in flight, never the backlog. A store
-//! with a job feed (none today) would instead push new deliveries straight in, with
-//! retries in the schedule and pending rows loaded at start-up.
+//! only says when to claim. On SQLite the store also hands new deliveries straight over
+//! on its job feed, already claimed, while fewer than a bounded number are claimed (no
+//! read on the hot path); the rest wait in the table. Memory holds what is in flight,
+//! never the backlog. A store with a feed and no work signal (none today) would have its
+//! pending rows loaded at start-up and its retries kept in the schedule.
 //! Each endpoint has a [`gate`] (concurrency cap, rate limit, pause after 429/503)
 //! passed before a global semaphore is taken, so a slow or throttling endpoint holds at
 //! most its own share of the global slots.
@@ -164,6 +166,10 @@ impl Dispatcher {
         if let Some(claimer) = &self.inner.claimer {
             // A count, not the rows: the backlog stays in the table.
             let pending = self.inner.store.pending_stats().await?.count as usize;
+            if let Some(feed) = feed {
+                let (this, claimer) = (self.clone(), Arc::clone(claimer));
+                tokio::spawn(async move { this.run_feed(claimer, feed).await });
+            }
             let (this, claimer) = (self.clone(), Arc::clone(claimer));
             // Tracked, so shutdown waits for a claim in progress and what it launches.
             self.inner
@@ -278,6 +284,29 @@ impl Dispatcher {
         self.inner
             .tracker
             .spawn(async move { this.run(item).await });
+    }
+
+    /// Takes the new deliveries the store claimed for this dispatcher at commit time (a
+    /// bounded number: the rest wait in the table for a claim) and starts them as
+    /// claimed ones, so they count against the same room.
+    async fn run_feed(
+        &self,
+        claimer: Arc<claim::Claimer>,
+        mut feed: mpsc::UnboundedReceiver<DeliveryJob>,
+    ) {
+        loop {
+            tokio::select! {
+                _ = self.inner.cancel.cancelled() => break,
+                job = feed.recv() => match job {
+                    Some(job) => {
+                        claimer.hold(job.endpoint.as_ref().map(|e| &e.id));
+                        let lease_until = now_ms() + claimer.lease_ms;
+                        self.launch_claimed(Item::Claimed(Box::new(job), lease_until));
+                    }
+                    None => break,
+                },
+            }
+        }
     }
 
     /// Starts a claimed delivery's task; the claim loop counted it already.

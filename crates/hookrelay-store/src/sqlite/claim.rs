@@ -7,6 +7,11 @@
 //! memory, which is what makes rows that were in flight due at once on restart. A
 //! claim is two reads on the reader pool — the due rows in due order, then the jobs of
 //! those kept — so it never waits for, or adds to, the writer's fsyncs.
+//!
+//! New deliveries skip the read when the dispatcher has room: the writer claims them
+//! before its commit (so no claim can take them too) and hands them to the job feed,
+//! as long as fewer than [`FEED_LIMIT`] deliveries are claimed; the rest wait in the
+//! table for a claim. Memory stays bounded either way.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -19,6 +24,10 @@ use crate::error::StoreResult;
 use crate::model::{ClaimRequest, DeliveryJob};
 use crate::queries::sql::{Conn, Db, Sql};
 use crate::rows::{self, Columns, endpoint_columns, job_columns};
+
+/// The most deliveries claimed at once through the job feed (twice the default
+/// `max_in_flight`, so a busy dispatcher always has the next ones in hand).
+pub(crate) const FEED_LIMIT: usize = 4096;
 
 /// How many due rows a claim looks at per row it may take: enough that one endpoint's
 /// backlog at the head of the queue does not hide the others' rows.
@@ -44,6 +53,13 @@ impl Claims {
     /// How many deliveries are claimed.
     pub(crate) fn len(&self) -> usize {
         self.lock().len()
+    }
+
+    /// Claims `id` for the job feed if fewer than `limit` deliveries are claimed;
+    /// `false` leaves it to a later claim from the table.
+    pub(crate) fn try_claim(&self, id: &DeliveryId, limit: usize) -> bool {
+        let mut held = self.lock();
+        held.len() < limit && held.insert(id.as_str().to_owned())
     }
 }
 
@@ -74,8 +90,11 @@ pub(crate) async fn claim_due(
         .into_iter()
         .map(str::to_owned)
         .collect();
+    // The due index by name: left to itself the planner takes the status index, reads
+    // every pending row and sorts them, a cost that would grow with the backlog.
     let mut due = Sql::new(
-        "SELECT id, endpoint_id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ",
+        "SELECT id, endpoint_id FROM deliveries INDEXED BY deliveries_due \
+         WHERE status = 'pending' AND next_attempt_at <= ",
     );
     due.push_bind(request.now);
     if !held.is_empty() {

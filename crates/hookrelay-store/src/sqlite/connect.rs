@@ -4,8 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{
-    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use crate::error::StoreResult;
@@ -75,10 +74,6 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
         .connect_with(
             base.clone()
                 .pragma("wal_autocheckpoint", "0")
-                // A new database reuses and returns the pages retention frees (an
-                // existing one keeps its mode until a VACUUM; its free pages are still
-                // reused). Set on the writer: readers may not change the file.
-                .auto_vacuum(SqliteAutoVacuum::Incremental)
                 // After a burst the WAL file shrinks back to this when the writer next
                 // resets it, instead of keeping its largest size for ever.
                 .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT.to_string()),
