@@ -86,6 +86,29 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/inbound", get(inbound::list))
         .route("/ui/inbound/{source}", get(inbound_requests::list))
         .route("/ui/inbound/{source}/{id}", get(inbound_request::detail))
+        .layer(axum::middleware::map_response(protect))
+}
+
+/// Headers on every dashboard answer: no page may be framed by another site
+/// (clickjacking a retry or a rotation), no answer is sniffed as another type, and
+/// nothing is kept by caches or the back button (pages show request bodies, headers
+/// and secrets).
+async fn protect(mut response: axum::response::Response) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    use axum::http::header::{
+        CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+        X_FRAME_OPTIONS,
+    };
+    let headers = response.headers_mut();
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `/ui`: the overview is the home page (which sends anyone logged out to log in).

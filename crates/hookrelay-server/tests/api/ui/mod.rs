@@ -5,6 +5,7 @@
 mod browser;
 mod catalog;
 mod events;
+mod headers;
 mod inbound;
 mod manage;
 mod sessions;
