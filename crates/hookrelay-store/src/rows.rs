@@ -87,6 +87,23 @@ macro_rules! job_columns {
 }
 pub(crate) use job_columns;
 
+/// `SELECT` of everything a [`job`] needs: the delivery `d`, its event `e` or inbound
+/// request `r` (a forward), and its endpoint `ep`. Callers append their `WHERE`.
+macro_rules! job_select {
+    () => {
+        concat!(
+            "SELECT ",
+            $crate::rows::job_columns!(),
+            ", ",
+            $crate::rows::endpoint_columns!(),
+            " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
+             LEFT JOIN inbound_requests r ON r.id = d.event_id \
+             LEFT JOIN endpoints ep ON ep.id = d.endpoint_id "
+        )
+    };
+}
+pub(crate) use job_select;
+
 pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
     row: &impl Columns,
     col: &str,

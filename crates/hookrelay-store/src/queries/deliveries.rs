@@ -9,7 +9,7 @@ use crate::error::StoreResult;
 use crate::model::{
     AttemptRecord, DeliveryFilter, DeliveryJob, DeliveryRecord, Page, PageRequest, PendingStats,
 };
-use crate::rows::{self, Columns, endpoint_columns, job_columns};
+use crate::rows::{self, Columns, job_select};
 
 pub(crate) async fn list(
     db: &impl Db,
@@ -82,15 +82,7 @@ pub(crate) async fn get(
     Ok(Some((delivery, attempts)))
 }
 
-const LOAD_JOB: &str = concat!(
-    "SELECT ",
-    job_columns!(),
-    ", ",
-    endpoint_columns!(),
-    " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
-     LEFT JOIN inbound_requests r ON r.id = d.event_id LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
-     WHERE d.id = $1 AND d.status = 'pending'"
-);
+const LOAD_JOB: &str = concat!(job_select!(), "WHERE d.id = $1 AND d.status = 'pending'");
 
 pub(crate) async fn load_job(
     db: &impl Db,

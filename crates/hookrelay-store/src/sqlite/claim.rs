@@ -23,7 +23,7 @@ use crate::crypto::Cipher;
 use crate::error::StoreResult;
 use crate::model::{ClaimRequest, DeliveryJob};
 use crate::queries::sql::{Conn, Db, Sql};
-use crate::rows::{self, Columns, endpoint_columns, job_columns};
+use crate::rows::{self, Columns, job_select};
 
 /// The most deliveries claimed at once through the job feed (twice the default
 /// `max_in_flight`, so a busy dispatcher always has the next ones in hand).
@@ -63,15 +63,7 @@ impl Claims {
     }
 }
 
-const JOBS: &str = concat!(
-    "SELECT ",
-    job_columns!(),
-    ", ",
-    endpoint_columns!(),
-    " FROM deliveries d LEFT JOIN events e ON e.id = d.event_id \
-     LEFT JOIN inbound_requests r ON r.id = d.event_id LEFT JOIN endpoints ep ON ep.id = d.endpoint_id \
-     WHERE d.status = 'pending' AND d.id IN "
-);
+const JOBS: &str = concat!(job_select!(), "WHERE d.status = 'pending' AND d.id IN ");
 
 /// Claims up to `request.limit` due deliveries that are not claimed already, at most
 /// the request's room of each endpoint, earliest due first.
