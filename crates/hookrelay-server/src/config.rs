@@ -141,6 +141,10 @@ pub struct Config {
     /// Payloads (event data, response bodies, inbound bodies) older than this are
     /// dropped while their rows stay; shorter than `retention` (`HOOKRELAY_PAYLOAD_RETENTION`).
     pub payload_retention: Option<String>,
+    /// The most disk the SQLite database may use, e.g. `10GB`, `512MiB`: beyond it
+    /// publishes and inbound requests get 507 while accepted deliveries go on; unset,
+    /// the disk is the limit (`HOOKRELAY_MAX_DATABASE_SIZE`).
+    pub max_database_size: Option<String>,
 }
 
 impl Default for Config {
@@ -175,6 +179,7 @@ impl Default for Config {
             disable_failing_after: "5d".to_owned(),
             retention: "30d".to_owned(),
             payload_retention: None,
+            max_database_size: None,
         }
     }
 }
@@ -190,7 +195,6 @@ impl Config {
         Ok(Guard::new(policy, self.https_only))
     }
 
-    /// The dispatcher's part, with the retry schedule parsed.
     /// The circuit breaker's settings.
     pub fn circuit(&self) -> anyhow::Result<CircuitPolicy> {
         anyhow::ensure!(
@@ -245,6 +249,22 @@ impl Config {
         Ok(RetentionPolicy { history, payload })
     }
 
+    /// The SQLite database's size limit in bytes, if one is set.
+    pub fn max_database_size(&self) -> anyhow::Result<Option<u64>> {
+        let Some(text) = self.max_database_size.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        let size: bytesize::ByteSize = text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("HOOKRELAY_MAX_DATABASE_SIZE: {e} (e.g. 10GB, 512MiB)"))?;
+        anyhow::ensure!(
+            size.as_u64() >= 1024 * 1024,
+            "HOOKRELAY_MAX_DATABASE_SIZE: at least 1MiB"
+        );
+        Ok(Some(size.as_u64()))
+    }
+
+    /// The dispatcher's settings, with the retry schedule parsed.
     pub fn dispatch(&self) -> anyhow::Result<DispatchConfig> {
         let retry = match &self.retry_schedule {
             Some(s) => RetrySchedule::parse(s)

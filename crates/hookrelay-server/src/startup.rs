@@ -122,10 +122,21 @@ pub fn redact_url(url: &str) -> String {
 /// Opens the store named by the configuration's database URL.
 pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyOrigin)> {
     let url = &config.database_url;
+    let max_size = config.max_database_size()?;
     if url.starts_with("sqlite:") {
         let (store, origin) = open_sqlite(url, config.master_key.as_deref()).await?;
+        if let Some(bytes) = max_size {
+            store
+                .limit_size(bytes)
+                .await
+                .context("cannot apply HOOKRELAY_MAX_DATABASE_SIZE")?;
+        }
         Ok((Arc::new(store), origin))
     } else if is_postgres(url) {
+        anyhow::ensure!(
+            max_size.is_none(),
+            "HOOKRELAY_MAX_DATABASE_SIZE limits a SQLite file; a PostgreSQL database's size is the server's to limit (publishes get 507 when its disk is full)"
+        );
         Ok((
             Arc::new(open_postgres(config).await?),
             KeyOrigin::Configured,

@@ -10,12 +10,15 @@ pub(crate) struct Dialect {
     pub unavailable: fn(&sqlx::Error) -> bool,
     /// The database is locked by another writer.
     pub busy: fn(&sqlx::Error) -> bool,
+    /// The database cannot grow (disk full, size limit).
+    pub full: fn(&sqlx::Error) -> bool,
 }
 
 impl Dialect {
     /// Turns a driver failure into the kind callers act on: a closed pool into
     /// [`StoreError::Closed`] while the store shuts down, connection failures into
-    /// [`StoreError::Unavailable`], lock waits into [`StoreError::Busy`], a unique
+    /// [`StoreError::Unavailable`], lock waits into [`StoreError::Busy`], a database
+    /// that cannot grow into [`StoreError::Full`], a unique
     /// violation the store did not already explain into [`StoreError::Conflict`].
     /// Everything else is left as it is.
     pub(crate) fn classify(&self, e: StoreError, closing: bool) -> StoreError {
@@ -25,11 +28,13 @@ impl Dialect {
         let closed = closing && matches!(err, sqlx::Error::PoolClosed);
         let unavailable = (self.unavailable)(err);
         let busy = (self.busy)(err);
+        let full = (self.full)(err);
         let taken = is_unique_violation(&e);
         match e {
             _ if closed => StoreError::Closed,
             StoreError::Database(cause) if unavailable => StoreError::Unavailable(cause),
             StoreError::Database(cause) if busy => StoreError::Busy(cause),
+            StoreError::Database(cause) if full => StoreError::Full(cause),
             _ if taken => conflict(),
             other => other,
         }

@@ -31,6 +31,11 @@ pub enum StoreError {
     /// (SQLite `BUSY`/`LOCKED`: another process writes to the same file).
     #[error("database busy")]
     Busy(#[source] BoxError),
+    /// The database cannot grow: the disk is full, or the database reached its size
+    /// limit (SQLite's `HOOKRELAY_MAX_DATABASE_SIZE`). Nothing of the write was kept; it
+    /// may succeed once space is freed (retention, or an operator).
+    #[error("database full")]
+    Full(#[source] BoxError),
     /// Any other database failure.
     #[error("database error")]
     Database(#[source] BoxError),

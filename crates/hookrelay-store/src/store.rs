@@ -252,6 +252,12 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// Since when (epoch ms) writes have been failing because the database cannot grow
+    /// (disk full, or its size limit); `None` once a publish commits again.
+    fn full_since(&self) -> Option<i64> {
+        None
+    }
+
     /// One round of retention (see [`PruneRequest`]): removes a batch of history older
     /// than the limit and drops a batch of old payloads; call again while
     /// [`PruneReport::more`] says so.

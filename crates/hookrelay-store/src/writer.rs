@@ -11,7 +11,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use hookrelay_core::ids::DeliveryId;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -54,6 +54,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = e;
         false
     }
+
+    /// Whether `e` says the database cannot grow (disk full, size limit).
+    fn full(&self, e: &StoreError) -> bool {
+        let _ = e;
+        false
+    }
 }
 
 /// The sending side; cheap to clone.
@@ -68,6 +74,9 @@ pub(crate) struct WriterHandle {
 struct Stats {
     transactions: AtomicU64,
     commands: AtomicU64,
+    /// When a write last failed because the database could not grow, as long as no
+    /// publish or inbound request has committed since (epoch ms; 0 when not full).
+    full_since: AtomicI64,
 }
 
 impl WriterHandle {
@@ -102,6 +111,12 @@ impl WriterHandle {
             transactions: self.stats.transactions.load(Ordering::Relaxed),
             writes: self.stats.commands.load(Ordering::Relaxed),
         }
+    }
+
+    /// Since when writes have been failing because the database cannot grow (epoch
+    /// ms); `None` once a publish or inbound request commits again.
+    pub(crate) fn full_since(&self) -> Option<i64> {
+        Some(self.stats.full_since.load(Ordering::Relaxed)).filter(|&at| at != 0)
     }
 
     pub(crate) async fn publish(&self, event: NewEvent) -> StoreResult<PublishOutcome> {
@@ -154,7 +169,7 @@ async fn run<B: Backend>(
         stats
             .commands
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&*backend, std::mem::take(&mut batch), feed.as_ref()).await;
+        commit_batch(&*backend, std::mem::take(&mut batch), feed.as_ref(), &stats).await;
     }
 }
 
@@ -162,8 +177,11 @@ async fn commit_batch<B: Backend>(
     backend: &B,
     batch: Vec<Command>,
     feed: Option<&mpsc::UnboundedSender<DeliveryJob>>,
+    stats: &Stats,
 ) {
-    match backend.apply(&batch).await {
+    let result = backend.apply(&batch).await;
+    note_space(backend, stats, &batch, &result);
+    match result {
         Ok(outcomes) => {
             for (cmd, outcome) in batch.into_iter().zip(outcomes) {
                 reply(cmd, Ok(outcome), feed);
@@ -186,13 +204,44 @@ async fn commit_batch<B: Backend>(
         Err(e) => {
             tracing::debug!(error = %e, size = batch.len(), "batch failed; retrying its commands one by one");
             for cmd in batch {
-                let result = backend
-                    .apply(std::slice::from_ref(&cmd))
-                    .await
-                    .and_then(|mut o| o.pop().ok_or(StoreError::Corrupt("writer outcome")));
+                let one = std::slice::from_ref(&cmd);
+                let result = backend.apply(one).await;
+                note_space(backend, stats, one, &result);
+                let result =
+                    result.and_then(|mut o| o.pop().ok_or(StoreError::Corrupt("writer outcome")));
                 reply(cmd, result, feed);
             }
         }
+    }
+}
+
+/// Keeps [`WriterHandle::full_since`] true: set by a write the database had no room
+/// for, cleared by a committed write that grows it (a publish or an inbound request).
+fn note_space<B: Backend, T>(
+    backend: &B,
+    stats: &Stats,
+    batch: &[Command],
+    result: &StoreResult<T>,
+) {
+    match result {
+        Err(e) if backend.full(e) => {
+            let now = hookrelay_core::clock::now_ms();
+            let _ = stats
+                .full_since
+                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+        }
+        Ok(_) if batch.iter().any(Command::grows) => {
+            stats.full_since.store(0, Ordering::Relaxed);
+        }
+        _ => {}
+    }
+}
+
+impl Command {
+    /// Whether the command adds history (a publish, an inbound request) rather than
+    /// moving what is there on (an attempt, a give-up).
+    pub(crate) fn grows(&self) -> bool {
+        matches!(self, Self::Publish(..) | Self::Inbound(..))
     }
 }
 

@@ -383,3 +383,126 @@ async fn retention_removes_finished_history_and_payloads_never_what_is_pending()
     retention(&store).await;
     store.close().await;
 }
+
+/// An `order.paid` event for scope `s` carrying about `bytes` of data.
+fn large_event(bytes: usize) -> hookrelay_store::model::NewEvent {
+    hookrelay_store::model::NewEvent {
+        data: serde_json::json!({ "blob": "x".repeat(bytes) }).to_string(),
+        ..event(&["s"], None)
+    }
+}
+
+#[tokio::test]
+async fn at_its_size_limit_publishes_fail_as_full_attempts_are_still_recorded_and_freed_space_is_reused()
+ {
+    let (store, _dir) = store().await;
+    with_endpoints(&store, &["a"]).await;
+    let mut feed = store.take_job_feed().unwrap();
+    store.limit_size(2 * 1024 * 1024).await.unwrap();
+    assert_eq!(store.full_since(), None);
+
+    // Publish 20 KB events until the database refuses one.
+    let mut accepted = Vec::new();
+    let refused = loop {
+        match store.publish(large_event(20_000)).await {
+            Ok(out) => accepted.push(out.event_id),
+            Err(e) => break e,
+        }
+        assert!(accepted.len() < 500, "a 2 MiB database never filled");
+    };
+    assert!(
+        matches!(refused, hookrelay_store::StoreError::Full(_)),
+        "{refused:?}"
+    );
+    assert!(accepted.len() > 10, "only {} fit", accepted.len());
+    assert!(store.full_since().is_some(), "the store says it is full");
+    let all = DeliveryFilter::default();
+    let listed = store.list_deliveries(all.clone(), page(500)).await.unwrap();
+    assert_eq!(
+        listed.data.len(),
+        accepted.len(),
+        "the refused publish left no delivery behind"
+    );
+
+    // Every accepted delivery is still recorded as delivered, in the reserve.
+    let ep = store
+        .get_endpoint(&scope("s"), "a")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for _ in &accepted {
+        let job = feed.recv().await.unwrap();
+        store
+            .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+            .await
+            .unwrap();
+    }
+    let delivered = store.list_deliveries(all, page(500)).await.unwrap();
+    assert!(
+        delivered
+            .data
+            .iter()
+            .all(|d| d.status == hookrelay_store::model::DeliveryStatus::Succeeded)
+    );
+    assert!(
+        store.publish(large_event(20_000)).await.is_err(),
+        "still full: nothing was freed"
+    );
+
+    // Retention frees the finished history; its pages take new publishes.
+    let prune = hookrelay_store::model::PruneRequest {
+        history_before: now_ms() + 1,
+        payload_before: None,
+        payload_after: 0,
+        batch: 1000,
+    };
+    let report = store.prune(&prune).await.unwrap();
+    assert_eq!(report.events as usize, accepted.len());
+    store.publish(large_event(20_000)).await.unwrap();
+    assert_eq!(store.full_since(), None, "a publish committed again");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_wal_shrinks_back_after_a_burst() {
+    use sqlx::Connection;
+    let (store, dir) = store().await;
+    with_endpoints(&store, &["a"]).await;
+    let db = dir.path().join("h.db");
+    let wal = dir.path().join("h.db-wal");
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    // A reader that keeps its snapshot through the burst holds the WAL: nothing of
+    // the burst can be checkpointed past it, as on a busy server.
+    let mut reader = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut reader).await.unwrap();
+    sqlx::query("SELECT count(*) FROM events")
+        .execute(&mut reader)
+        .await
+        .unwrap();
+    let publishes = (0..800).map(|_| store.publish(large_event(60_000)));
+    for out in join_all(publishes).await {
+        out.unwrap();
+    }
+    let grown = wal_size();
+    assert!(
+        grown > 40 * 1024 * 1024,
+        "the burst grew the WAL to {grown} bytes"
+    );
+    sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
+    reader.close().await.unwrap();
+
+    // No write follows the burst: the checkpointer alone brings the WAL back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while wal_size() > 32 * 1024 * 1024 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the WAL stayed at {} bytes after the burst (it was {grown})",
+            wal_size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    store.close().await;
+}

@@ -262,6 +262,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload_retention: Option<String>,
+    /// The most disk the SQLite database may use, e.g. 10GB, 512MiB: beyond it publishes
+    /// get 507 while accepted deliveries go on [default: the disk is the limit].
+    #[arg(long, value_name = "SIZE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_database_size: Option<String>,
     /// Largest accepted request body in bytes [default: 1048576].
     #[arg(long, value_name = "BYTES")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -307,4 +312,20 @@ pub struct BenchArgs {
     /// With --backlog: how long to keep the server running after the last publish.
     #[arg(long, default_value_t = 10, requires = "backlog")]
     pub settle_secs: u64,
+    /// Subscribe two unhealthy endpoints to the same events beside the healthy ones:
+    /// one refusing connections, one that accepts and never answers. The figures stay
+    /// the healthy endpoints' (compare a run without the flag).
+    #[arg(long)]
+    pub unhealthy: bool,
+    /// With --rate: publish for this long (e.g. 10m) instead of --events events.
+    #[arg(long, value_name = "DURATION", requires = "rate", value_parser = humantime::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// The server's HOOKRELAY_RETENTION for the run, e.g. 2m (a soak test's short one)
+    /// [default: the server's, 30d].
+    #[arg(long, value_name = "DURATION")]
+    pub retention: Option<String>,
+    /// Print the process's RSS, the database's and WAL's size and the pending
+    /// deliveries every this many seconds (0: only the final figures).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub sample_secs: u64,
 }

@@ -56,7 +56,8 @@ pub struct PublishBody {
     responses(
         (status = 200, description = "A repeated idempotency key: the original event, nothing queued", body = doc::Published),
         (status = 202, description = "Stored and queued", body = doc::Published),
-        (status = 403, description = "The token may not publish to a scope")))]
+        (status = 403, description = "The token may not publish to a scope"),
+        (status = 507, description = "The database is full (disk or HOOKRELAY_MAX_DATABASE_SIZE): nothing was kept")))]
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,

@@ -103,6 +103,17 @@ impl ApiError {
             )
         }
     }
+    /// 507: the database cannot grow (disk full, or its size limit).
+    pub fn storage_full(cause: impl Into<anyhow::Error>) -> Self {
+        Self {
+            cause: Some(cause.into()),
+            ..Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "the database is full (disk or HOOKRELAY_MAX_DATABASE_SIZE): nothing of this request was kept; deliveries already accepted go on, and requests are accepted again once retention or an operator frees space",
+            )
+        }
+    }
     /// 500, with the cause logged and not shown.
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self {
@@ -145,6 +156,7 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid { field, message } => Self::invalid_field(field, message),
             // The store already sorted its database's failures: these may pass.
             StoreError::Unavailable(_) | StoreError::Closed => Self::unavailable(e),
+            StoreError::Full(_) => Self::storage_full(e),
             // `Busy` is another process holding SQLite's write lock past the busy
             // timeout: two writers on one file, a deployment fault rather than an outage.
             other => Self::internal(other),

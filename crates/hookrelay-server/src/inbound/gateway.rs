@@ -80,7 +80,8 @@ impl Received<'_> {
         (status = 404, description = "No such source, or it is disabled"),
         (status = 408, description = "The body arrived too slowly"),
         (status = 413, description = "The body is over the source's max_body_bytes"),
-        (status = 422, description = "The event it would publish is refused")))]
+        (status = 422, description = "The event it would publish is refused"),
+        (status = 507, description = "The database is full: nothing was kept, the sender should retry")))]
 pub async fn receive(
     State(state): State<AppState>,
     Path(name): Path<String>,

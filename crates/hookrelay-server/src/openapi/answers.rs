@@ -29,13 +29,31 @@ pub struct ErrorInfo {
 /// `GET /health`.
 #[derive(ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `storage_full` while the database cannot grow (publishes get 507).
     pub status: String,
     /// The server's version.
     pub version: String,
     /// How far back history goes: finished history is kept this long (`null`: for
     /// ever), payloads `payload` long (`null`: as long as the history).
     pub retention: HealthRetention,
+    /// Whether the database can grow.
+    pub storage: HealthStorage,
+}
+
+/// The database's room, as `GET /health` reports it.
+#[derive(ToSchema)]
+pub struct HealthStorage {
+    /// `true` while writes fail because the disk (or `HOOKRELAY_MAX_DATABASE_SIZE`) is
+    /// full; it turns `false` when a publish commits again.
+    pub full: bool,
+    /// Since when, while `full`.
+    #[schema(required = false)]
+    pub since: String,
+    /// What it means, while `full`.
+    #[schema(required = false)]
+    pub detail: String,
+    /// The configured `HOOKRELAY_MAX_DATABASE_SIZE`, or `null`.
+    pub max_size: Option<String>,
 }
 
 /// The retention settings `GET /health` reports.

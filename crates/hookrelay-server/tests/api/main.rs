@@ -23,6 +23,7 @@ mod schemas;
 mod scopes;
 mod shutdown;
 mod ssrf;
+mod storage;
 mod subscriptions;
 mod tenancy;
 mod throttle;

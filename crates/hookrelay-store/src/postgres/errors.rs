@@ -9,6 +9,7 @@ use crate::error::StoreError;
 const POSTGRES: Dialect = Dialect {
     unavailable: is_unavailable,
     busy: |_| false,
+    full: is_full,
 };
 
 /// Turns connection-level database errors into [`StoreError::Unavailable`], a closed
@@ -25,6 +26,11 @@ pub(crate) fn unreachable(e: &StoreError) -> bool {
         StoreError::Unavailable(_) | StoreError::Closed => true,
         _ => driver_error(e).is_some_and(is_unavailable),
     }
+}
+
+/// Whether `err` is the server out of disk space: `53100 disk_full`.
+pub(crate) fn is_full(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("53100"))
 }
 
 fn is_unavailable(err: &sqlx::Error) -> bool {

@@ -443,6 +443,10 @@ impl Store for PgStore {
         Some(self.handle.stats())
     }
 
+    fn full_since(&self) -> Option<i64> {
+        self.handle.full_since()
+    }
+
     async fn prune(&self, request: &PruneRequest) -> StoreResult<PruneReport> {
         self.run(queries::retention::prune(&self.pool, request))
             .await

@@ -40,6 +40,10 @@ impl Backend for PgBatches {
     fn unreachable(&self, e: &StoreError) -> bool {
         errors::unreachable(e)
     }
+
+    fn full(&self, e: &StoreError) -> bool {
+        crate::classify::driver_error(e).is_some_and(errors::is_full)
+    }
 }
 
 /// Unique violation, deadlock, serialization failure.

@@ -29,25 +29,77 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// checkpoints turned off, because SQLite runs them inside the commit that crosses the
 /// threshold: one publish in a thousand would wait for the database file's fsync. A
 /// PASSIVE checkpoint never blocks the writer or the readers.
-pub(crate) async fn checkpoint_loop(pool: SqlitePool) {
+///
+/// A burst grows the WAL for as long as the writer keeps appending and readers keep
+/// old snapshots; the writer only starts it over (truncated to [`JOURNAL_SIZE_LIMIT`])
+/// at its next commit after a complete checkpoint. So once a PASSIVE checkpoint has
+/// copied every frame of a WAL larger than that, the loop truncates it at once
+/// ([`truncate_if_large`]) rather than waiting for a write that may not come.
+pub(crate) async fn checkpoint_loop(pool: SqlitePool, write: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if pool.is_closed() {
+        if pool.is_closed() || write.is_closed() {
             break;
         }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&pool)
-            .await
-        {
-            if pool.is_closed() {
+        let done: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        let result = match done {
+            Ok((_, frames, copied)) => truncate_if_large(&write, frames, copied).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            if pool.is_closed() || write.is_closed() {
                 break;
             }
             tracing::warn!(error = %e, "WAL checkpoint failed");
         }
     }
 }
+
+/// Truncates the WAL when all of its `frames` are `copied` into the database and it
+/// holds more than [`JOURNAL_SIZE_LIMIT`].
+///
+/// A TRUNCATE checkpoint takes the write lock, and a transaction that read before it
+/// writes cannot wait for that lock (SQLite answers `BUSY` at once rather than risk a
+/// deadlock). So it runs on the one write connection itself, taken from its pool
+/// between two batches, where no write transaction can be open; and with no busy
+/// timeout, so when a reader still uses the WAL it gives up at once instead of holding
+/// up the writer, and the next tick tries again.
+async fn truncate_if_large(write: &SqlitePool, frames: i64, copied: i64) -> sqlx::Result<()> {
+    // A frame is one page (SQLite's default 4 KiB, which Hookrelay keeps) and a
+    // 24-byte header.
+    let frame_bytes = u64::try_from(frames).unwrap_or(0) * (4096 + 24);
+    if frames <= 0 || copied < frames || frame_bytes <= JOURNAL_SIZE_LIMIT {
+        return Ok(());
+    }
+    let mut conn = write.acquire().await?;
+    sqlx::query("PRAGMA busy_timeout = 0")
+        .execute(&mut *conn)
+        .await?;
+    let truncated = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut *conn)
+        .await;
+    let restore = format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis());
+    // A number from a constant: nothing to inject.
+    let restored = sqlx::query(sqlx::AssertSqlSafe(restore))
+        .execute(&mut *conn)
+        .await;
+    match truncated {
+        // Busy: a reader was in the way; the next tick tries again.
+        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("5") => {}
+        other => {
+            other?;
+        }
+    }
+    restored.map(drop)
+}
+
+/// How long a connection waits for a lock held by another (the writer's setting,
+/// restored after a truncating checkpoint).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The size (bytes) the WAL file is truncated to when it is reset after a checkpoint.
 pub(crate) const JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
@@ -60,7 +112,7 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
         .journal_mode(SqliteJournalMode::Wal)
         // FULL: a commit is on disk (fsync of the WAL) before the API answers 202.
         .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(Duration::from_secs(10))
+        .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true)
         .pragma("temp_store", "memory")
         .pragma("cache_size", "-32000");

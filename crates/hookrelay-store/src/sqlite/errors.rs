@@ -9,6 +9,7 @@ use crate::error::StoreError;
 const SQLITE: Dialect = Dialect {
     unavailable: is_unavailable,
     busy: is_busy,
+    full: is_full,
 };
 
 /// Turns pool and I/O failures into [`StoreError::Unavailable`], a closed pool into
@@ -29,17 +30,27 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
     )
 }
 
-/// `SQLITE_BUSY` and `SQLITE_LOCKED`, with their extended codes (the low byte is the
-/// primary code).
+/// `SQLITE_BUSY` and `SQLITE_LOCKED`.
 fn is_busy(err: &sqlx::Error) -> bool {
     const BUSY: i64 = 5;
     const LOCKED: i64 = 6;
+    primary_code(err).is_some_and(|code| matches!(code, BUSY | LOCKED))
+}
+
+/// `SQLITE_FULL`: the disk is full, or the database reached `max_page_count`.
+pub(crate) fn is_full(err: &sqlx::Error) -> bool {
+    const FULL: i64 = 13;
+    primary_code(err) == Some(FULL)
+}
+
+/// A database error's primary result code (the low byte of an extended code).
+fn primary_code(err: &sqlx::Error) -> Option<i64> {
     match err {
         sqlx::Error::Database(db) => db
             .code()
             .and_then(|code| code.parse::<i64>().ok())
-            .is_some_and(|code| matches!(code & 0xff, BUSY | LOCKED)),
-        _ => false,
+            .map(|code| code & 0xff),
+        _ => None,
     }
 }
 
@@ -98,6 +109,24 @@ mod tests {
             classify(wrong.into(), false),
             StoreError::Database(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_database_at_its_page_limit_is_full() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (v BLOB)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("PRAGMA max_page_count = 4")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let full = sqlx::query("INSERT INTO t (v) VALUES (zeroblob(100000))")
+            .execute(&mut conn)
+            .await
+            .unwrap_err();
+        assert!(matches!(classify(full.into(), false), StoreError::Full(_)));
     }
 
     #[tokio::test]

@@ -54,6 +54,8 @@ pub struct SqliteStore {
     feed: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>>>,
     /// Raised after every commit that makes deliveries due.
     signal: Arc<Notify>,
+    /// The size limit the writer applies.
+    size: Arc<writer::SizeLimit>,
     closing: AtomicBool,
 }
 
@@ -69,6 +71,7 @@ impl SqliteStore {
             .map_err(classify)?;
         let claims = Arc::new(claim::Claims::default());
         let signal = Arc::new(Notify::new());
+        let size = Arc::new(writer::SizeLimit::default());
         let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
         // One batch at a time: SQLite has one writer.
         let batches = SqliteBatches {
@@ -77,10 +80,14 @@ impl SqliteStore {
             pool: pools.write.clone(),
             cipher: cipher.clone(),
             stats_pruned: Default::default(),
+            size: Arc::clone(&size),
         };
         // The feed carries only what the writer claimed (at most `FEED_LIMIT` at once).
         let handle = WriterHandle::spawn(batches, 1, Some(feed_tx));
-        tokio::spawn(connect::checkpoint_loop(pools.checkpoint.clone()));
+        tokio::spawn(connect::checkpoint_loop(
+            pools.checkpoint.clone(),
+            pools.write.clone(),
+        ));
         Ok(Self {
             read: pools.read,
             write: pools.write,
@@ -90,6 +97,7 @@ impl SqliteStore {
             claims,
             feed: std::sync::Mutex::new(Some(feed_rx)),
             signal,
+            size,
             closing: AtomicBool::new(false),
         })
     }
@@ -105,6 +113,24 @@ impl SqliteStore {
             .await;
         self.close().await;
         result
+    }
+
+    /// Limits the database to `max_bytes`: publishes and inbound requests that would
+    /// grow it further fail with [`StoreError::Full`](crate::StoreError::Full) (the
+    /// pages retention frees are reused first); attempt results may use a tenth more,
+    /// so accepted deliveries are still recorded. A limit below the current size keeps
+    /// the database at its current size.
+    pub async fn limit_size(&self, max_bytes: u64) -> StoreResult<()> {
+        let (page_size,): (i64,) = self
+            .run(async {
+                Ok(sqlx::query_as("PRAGMA page_size")
+                    .fetch_one(&self.read)
+                    .await?)
+            })
+            .await?;
+        let page_size = u64::try_from(page_size).unwrap_or(4096).max(512);
+        self.size.set((max_bytes / page_size).max(1));
+        Ok(())
     }
 
     /// Deliveries claimed and not yet recorded or given back (what the dispatcher holds).
@@ -387,6 +413,10 @@ impl Store for SqliteStore {
 
     fn write_stats(&self) -> Option<WriteStats> {
         Some(self.handle.stats())
+    }
+
+    fn full_since(&self) -> Option<i64> {
+        self.handle.full_since()
     }
 
     fn take_job_feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<DeliveryJob>> {

@@ -5,12 +5,16 @@
 //! (`--database-url`), one event type, `--endpoints` subscribed endpoints, and
 //! `--concurrency` keep-alive publishers. Each event's data carries the time it was
 //! published, so the receiver measures publish→receipt latency. With `--workers N` the
-//! deliveries are made by N separate worker processes (see [`workers`]).
+//! deliveries are made by N separate worker processes (see [`workers`]); with
+//! `--unhealthy` two unhealthy endpoints share the events ([`neighbours`]); with
+//! `--duration`, `--retention` and `--sample-secs` it is a soak test ([`sampler`]).
 
 mod backlog;
 mod load;
+mod neighbours;
 mod receiver;
 mod report;
+mod sampler;
 mod workers;
 
 use std::time::{Duration, Instant};
@@ -25,7 +29,10 @@ use crate::cli::BenchArgs;
 const TOKEN: &str = "bench-admin-token";
 
 /// Runs the benchmark and prints its figures.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(mut args: BenchArgs) -> anyhow::Result<()> {
+    if let (Some(duration), Some(rate)) = (args.duration, args.rate) {
+        args.events = (duration.as_secs_f64() * rate as f64).ceil() as u64;
+    }
     anyhow::ensure!(args.events > 0, "--events must be at least 1");
     anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
     anyhow::ensure!(args.endpoints > 0, "--endpoints must be at least 1");
@@ -42,6 +49,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         max_payload_bytes: 1024 * 1024,
         ..Config::default()
     };
+    if let Some(retention) = &args.retention {
+        config.retention = retention.clone();
+    }
     if let Some(url) = &args.database_url {
         config.database_url = url.clone();
         config.database_schema = Some(format!("bench_{}", now_us()));
@@ -70,11 +80,35 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         receiver.url()
     };
     setup(&client, &base, &target, args.endpoints).await?;
+    let hanging = if args.unhealthy {
+        let hanging = neighbours::Hanging::start().await?;
+        let auth = format!("Bearer {TOKEN}");
+        neighbours::add(&client, &base, &auth, &hanging, args.endpoints).await?;
+        Some(hanging)
+    } else {
+        None
+    };
+    let sampler = (args.sample_secs > 0).then(|| {
+        let database = args
+            .database_url
+            .is_none()
+            .then(|| dir.path().join("bench.db"));
+        sampler::Sampler::start(
+            std::sync::Arc::clone(&store),
+            database,
+            Duration::from_secs(args.sample_secs),
+        )
+    });
 
     eprintln!(
-        "bench: {} events x {} endpoint(s), {} publishers{} ...",
+        "bench: {} events x {} endpoint(s){}, {} publishers{} ...",
         args.events,
         args.endpoints,
+        if args.unhealthy {
+            " + a dead and a hanging endpoint"
+        } else {
+            ""
+        },
         args.concurrency,
         args.rate
             .map(|r| format!(", steady {r}/s"))
@@ -95,15 +129,22 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let all_received = receiver.wait_all(Duration::from_secs(300)).await;
+    drop(sampler);
     let e2e_elapsed = receiver
         .last_receipt()
         .map_or(started.elapsed(), |t| t.duration_since(started));
 
-    let backend = match (&args.database_url, args.workers) {
+    let mut backend = match (&args.database_url, args.workers) {
         (None, _) => "SQLite, WAL, synchronous=FULL".to_owned(),
         (Some(_), 0) => "PostgreSQL, one process".to_owned(),
         (Some(_), n) => format!("PostgreSQL, one API process and {n} worker process(es)"),
     };
+    if args.unhealthy {
+        backend.push_str("; a dead and a hanging endpoint beside the healthy ones, not counted");
+    }
+    if let Some(retention) = &args.retention {
+        backend.push_str(&format!("; retention {retention}"));
+    }
     let report = report::Report {
         backend,
         events: args.events,
@@ -125,6 +166,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         complete: all_received,
     };
     report.print();
+    drop(hanging);
 
     workers.stop();
     let _ = stop_tx.send(());
