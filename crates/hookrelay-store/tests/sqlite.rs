@@ -86,7 +86,8 @@ async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
 }
 
 /// A backlog far larger than the claim window is delivered completely, each delivery
-/// once: the first ones handed over at commit (never more than the feed's bound), the
+/// once: the first ones handed over at commit (never more than the feed's bound per
+/// endpoint, so an endpoint that is down cannot take the feed's room), the
 /// rest claimed from the table in due order, no more than the window at a time; one
 /// endpoint gets at most its room per claim.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -95,7 +96,9 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
     use std::sync::Arc;
     const BACKLOG: usize = 20_000;
     const WINDOW: usize = 256;
-    const FEED_BOUND: usize = 4096;
+    // The feed takes at most 64 new deliveries of one endpoint: 2 endpoints here.
+    const FEED_PER_ENDPOINT: usize = 64;
+    const FEED_BOUND: usize = 2 * FEED_PER_ENDPOINT;
     let (store, _dir) = store().await;
     let store = Arc::new(store);
     let mut feed = store.take_job_feed().unwrap();
@@ -122,16 +125,22 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
         store.claimed()
     );
     let mut fed = 0;
+    let mut fed_per_endpoint = std::collections::HashMap::new();
     while let Ok(job) = feed.try_recv() {
         fed += 1;
         assert!(seen.insert(job.delivery_id.clone()));
         let ep = job.endpoint.as_ref().unwrap().id.clone();
+        *fed_per_endpoint.entry(ep.clone()).or_insert(0) += 1;
         store
             .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
             .await
             .unwrap();
     }
     assert_eq!(fed, FEED_BOUND, "the feed stops at its bound");
+    assert!(
+        fed_per_endpoint.values().all(|n| *n == FEED_PER_ENDPOINT),
+        "each endpoint fills its share of the feed and no more: {fed_per_endpoint:?}"
+    );
     let mut last_due = i64::MIN;
     loop {
         let jobs = store.claim_due(&claim(WINDOW, WINDOW / 2)).await.unwrap();
@@ -431,8 +440,14 @@ async fn at_its_size_limit_publishes_fail_as_full_attempts_are_still_recorded_an
         .unwrap()
         .unwrap()
         .id;
-    for _ in &accepted {
-        let job = feed.recv().await.unwrap();
+    let mut jobs = Vec::new();
+    while let Ok(job) = feed.try_recv() {
+        jobs.push(job);
+    }
+    // What the feed did not take waits in the table.
+    jobs.extend(store.claim_due(&claim(1000, 1000)).await.unwrap());
+    assert_eq!(jobs.len(), accepted.len());
+    for job in jobs {
         store
             .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
             .await

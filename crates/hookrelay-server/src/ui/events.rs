@@ -68,6 +68,7 @@ pub async fn list(
     };
 
     let mut body = String::from("<h1>Events</h1>");
+    body.push_str(&super::history::retention_note(state.config()));
     body.push_str(&filters_form(&q, since, until));
     if rows.is_empty() {
         body.push_str(&empty_state(&q));

@@ -38,6 +38,7 @@ pub mod endpoints;
 pub mod event;
 pub mod events;
 pub mod example;
+pub mod history;
 pub mod html;
 pub mod inbound;
 pub mod inbound_request;

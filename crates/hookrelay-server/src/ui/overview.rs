@@ -39,6 +39,7 @@ pub async fn show(
     if caller.is_admin() {
         body.push_str(&inbound_section(&overview));
     }
+    body.push_str(&super::history::retention_note(state.config()));
     Ok(Html(page("Overview", Some(&session.session.csrf), &body)))
 }
 

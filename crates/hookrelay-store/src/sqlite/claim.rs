@@ -10,8 +10,9 @@
 //!
 //! New deliveries skip the read when the dispatcher has room: the writer claims them
 //! before its commit (so no claim can take them too) and hands them to the job feed,
-//! as long as fewer than [`FEED_LIMIT`] deliveries are claimed; the rest wait in the
-//! table for a claim. Memory stays bounded either way.
+//! as long as fewer than [`FEED_LIMIT`] deliveries are claimed, and fewer than
+//! [`FEED_PER_ENDPOINT`] of their endpoint (so an endpoint that is down cannot fill
+//! the feed); the rest wait in the table for a claim. Memory stays bounded either way.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -29,16 +30,95 @@ use crate::rows::{self, Columns, job_select};
 /// `max_in_flight`, so a busy dispatcher always has the next ones in hand).
 pub(crate) const FEED_LIMIT: usize = 4096;
 
+/// The most deliveries of one endpoint claimed through the job feed (the default
+/// `max_in_flight_per_endpoint`): an endpoint that is down, or hangs, holds no more
+/// than this of the feed's room, so the feed keeps carrying its neighbours' deliveries;
+/// the rest of its new deliveries wait in the table, where claims take them as it
+/// has room.
+pub(crate) const FEED_PER_ENDPOINT: usize = 64;
+
 /// How many due rows a claim looks at per row it may take: enough that one endpoint's
 /// backlog at the head of the queue does not hide the others' rows.
 const LOOK_AHEAD: usize = 4;
 
-/// The ids of claimed deliveries whose attempt has not been recorded yet.
+/// The claimed deliveries whose attempt has not been recorded yet.
 #[derive(Default)]
-pub(crate) struct Claims(Mutex<HashSet<String>>);
+pub(crate) struct Claims(Mutex<Held>);
+
+/// Claimed ids (with their endpoint) and how many each endpoint has.
+#[derive(Default)]
+struct Held {
+    ids: HashMap<String, String>,
+    per_endpoint: HashMap<String, usize>,
+    /// Claims from the table under way.
+    claiming: usize,
+    /// Ids forgotten (their result recorded) while a claim was under way: its reads may
+    /// have seen them still pending, so it must not take them.
+    settled: HashSet<String>,
+}
+
+impl Held {
+    fn insert(&mut self, id: &str, endpoint: &str) -> bool {
+        if self.ids.contains_key(id) {
+            return false;
+        }
+        self.ids.insert(id.to_owned(), endpoint.to_owned());
+        *self.per_endpoint.entry(endpoint.to_owned()).or_default() += 1;
+        true
+    }
+
+    fn remove(&mut self, id: &str) {
+        let Some(endpoint) = self.ids.remove(id) else {
+            return;
+        };
+        if self.claiming > 0 {
+            self.settled.insert(id.to_owned());
+        }
+        if let Some(n) = self.per_endpoint.get_mut(&endpoint) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_endpoint.remove(&endpoint);
+            }
+        }
+    }
+}
+
+/// The endpoint a job is counted under (an inbound forward without one: "").
+fn endpoint_key(job: &DeliveryJob) -> &str {
+    job.endpoint.as_ref().map_or("", |e| e.id.as_str())
+}
+
+/// A claim from the table under way: while it lasts, recorded ids are remembered
+/// ([`Held::settled`]); it ends when dropped.
+struct Claiming<'a>(&'a Claims);
+
+impl Drop for Claiming<'_> {
+    fn drop(&mut self) {
+        let mut held = self.0.lock();
+        held.claiming -= 1;
+        if held.claiming == 0 {
+            held.settled.clear();
+        }
+    }
+}
 
 impl Claims {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    /// Starts a claim from the table; the ids claimed now, for it to skip.
+    fn begin(&self) -> (Claiming<'_>, Vec<String>) {
+        let mut held = self.lock();
+        held.claiming += 1;
+        (Claiming(self), held.ids.keys().cloned().collect())
+    }
+
+    /// Takes `job` for a claim from the table, unless it is claimed already or its
+    /// result was recorded while the claim was reading.
+    fn take(&self, job: &DeliveryJob) -> bool {
+        let mut held = self.lock();
+        !held.settled.contains(job.delivery_id.as_str())
+            && held.insert(job.delivery_id.as_str(), endpoint_key(job))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -52,14 +132,18 @@ impl Claims {
 
     /// How many deliveries are claimed.
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().ids.len()
     }
 
-    /// Claims `id` for the job feed if fewer than `limit` deliveries are claimed;
-    /// `false` leaves it to a later claim from the table.
-    pub(crate) fn try_claim(&self, id: &DeliveryId, limit: usize) -> bool {
+    /// Claims `job` for the job feed if fewer than [`FEED_LIMIT`] deliveries, and fewer
+    /// than [`FEED_PER_ENDPOINT`] of its endpoint, are claimed; `false` leaves it to a
+    /// later claim from the table.
+    pub(crate) fn try_claim(&self, job: &DeliveryJob) -> bool {
+        let endpoint = endpoint_key(job);
         let mut held = self.lock();
-        held.len() < limit && held.insert(id.as_str().to_owned())
+        held.ids.len() < FEED_LIMIT
+            && held.per_endpoint.get(endpoint).copied().unwrap_or(0) < FEED_PER_ENDPOINT
+            && held.insert(job.delivery_id.as_str(), endpoint)
     }
 }
 
@@ -76,7 +160,7 @@ pub(crate) async fn claim_due(
     if request.limit == 0 || request.per_endpoint == 0 {
         return Ok(Vec::new());
     }
-    let held: Vec<String> = claims.lock().iter().cloned().collect();
+    let (_claiming, held) = claims.begin();
     let full: Vec<String> = request
         .full_endpoints()
         .into_iter()
@@ -120,14 +204,16 @@ pub(crate) async fn claim_due(
     jobs_sql
         .push_list(&kept)
         .push(" ORDER BY d.next_attempt_at");
-    let jobs = conn
+    let mut jobs = conn
         .fetch_all(jobs_sql)
         .await?
         .iter()
         .map(|row| rows::job(row, cipher))
         .collect::<StoreResult<Vec<_>>>()?;
-    claims
-        .lock()
-        .extend(jobs.iter().map(|j| j.delivery_id.as_str().to_owned()));
+    // The writer may have claimed some of these for the feed after `held` was read
+    // (it claims new rows just before their commit), and some of those may even be
+    // delivered and recorded by now, which the reads may not have seen: neither is
+    // this claim's to take.
+    jobs.retain(|job| claims.take(job));
     Ok(jobs)
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::SqlitePool;
 
-use super::claim::{Claims, FEED_LIMIT};
+use super::claim::Claims;
 
 use crate::batch::{self, Context};
 use crate::classify::driver_error;
@@ -85,7 +85,7 @@ impl Backend for SqliteBatches {
                 Outcome::Recorded => continue,
             };
             let before = jobs.len();
-            jobs.retain(|j| self.claims.try_claim(&j.delivery_id, FEED_LIMIT));
+            jobs.retain(|j| self.claims.try_claim(j));
             left |= jobs.len() < before;
             fed.extend(jobs.iter().map(|j| j.delivery_id.clone()));
         }

@@ -56,6 +56,11 @@ async fn the_log_lists_events_newest_first_and_filters_them() {
     assert!(all.body.contains("href=\"/ui/catalog/order.paid\""));
     assert!(all.body.contains("<label for=\"f-find\">"), "{}", all.body);
     assert!(all.body.contains("type=\"datetime-local\""));
+    assert!(
+        all.body.contains("History goes back 30d"),
+        "the page says how far back history goes: {}",
+        all.body
+    );
 
     let by_type = b.get(Some(&cookie), "/ui/events?type=order.paid").await;
     assert_eq!(listed(&by_type.body), [paid.as_str()]);
