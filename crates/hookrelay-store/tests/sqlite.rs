@@ -521,3 +521,60 @@ async fn the_wal_shrinks_back_after_a_burst() {
     }
     store.close().await;
 }
+
+/// An endpoint without room (its claims wait at its gate: it is down or hangs) does not
+/// hide the others' deliveries behind its backlog, however much earlier that is due.
+#[tokio::test]
+async fn an_endpoint_without_room_does_not_hold_up_the_others_behind_its_backlog() {
+    let (store, _dir) = store().await;
+    let mut feed = store.take_job_feed().unwrap();
+    with_endpoints(&store, &["dead"]).await;
+    for _ in 0..1200 {
+        store.publish(event(&["s"], None)).await.unwrap();
+    }
+    let dead = store
+        .get_endpoint(&scope("s"), "dead")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // A second scope whose endpoint is healthy, published after the backlog.
+    store
+        .create_endpoint(&scope("t"), endpoint("ok"))
+        .await
+        .unwrap();
+    store
+        .apply_subscriptions(&scope("t"), vec![subscription("ok", &["*"])])
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        store.publish(event(&["t"], None)).await.unwrap();
+    }
+    // The feed handed over the dead endpoint's first deliveries (they wait at its gate)
+    // and the healthy ones; those failed once and are due again now, in the table,
+    // behind the dead endpoint's backlog.
+    let ok = store
+        .get_endpoint(&scope("t"), "ok")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let mut retried = 0;
+    while let Ok(job) = feed.try_recv() {
+        if job.scope == "t" {
+            let failed = attempt(&job.delivery_id, &ok, NextStep::RetryAt(now_ms()));
+            store.record_attempt(failed).await.unwrap();
+            retried += 1;
+        }
+    }
+    assert_eq!(retried, 5);
+    let mut request = claim(10, 10);
+    request.room.insert(dead, 0);
+    let jobs = store.claim_due(&request).await.unwrap();
+    let scopes: Vec<&str> = jobs.iter().map(|j| j.scope.as_str()).collect();
+    assert_eq!(
+        scopes, ["t"; 5],
+        "the endpoint with room gets its due deliveries, not the dead one"
+    );
+    store.close().await;
+}

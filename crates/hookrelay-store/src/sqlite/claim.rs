@@ -5,8 +5,9 @@
 //! live in memory ([`Claims`]) until the attempt's result commits (or the claim is
 //! given back), and a claim skips them. A crash forgets them with everything else in
 //! memory, which is what makes rows that were in flight due at once on restart. A
-//! claim is two reads on the reader pool — the due rows in due order, then the jobs of
-//! those kept — so it never waits for, or adds to, the writer's fsyncs.
+//! claim reads only on the reader pool — which endpoints have work, each one's due
+//! rows up to its room, then the jobs of those kept — so it never waits for, or adds
+//! to, the writer's fsyncs, and never reads the backlog of an endpoint without room.
 //!
 //! New deliveries skip the read when the dispatcher has room: the writer claims them
 //! before its commit (so no claim can take them too) and hands them to the job feed,
@@ -39,10 +40,6 @@ pub(crate) const FEED_LIMIT: usize = 4096;
 /// table instead; at 512 it is back and a dead and a hanging endpoint still take no
 /// more than a quarter of the feed.)
 pub(crate) const FEED_PER_ENDPOINT: usize = 512;
-
-/// How many due rows a claim looks at per row it may take: enough that one endpoint's
-/// backlog at the head of the queue does not hide the others' rows.
-const LOOK_AHEAD: usize = 4;
 
 /// The claimed deliveries whose attempt has not been recorded yet.
 #[derive(Default)]
@@ -91,6 +88,12 @@ fn endpoint_key(job: &DeliveryJob) -> &str {
     job.endpoint.as_ref().map_or("", |e| e.id.as_str())
 }
 
+/// The claims held when a claim from the table started.
+struct Snapshot {
+    ids: HashSet<String>,
+    per_endpoint: HashMap<String, usize>,
+}
+
 /// A claim from the table under way: while it lasts, recorded ids are remembered
 /// ([`Held::settled`]); it ends when dropped.
 struct Claiming<'a>(&'a Claims);
@@ -106,11 +109,15 @@ impl Drop for Claiming<'_> {
 }
 
 impl Claims {
-    /// Starts a claim from the table; the ids claimed now, for it to skip.
-    fn begin(&self) -> (Claiming<'_>, Vec<String>) {
+    /// Starts a claim from the table; what is claimed now, for it to skip.
+    fn begin(&self) -> (Claiming<'_>, Snapshot) {
         let mut held = self.lock();
         held.claiming += 1;
-        (Claiming(self), held.ids.keys().cloned().collect())
+        let snapshot = Snapshot {
+            ids: held.ids.keys().cloned().collect(),
+            per_endpoint: held.per_endpoint.clone(),
+        };
+        (Claiming(self), snapshot)
     }
 
     /// Takes `job` for a claim from the table, unless it is claimed already or its
@@ -152,8 +159,33 @@ impl Claims {
 
 const JOBS: &str = concat!(job_select!(), "WHERE d.status = 'pending' AND d.id IN ");
 
+/// The endpoints that have pending deliveries, in id order: a loose scan of the
+/// per-endpoint due index, one index seek per endpoint however long its backlog.
+const ENDPOINTS_WITH_WORK: &str = "\
+WITH RECURSIVE e(id) AS (
+    SELECT (SELECT endpoint_id FROM deliveries INDEXED BY deliveries_due_by_endpoint
+            WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT endpoint_id FROM deliveries INDEXED BY deliveries_due_by_endpoint
+            WHERE status = 'pending' AND endpoint_id > e.id ORDER BY endpoint_id LIMIT 1)
+    FROM e WHERE e.id IS NOT NULL
+)
+SELECT id FROM e WHERE id IS NOT NULL";
+
+/// One endpoint's earliest due deliveries.
+const DUE_OF_ENDPOINT: &str = "\
+SELECT id, next_attempt_at FROM deliveries INDEXED BY deliveries_due_by_endpoint \
+WHERE status = 'pending' AND endpoint_id = $1 AND next_attempt_at <= $2 \
+ORDER BY next_attempt_at LIMIT $3";
+
 /// Claims up to `request.limit` due deliveries that are not claimed already, at most
 /// the request's room of each endpoint, earliest due first.
+///
+/// An endpoint without room (down, hanging, throttled: its claims wait at its gate)
+/// is skipped without reading a single one of its rows, so a backlog of millions
+/// behind a dead endpoint costs its neighbours' claims nothing: the endpoints with
+/// work come from one index seek each, and each endpoint with room gives at most its
+/// room (plus what this process already holds of it) in due order.
 pub(crate) async fn claim_due(
     pool: &SqlitePool,
     cipher: &Cipher,
@@ -164,42 +196,38 @@ pub(crate) async fn claim_due(
         return Ok(Vec::new());
     }
     let (_claiming, held) = claims.begin();
-    let full: Vec<String> = request
-        .full_endpoints()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    // The due index by name: left to itself the planner takes the status index, reads
-    // every pending row and sorts them, a cost that would grow with the backlog.
-    let mut due = Sql::new(
-        "SELECT id, endpoint_id FROM deliveries INDEXED BY deliveries_due \
-         WHERE status = 'pending' AND next_attempt_at <= ",
-    );
-    due.push_bind(request.now);
-    if !held.is_empty() {
-        due.push(" AND id NOT IN ").push_list(&held);
-    }
-    if !full.is_empty() {
-        due.push(" AND endpoint_id NOT IN ").push_list(&full);
-    }
-    let look = i64::try_from(request.limit.saturating_mul(LOOK_AHEAD)).unwrap_or(i64::MAX);
-    due.push(" ORDER BY next_attempt_at LIMIT ").push_bind(look);
     let mut conn = Db::acquire(pool).await?;
-    let rows = conn.fetch_all(due).await?;
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    let mut kept: Vec<String> = Vec::new();
-    for row in &rows {
-        if kept.len() == request.limit {
-            break;
+    let endpoints = conn.fetch_all(Sql::new(ENDPOINTS_WITH_WORK)).await?;
+    // (due, id) of every candidate, from each endpoint with room.
+    let mut candidates: Vec<(i64, String)> = Vec::new();
+    for row in &endpoints {
+        let endpoint = row.text("id")?;
+        let room = request
+            .room_for(&EndpointId::from_stored(endpoint.clone()))
+            .min(request.limit);
+        if room == 0 {
+            continue;
         }
-        let endpoint = row.text("endpoint_id")?;
-        let room = request.room_for(&EndpointId::from_stored(endpoint.clone()));
-        let n = taken.entry(endpoint).or_default();
-        if *n < room {
-            *n += 1;
-            kept.push(row.text("id")?);
+        // The rows this process holds are due too and come first: read past them.
+        let holding = held.per_endpoint.get(&endpoint).copied().unwrap_or(0);
+        let read = i64::try_from(room + holding).unwrap_or(i64::MAX);
+        let due = Sql::new(DUE_OF_ENDPOINT)
+            .bind(endpoint)
+            .bind(request.now)
+            .bind(read);
+        let mut taken = 0;
+        for row in conn.fetch_all(due).await? {
+            let id = row.text("id")?;
+            if taken == room || held.ids.contains(&id) {
+                continue;
+            }
+            taken += 1;
+            candidates.push((row.int("next_attempt_at")?, id));
         }
     }
+    candidates.sort_unstable();
+    candidates.truncate(request.limit);
+    let kept: Vec<String> = candidates.into_iter().map(|(_, id)| id).collect();
     if kept.is_empty() {
         return Ok(Vec::new());
     }
