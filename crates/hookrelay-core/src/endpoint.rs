@@ -68,6 +68,34 @@ pub enum OutboundAuth {
     },
 }
 
+impl OutboundAuth {
+    /// Checks that the credentials fit in an `Authorization` header: a value with a
+    /// line break or another control character would fail every delivery (`auth`).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        let unfit = |v: &str| v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f);
+        match self {
+            Self::Bearer { token } if token.trim().is_empty() => {
+                Err(FieldError::new("auth.token", "must not be empty"))
+            }
+            Self::Bearer { token } if unfit(token) => Err(FieldError::new(
+                "auth.token",
+                "must not contain line breaks or other control characters",
+            )),
+            Self::Basic { username, .. } if username.contains(':') => Err(FieldError::new(
+                "auth.username",
+                "must not contain ':' (Basic credentials are username:password)",
+            )),
+            Self::Basic { username, password } if unfit(username) || unfit(password) => {
+                Err(FieldError::new(
+                    "auth",
+                    "username and password must not contain line breaks or other control characters",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Header names an endpoint may not override: Hookrelay sets them itself.
 pub const RESERVED_HEADERS: &[&str] = &[
     "content-type",
@@ -126,6 +154,33 @@ mod tests {
         assert_eq!(
             parse_url("https://u:p@example.com").unwrap_err().field,
             "url"
+        );
+    }
+
+    #[test]
+    fn credentials_that_cannot_be_sent_are_refused() {
+        let bearer = |t: &str| OutboundAuth::Bearer {
+            token: t.to_owned(),
+        };
+        assert!(bearer("abc.def").validate().is_ok());
+        assert_eq!(
+            bearer("abc\ndef").validate().unwrap_err().field,
+            "auth.token"
+        );
+        assert_eq!(bearer("a\rb").validate().unwrap_err().field, "auth.token");
+        assert_eq!(bearer(" ").validate().unwrap_err().field, "auth.token");
+        let basic = |u: &str, p: &str| OutboundAuth::Basic {
+            username: u.to_owned(),
+            password: p.to_owned(),
+        };
+        assert!(basic("user", "p:ss word").validate().is_ok());
+        assert_eq!(
+            basic("us:er", "p").validate().unwrap_err().field,
+            "auth.username"
+        );
+        assert_eq!(
+            basic("user", "p\u{0}").validate().unwrap_err().field,
+            "auth"
         );
     }
 

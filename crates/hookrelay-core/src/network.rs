@@ -51,8 +51,9 @@ impl NetworkPolicy {
     }
 }
 
-/// IPv4-mapped (`::ffff:a.b.c.d`) and NAT64 (`64:ff9b::a.b.c.d`) addresses are judged as
-/// the IPv4 address they carry.
+/// IPv4-mapped (`::ffff:a.b.c.d`), NAT64 (`64:ff9b::a.b.c.d`) and 6to4
+/// (`2002:aabb:ccdd::/48`, RFC 3056) addresses are judged as the IPv4 address they carry:
+/// each reaches that IPv4 host through a translator or relay.
 pub fn canonical(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V6(v6) => {
@@ -61,14 +62,22 @@ pub fn canonical(addr: IpAddr) -> IpAddr {
             }
             let s = v6.segments();
             if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+                return IpAddr::V4(v4_of(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return IpAddr::V4(v4_of(s[1], s[2]));
             }
             IpAddr::V6(v6)
         }
         v4 => v4,
     }
+}
+
+/// The IPv4 address two IPv6 segments carry.
+fn v4_of(high: u16, low: u16) -> Ipv4Addr {
+    let [a, b] = high.to_be_bytes();
+    let [c, d] = low.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
 }
 
 fn reserved_kind(addr: IpAddr) -> Option<&'static str> {
@@ -108,6 +117,8 @@ fn reserved_v6(ip: Ipv6Addr) -> Option<&'static str> {
         0x2001 if s[1] == 0x0db8 => "documentation",
         0x2001 if s[1] < 0x0200 => "IETF special purpose (2001::/23)",
         0x0100 if s[1..4] == [0, 0, 0] => "discard-only (100::/64)",
+        // RFC 8215: translators of a private network, whose IPv4 side is anyone's guess.
+        0x0064 if s[1] == 0xff9b && s[2] == 1 => "local-use NAT64 (64:ff9b:1::/48)",
         0x0000 => "reserved (::/8)",
         _ => return None,
     })
@@ -144,6 +155,12 @@ mod tests {
             ("::ffff:10.0.0.1", "private"),
             ("::ffff:127.0.0.1", "loopback"),
             ("64:ff9b::a9fe:a9fe", "link-local (cloud metadata)"),
+            // 6to4 carries 127.0.0.1 and 169.254.169.254 in its second and third segments.
+            ("2002:7f00:1::1", "loopback"),
+            ("2002:a9fe:a9fe::", "link-local (cloud metadata)"),
+            ("2002:0a00:0001:1234::5", "private"),
+            ("64:ff9b:1::a9fe:a9fe", "local-use NAT64 (64:ff9b:1::/48)"),
+            ("64:ff9b:1:ffff::1", "local-use NAT64 (64:ff9b:1::/48)"),
         ] {
             assert_eq!(blocked(addr), Some(kind), "{addr}");
         }
@@ -157,6 +174,8 @@ mod tests {
             "172.32.0.1",
             "100.128.0.1",
             "2606:4700::1111",
+            // 6to4 of a public address is that public address.
+            "2002:5db8:d822::1",
         ] {
             assert_eq!(blocked(addr), None, "{addr}");
         }

@@ -210,6 +210,9 @@ impl EndpointBody {
         if let Err(e) = validate_headers(&self.headers) {
             push(e);
         }
+        if let Some(Err(e)) = self.auth.as_ref().map(OutboundAuth::validate) {
+            push(e);
+        }
         if let Some(secret) = &self.secret
             && let Err(e) = Signer::parse(secret)
         {
@@ -429,6 +432,16 @@ pub async fn update(
         &mut details,
     );
     if let Some(Err(e)) = body.headers.as_ref().map(validate_headers) {
+        details.push(Detail {
+            field: e.field,
+            message: e.message,
+        });
+    }
+    if let Some(Some(Err(e))) = body
+        .auth
+        .as_ref()
+        .map(|auth| auth.as_ref().map(OutboundAuth::validate))
+    {
         details.push(Detail {
             field: e.field,
             message: e.message,

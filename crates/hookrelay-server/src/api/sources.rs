@@ -82,6 +82,33 @@ impl From<SourceRecord> for SourceView {
     }
 }
 
+/// A Standard Webhooks source's `whsec_` secrets and `whpk_` public keys must parse
+/// (a `whpk_` must be a valid ed25519 key): one that does not would fail every request
+/// with a 401 that blames the sender.
+fn check_standard_keys(verify: &Verify) -> Result<(), hookrelay_core::FieldError> {
+    let Verify::Standard { secrets, .. } = verify else {
+        return Ok(());
+    };
+    for (i, s) in secrets.iter().enumerate() {
+        let problem = if s.starts_with(hookrelay_signature::asymmetric::PUBLIC_PREFIX) {
+            hookrelay_signature::PublicKey::parse(s)
+                .err()
+                .map(|e| e.to_string())
+        } else {
+            hookrelay_signature::Secret::parse(s)
+                .err()
+                .map(|e| e.to_string())
+        };
+        if let Some(problem) = problem {
+            return Err(hookrelay_core::FieldError::new(
+                format!("verify.secrets[{i}]"),
+                problem,
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn invalid(errors: Vec<hookrelay_core::FieldError>) -> ApiError {
     ApiError::invalid(
         errors
@@ -116,6 +143,7 @@ pub async fn put(
     caller.require_admin()?;
     validate_name(&name)?;
     spec.validate().map_err(invalid)?;
+    check_standard_keys(&spec.verify).map_err(|e| invalid(vec![e]))?;
     let urls: Vec<(String, &str)> = spec
         .forward_to
         .iter()

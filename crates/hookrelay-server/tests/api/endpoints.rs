@@ -86,3 +86,40 @@ async fn a_given_secret_is_used() {
     assert_eq!(got["secret"], secret);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn credentials_that_cannot_be_sent_are_refused_at_create_and_patch() {
+    let app = TestApp::spawn().await;
+    let broken = json!({"type": "bearer", "token": "abc\ndef"});
+    let (s, body) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": "https://example.com/hook", "auth": broken}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "auth.token", "{body}");
+    let (s, _) = app.get("/scopes/s/endpoints/e").await;
+    assert_eq!(s, 404, "nothing was created");
+
+    let (s, body) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "url": "https://example.com/hook",
+                   "auth": {"type": "bearer", "token": "good"}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, body) = app
+        .patch(
+            "/scopes/s/endpoints/e",
+            json!({"auth": {"type": "basic", "username": "a:b", "password": "p"}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(
+        body["error"]["details"][0]["field"], "auth.username",
+        "{body}"
+    );
+    app.stop().await;
+}

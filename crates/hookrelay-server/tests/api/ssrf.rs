@@ -14,6 +14,9 @@ const BLOCKED: &[&str] = &[
     "http://localhost:9/hook",
     "http://0.0.0.0/hook",
     "http://100.64.0.1/hook",
+    // 6to4 of 169.254.169.254, and a local-use NAT64 translator.
+    "http://[2002:a9fe:a9fe::1]/hook",
+    "http://[64:ff9b:1::a9fe:a9fe]/hook",
 ];
 
 fn assert_refused(status: u16, body: &serde_json::Value, field: &str, url: &str) {

@@ -206,6 +206,20 @@ async fn invalid_sources_are_422_naming_the_field() {
             "allowed_ips[0]",
         ),
         (
+            "a public key of the wrong length",
+            json!({"verify": {"type": "standard", "secrets": ["whpk_AAAA"]}, "forward_to": [to]}),
+            "verify.secrets[0]",
+        ),
+        (
+            // 32 zero bytes decode to a point of small order: no signature proves anything.
+            "a weak ed25519 public key",
+            json!({"verify": {"type": "standard",
+                   "secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                               "whpk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]},
+                   "forward_to": [to]}),
+            "verify.secrets[1]",
+        ),
+        (
             "a response that is not 2xx",
             json!({"verify": {"type": "none"}, "forward_to": [to], "response": {"status": 500, "body": ""}}),
             "response.status",
