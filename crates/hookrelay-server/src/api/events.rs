@@ -118,9 +118,17 @@ pub async fn publish(
         // The data is checked only once everything else is right.
         TypeCheck::Publishable(schema) if details.is_empty() => {
             let text = body.data.as_ref().map_or("{}", |d| d.get());
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(ApiError::internal)?;
-            details.extend(publishing::data(&body.event_type, schema.as_ref(), &value));
+            // The body parsed already, so the only failure left is nesting deeper than
+            // the parser's limit (128 levels), which no schema or filter could read.
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(value) => {
+                    details.extend(publishing::data(&body.event_type, schema.as_ref(), &value))
+                }
+                Err(_) => details.push(Detail {
+                    field: "data".to_owned(),
+                    message: "nests deeper than 128 levels".to_owned(),
+                }),
+            }
         }
         TypeCheck::Publishable(_) => {}
     }

@@ -35,6 +35,24 @@ async fn bad_input_gets_clear_errors_and_loses_nothing() {
     let status = resp.status().as_u16();
     assert_error(status, &resp.json().await.unwrap(), 400, "malformed_json");
 
+    // Data nested deeper than anything can read: 422 naming `data`, not a 500.
+    let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+    let resp = app
+        .client
+        .post(app.url("/events"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"type":"a","scopes":["s"],"data":{{"x":{deep}}}}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_error(status, &body, 422, "validation_failed");
+    assert_eq!(body["error"]["details"][0]["field"], "data", "{body}");
+
     // Unknown event type: 422 naming `type`.
     let (s, body) = app
         .post(
