@@ -18,6 +18,9 @@ impl std::fmt::Debug for DataSchema {
     }
 }
 
+/// The most memory one compiled `pattern` may take (and its lazy DFA's cache), bytes.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
 /// The most errors reported for one payload.
 const MAX_ERRORS: usize = 10;
 
@@ -33,7 +36,16 @@ impl DataSchema {
                 ),
             ));
         }
-        jsonschema::draft202012::new(schema)
+        // Patterns run on the `regex` engine, which matches in time linear in the text:
+        // the default backtracking engine let one registered pattern such as
+        // `(?!x)(.*a){20}$` hold a core for 15 s per publish. Lookaround and
+        // backreferences, which need backtracking, are refused here instead (422).
+        let patterns = jsonschema::PatternOptions::regex()
+            .size_limit(PATTERN_SIZE_LIMIT)
+            .dfa_size_limit(PATTERN_SIZE_LIMIT);
+        jsonschema::draft202012::options()
+            .with_pattern_options(patterns)
+            .build(schema)
             .map(|v| Self(Arc::new(v)))
             .map_err(|e| FieldError::new("schema", format!("the schema cannot be used: {e}")))
     }
@@ -103,6 +115,30 @@ mod tests {
             "{}",
             missing[0].message
         );
+    }
+
+    #[test]
+    fn patterns_that_need_backtracking_are_refused_and_the_rest_match_linearly() {
+        let refused = DataSchema::compile(&json!({"type": "string", "pattern": "(?!x)(.*a){20}$"}))
+            .err()
+            .expect("lookahead needs a backtracking engine");
+        assert_eq!(refused.field, "schema");
+        assert!(
+            refused.message.contains("cannot be used"),
+            "{}",
+            refused.message
+        );
+        assert!(
+            DataSchema::compile(&json!({"pattern": "(a)\\1"})).is_err(),
+            "backreference"
+        );
+        // The same repetition without the lookahead is fine on the linear engine, and a
+        // long text that almost matches is an answer, not a stall.
+        let heavy =
+            DataSchema::compile(&json!({"type": "string", "pattern": "^(.*a){20}$"})).unwrap();
+        let text = format!("{}b", "a".repeat(19).repeat(5000));
+        assert!(heavy.check(&json!(text)).is_err());
+        assert!(heavy.check(&json!("a".repeat(20))).is_ok());
     }
 
     #[test]

@@ -24,6 +24,18 @@ async fn invalid_schemas_are_refused_at_registration() {
         .await;
     assert_eq!(s, 422, "a remote $ref is never fetched: {body}");
 
+    // A pattern only a backtracking engine runs (lookahead) could hold a core for
+    // seconds per publish: refused, naming the schema.
+    let (s, body) = app
+        .put(
+            "/event-types/order.paid",
+            json!({"name": "Order paid",
+                   "schema": {"type": "object", "properties": {"x": {"type": "string", "pattern": "(?!x)(.*a){20}$"}}}}),
+        )
+        .await;
+    assert_eq!(s, 422, "{body}");
+    assert_eq!(body["error"]["details"][0]["field"], "schema", "{body}");
+
     let (s, body) = app
         .put("/event-types", json!({"version": 1, "events": [{"code": "a", "name": "A", "schema": {"minimum": "five"}}]}))
         .await;
