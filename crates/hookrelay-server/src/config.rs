@@ -117,6 +117,12 @@ pub struct Config {
     /// How long the inbound gateway waits for a request's body before answering 408
     /// (`HOOKRELAY_INBOUND_READ_TIMEOUT_MS`), so slow clients cannot hold connections.
     pub inbound_read_timeout_ms: u64,
+    /// Every other request's body must arrive within this, in ms, or the request is
+    /// answered 408 and the connection closed (`HOOKRELAY_BODY_READ_TIMEOUT_MS`).
+    pub body_read_timeout_ms: u64,
+    /// The most connections served at once; more wait in the listen queue until one
+    /// closes (`HOOKRELAY_MAX_CONNECTIONS`). Keep it under the process's file limit.
+    pub max_connections: usize,
     /// How long a client has to send a request's headers (and how long a keep-alive
     /// connection may sit idle) before the connection is closed, in ms
     /// (`HOOKRELAY_HEADER_READ_TIMEOUT_MS`): a client that never finishes its headers
@@ -173,6 +179,8 @@ impl Default for Config {
             shutdown_timeout_ms: 10_000,
             trusted_proxies: None,
             inbound_read_timeout_ms: 30_000,
+            body_read_timeout_ms: 30_000,
+            max_connections: 512,
             header_read_timeout_ms: 10_000,
             circuit_threshold: 10,
             circuit_cooldown: "30s".to_owned(),

@@ -5,7 +5,10 @@
 //! descriptor and a task) for ever, and enough of them exhaust the server. This loop
 //! builds each connection with hyper's HTTP/1.1 builder, a tokio timer and
 //! `header_read_timeout`: headers that do not arrive in time close the connection (the
-//! same timer also closes keep-alive connections that stay idle that long). It otherwise
+//! same timer also closes keep-alive connections that stay idle that long), and it
+//! serves at most `max_connections` at once: past that it stops accepting, so further
+//! clients wait in the kernel's listen queue instead of taking the process's last file
+//! descriptors (which `/health` and the database need too). It otherwise
 //! does what `axum::serve` did: the caller's address as [`ConnectInfo<PeerAddr>`] in every
 //! request, and a graceful shutdown that stops accepting and lets requests in progress
 //! finish.
@@ -17,6 +20,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -27,18 +31,26 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::Semaphore;
 use tower_service::Service;
 
 use crate::inbound::client::PeerAddr;
 
+/// What the serving loop allows each client.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A client that has not sent a request's full headers within this is disconnected.
+    pub header_read_timeout: Duration,
+    /// The most connections served at once.
+    pub max_connections: usize,
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and
 /// waits for the open connections to finish their requests (idle ones close at once).
-/// A client that has not sent a request's full headers within `header_read_timeout`
-/// is disconnected.
 pub async fn serve<L>(
     mut listener: L,
     router: Router,
-    header_read_timeout: Duration,
+    limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) where
     L: Listener<Addr = SocketAddr>,
@@ -46,10 +58,19 @@ pub async fn serve<L>(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // A free slot first: at the limit nothing more is accepted until one closes.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+            () = &mut shutdown => break,
+        };
         // `accept` logs and backs off on errors such as EMFILE, and never fails.
         let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -65,6 +86,7 @@ pub async fn serve<L>(
         });
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
         tokio::spawn(async move {
+            let _slot = slot;
             if let Err(e) = connection.await {
                 // Timeouts and clients that hang up land here; nothing to answer.
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

@@ -298,19 +298,23 @@ impl Server {
             shutdown.await;
             cancel.cancel();
         };
-        let header_timeout =
-            Duration::from_millis(self.state.config().header_read_timeout_ms.max(1));
+        let limits = crate::serve_conn::Limits {
+            header_read_timeout: Duration::from_millis(
+                self.state.config().header_read_timeout_ms.max(1),
+            ),
+            max_connections: self.state.config().max_connections.max(1),
+        };
         // The same loop and graceful shutdown either way (`serve_conn.rs`).
         let served = match self.tls {
             Some(tls) => match crate::tls::TlsListener::new(self.listener, tls) {
                 Ok(listener) => {
-                    crate::serve_conn::serve(listener, router, header_timeout, stopping).await;
+                    crate::serve_conn::serve(listener, router, limits, stopping).await;
                     Ok(())
                 }
                 Err(e) => Err(e),
             },
             None => {
-                crate::serve_conn::serve(self.listener, router, header_timeout, stopping).await;
+                crate::serve_conn::serve(self.listener, router, limits, stopping).await;
                 Ok(())
             }
         };

@@ -24,11 +24,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// Reads the whole body, answering 413 past the configured limit.
+/// Reads the whole body, answering 413 past the configured limit and 408 past the body
+/// deadline ([`super::body_deadline`]).
 pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(state.config().max_payload_bytes)
+        } else if super::body_deadline::is_timeout(&rejection) {
+            ApiError::timeout(format!(
+                "the request body did not arrive within {} ms",
+                state.config().body_read_timeout_ms
+            ))
         } else {
             ApiError::bad_request(rejection.body_text())
         }

@@ -2,12 +2,15 @@
 //! inbound gateway (`/in`) are siblings that never import each other; they all use this.
 //!
 //! # Layout
+//! - [`body_deadline`]: one deadline for every request body (408), so a client that
+//!   never sends the body it announced cannot hold a connection.
 //! - [`error`]: the one error type, [`error::ApiError`] (`{"error":{code,message}}` for
 //!   JSON callers; the dashboard renders it as a page).
 //! - [`extract`]: request policy in extractors: JSON bodies (400/413/422), query strings,
 //!   paging, flags and times.
 //! - [`router`]: assembles every surface into one router (and the worker's small one).
 
+pub mod body_deadline;
 pub mod error;
 pub mod extract;
 pub mod router;

@@ -22,6 +22,7 @@ mod rotation;
 mod schemas;
 mod scopes;
 mod shutdown;
+mod slow_clients;
 mod ssrf;
 mod storage;
 mod subscriptions;
