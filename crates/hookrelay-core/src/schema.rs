@@ -47,7 +47,16 @@ impl DataSchema {
             .with_pattern_options(patterns)
             .build(schema)
             .map(|v| Self(Arc::new(v)))
-            .map_err(|e| FieldError::new("schema", format!("the schema cannot be used: {e}")))
+            .map_err(|e| {
+                let text = e.to_string();
+                // The engine names only the pattern; say why it was refused.
+                let hint = if text.contains("regex") {
+                    " (patterns run on a linear-time engine: lookahead, lookbehind and backreferences are not supported)"
+                } else {
+                    ""
+                };
+                FieldError::new("schema", format!("the schema cannot be used: {text}{hint}"))
+            })
     }
 
     /// Validates `data`; each error names its path, e.g. `data/items/0/price`.
@@ -126,7 +135,9 @@ mod tests {
         };
         assert_eq!(refused.field, "schema");
         assert!(
-            refused.message.contains("cannot be used"),
+            refused
+                .message
+                .contains("lookahead, lookbehind and backreferences"),
             "{}",
             refused.message
         );

@@ -86,8 +86,9 @@ pub struct Config {
     /// delivers nothing) or `worker` (delivers; serves only `/health`)
     /// (`HOOKRELAY_ROLE`). `api` and `worker` need PostgreSQL.
     pub role: Role,
-    /// How often a worker claims due deliveries from PostgreSQL without a notification,
-    /// in ms (`HOOKRELAY_POLL_INTERVAL_MS`).
+    /// How often the dispatcher claims due deliveries when nothing woke it (a commit
+    /// with new work, one of its own retries), in ms; both backends
+    /// (`HOOKRELAY_POLL_INTERVAL_MS`).
     pub poll_interval_ms: u64,
     /// The admin token; when unset the first start creates one (`HOOKRELAY_ADMIN_TOKEN`).
     pub admin_token: Option<String>,

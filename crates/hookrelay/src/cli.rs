@@ -221,8 +221,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ROLE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<hookrelay_server::Role>,
-    /// PostgreSQL: how often a worker looks for due deliveries without a notification,
-    /// in ms [default: 1000].
+    /// How often the dispatcher looks for due deliveries when nothing woke it (a commit
+    /// with new work, one of its own retries), in ms; both backends [default: 1000].
     #[arg(long, value_name = "MS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poll_interval_ms: Option<u64>,
