@@ -81,6 +81,8 @@ mod tests {
             next,
             disable_endpoint: None,
             health: Health::Neutral,
+            due_at: at,
+            lease_until: None,
         }
     }
 

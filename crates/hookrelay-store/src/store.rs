@@ -137,8 +137,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the dispatcher's side ---
 
-    /// Records attempt outcomes (batched with other writes).
-    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()>;
+    /// Records an attempt (batched with other writes). The attempt row is always kept;
+    /// the delivery moves on only if it is still as the attempt found it — pending, due
+    /// at [`AttemptResult::due_at`], under [`AttemptResult::lease_until`] — so a late
+    /// result never overwrites a newer one ([`Recorded::Superseded`]).
+    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<Recorded>;
     /// Gives up a pending delivery without an attempt (its endpoint is gone or disabled).
     async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()>;
     /// Everything needed to attempt a pending delivery; `None` when it is not pending.

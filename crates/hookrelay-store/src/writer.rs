@@ -18,7 +18,8 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    AttemptResult, DeliveryJob, InboundOutcome, NewEvent, NewInbound, PublishOutcome, WriteStats,
+    AttemptResult, DeliveryJob, InboundOutcome, NewEvent, NewInbound, PublishOutcome, Recorded,
+    WriteStats,
 };
 
 /// The most commands in one transaction.
@@ -27,7 +28,7 @@ const MAX_BATCH: usize = 1024;
 /// A write for the group-commit task.
 pub(crate) enum Command {
     Publish(NewEvent, oneshot::Sender<StoreResult<PublishOutcome>>),
-    Attempt(AttemptResult, oneshot::Sender<StoreResult<()>>),
+    Attempt(AttemptResult, oneshot::Sender<StoreResult<Recorded>>),
     GiveUp(DeliveryId, String, i64, oneshot::Sender<StoreResult<()>>),
     Inbound(
         Box<NewInbound>,
@@ -38,6 +39,9 @@ pub(crate) enum Command {
 /// What one command did, once its batch committed.
 pub(crate) enum Outcome {
     Published(PublishOutcome),
+    /// An attempt, and what it did to its delivery.
+    Attempted(Recorded),
+    /// A give-up.
     Recorded,
     Inbound(InboundOutcome),
 }
@@ -142,7 +146,7 @@ impl WriterHandle {
         wait.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub(crate) async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
+    pub(crate) async fn record_attempt(&self, result: AttemptResult) -> StoreResult<Recorded> {
         let (reply, wait) = oneshot::channel();
         self.send(Command::Attempt(result, reply)).await?;
         wait.await.map_err(|_| StoreError::Closed)?
@@ -269,8 +273,13 @@ fn reply(
             drop(tx.send(Ok(o)))
         }
         (Command::Publish(_, tx), Err(e)) => drop(tx.send(Err(e))),
-        (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Ok(_)) => drop(tx.send(Ok(()))),
-        (Command::Attempt(_, tx) | Command::GiveUp(.., tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::Attempt(_, tx), Ok(Outcome::Attempted(recorded))) => drop(tx.send(Ok(recorded))),
+        (Command::Attempt(_, tx), Ok(_)) => {
+            drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
+        }
+        (Command::Attempt(_, tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::GiveUp(.., tx), Ok(_)) => drop(tx.send(Ok(()))),
+        (Command::GiveUp(.., tx), Err(e)) => drop(tx.send(Err(e))),
         (Command::Inbound(_, tx), Ok(Outcome::Inbound(mut o))) => {
             hand_over(std::mem::take(&mut o.jobs), feed);
             if let Some(p) = o.published.as_mut() {

@@ -379,6 +379,94 @@ async fn a_lease_is_renewed_only_by_the_worker_that_holds_it() {
     store.close().await;
 }
 
+/// A worker whose lease ran out mid-attempt (a GC pause, a hanging target) reports
+/// after another worker took the row over: its late result must not undo the other's.
+#[tokio::test]
+async fn a_late_result_from_a_lost_lease_never_overwrites_the_newer_one() {
+    let db = test_db!();
+    let (first, second) = (db.store().await, db.store().await);
+    with_endpoints(&first, &["a"]).await;
+    first.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let mine = first.claim_due(&claim(10, 1_000, now)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    // The first worker's lease runs out while it is still sending; the second takes
+    // the row and delivers it.
+    let later = now + 1_001;
+    let theirs = second.claim_due(&claim(10, 60_000, later)).await.unwrap();
+    assert_eq!(theirs.len(), 1, "an expired lease makes the row claimable");
+    let delivered = AttemptResult {
+        lease_until: Some(later + 60_000),
+        ..attempt(&theirs[0], NextStep::Succeeded)
+    };
+    assert_eq!(
+        second.record_attempt(delivered).await.unwrap(),
+        Recorded::Applied
+    );
+    // Now the first worker reports a failure, with a retry, under its old lease.
+    let late = AttemptResult {
+        lease_until: Some(now + 1_000),
+        ..attempt(&mine[0], NextStep::RetryAt(later + 5_000))
+    };
+    assert_eq!(
+        first.record_attempt(late).await.unwrap(),
+        Recorded::Superseded
+    );
+    let id = mine[0].delivery_id.as_str();
+    let (d, attempts) = first.get_delivery(id, None).await.unwrap().unwrap();
+    assert_eq!(d.status, DeliveryStatus::Succeeded, "the success stands");
+    assert_eq!(d.next_attempt_at, None);
+    assert_eq!(d.last_error, None);
+    assert_eq!(attempts.len(), 2, "the late attempt is kept as history");
+    assert_eq!(attempts[1].status_code, Some(500));
+    assert!(
+        first
+            .claim_due(&claim(10, 60_000, later + 10_000))
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing is queued again"
+    );
+
+    // The same while the second worker still holds the row: its lease is untouched and
+    // only its own result settles the delivery.
+    first.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let mine = first.claim_due(&claim(10, 1_000, now)).await.unwrap();
+    let theirs = second
+        .claim_due(&claim(10, 60_000, now + 1_001))
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    let late = AttemptResult {
+        lease_until: Some(now + 1_000),
+        ..attempt(&mine[0], NextStep::Failed)
+    };
+    assert_eq!(
+        first.record_attempt(late).await.unwrap(),
+        Recorded::Superseded
+    );
+    assert_eq!(
+        db.ints(&format!(
+            "SELECT lease_until FROM {{s}}.deliveries WHERE id = '{}'",
+            mine[0].delivery_id
+        ))
+        .await,
+        [Some(now + 1_001 + 60_000)],
+        "the holder keeps its lease"
+    );
+    let done = AttemptResult {
+        lease_until: Some(now + 1_001 + 60_000),
+        ..attempt(&theirs[0], NextStep::Succeeded)
+    };
+    assert_eq!(
+        second.record_attempt(done).await.unwrap(),
+        Recorded::Applied
+    );
+    first.close().await;
+    second.close().await;
+}
+
 #[tokio::test]
 async fn a_claim_takes_no_more_of_one_endpoint_than_the_worker_has_room_for() {
     let db = test_db!();
@@ -441,9 +529,12 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
     let jobs = claim_all(&store, now).await;
     assert_eq!(jobs.len(), 3);
     let ids: Vec<DeliveryId> = jobs.iter().map(|j| j.delivery_id.clone()).collect();
-    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
+    let leased: Vec<_> = jobs
+        .iter()
+        .map(|j| (j.clone(), Some(now + 60_000)))
+        .collect();
     let retry_at = now + 5_000;
-    attempts(&store, &ids, &ep, retry_at).await;
+    attempts(&store, &leased, retry_at).await;
     assert_eq!(
         db.ints("SELECT lease_until FROM {s}.deliveries").await,
         [None, None, None]
@@ -460,13 +551,28 @@ async fn recording_an_attempt_moves_the_delivery_on_and_ends_its_lease() {
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].delivery_id, ids[1]);
     assert_eq!(due[0].attempts_made, 1);
-    // Two workers recording one delivery's attempt (a lease ran out mid-send) is no error.
+    // Two results for one claim at once: one moves the delivery on, the other is kept
+    // as history only; each has its own attempt number.
+    let held = Some(retry_at + 1_000);
+    let result = || AttemptResult {
+        lease_until: held,
+        ..attempt(&due[0], NextStep::Failed)
+    };
     let (x, y) = tokio::join!(
-        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed)),
-        store.record_attempt(attempt(&ids[1], &ep, NextStep::Failed))
+        store.record_attempt(result()),
+        store.record_attempt(result())
     );
-    x.unwrap();
-    y.unwrap();
+    let mut outcomes = [x.unwrap(), y.unwrap()];
+    outcomes.sort_by_key(|o| *o == Recorded::Superseded);
+    assert_eq!(outcomes, [Recorded::Applied, Recorded::Superseded]);
+    let (d, attempts) = store
+        .get_delivery(ids[1].as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert_eq!(d.attempts, 3);
+    assert_eq!(attempts.iter().map(|a| a.n).collect::<Vec<_>>(), [1, 2, 3]);
     store.close().await;
 }
 
@@ -479,9 +585,10 @@ async fn a_response_body_with_nul_bytes_is_recorded() {
         .publish(event(&["s"], Some("key\0nul")))
         .await
         .unwrap();
-    let jobs = claim_all(&store, now_ms() + 1).await;
-    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
-    let mut result = attempt(&jobs[0].delivery_id, &ep, NextStep::Succeeded);
+    let now = now_ms() + 1;
+    let jobs = claim_all(&store, now).await;
+    let mut result = attempt(&jobs[0], NextStep::Succeeded);
+    result.lease_until = Some(now + 60_000);
     result.attempt.response_body = Some("bin\0ary".to_owned());
     store.record_attempt(result).await.unwrap();
     let (d, attempts) = store
@@ -505,12 +612,15 @@ async fn a_manual_retry_and_a_recovery_make_deliveries_claimable() {
     }
     let now = now_ms() + 1;
     let jobs = claim_all(&store, now).await;
-    let ep = jobs[0].endpoint.as_ref().unwrap().id.clone();
     for j in &jobs {
-        store
-            .record_attempt(attempt(&j.delivery_id, &ep, NextStep::Failed))
-            .await
-            .unwrap();
+        let failed = AttemptResult {
+            lease_until: Some(now + 60_000),
+            ..attempt(j, NextStep::Failed)
+        };
+        assert_eq!(
+            store.record_attempt(failed).await.unwrap(),
+            Recorded::Applied
+        );
     }
     assert!(claim_all(&store, now + 10).await.is_empty());
 
@@ -798,10 +908,9 @@ async fn hot_path_throughput() {
     let mut done = 0;
     let mut inflight = tokio::task::JoinSet::new();
     while done < expected {
-        let jobs = store
-            .claim_due(&claim(512, 60_000, now_ms()))
-            .await
-            .unwrap();
+        let now = now_ms();
+        let lease = now + 60_000;
+        let jobs = store.claim_due(&claim(512, 60_000, now)).await.unwrap();
         if jobs.is_empty() {
             if let Some(signal) = store.work_signal() {
                 let _ = tokio::time::timeout(Duration::from_millis(20), signal.notified()).await;
@@ -812,9 +921,11 @@ async fn hot_path_throughput() {
         for job in jobs {
             let store = Arc::clone(&store);
             inflight.spawn(async move {
-                let ep = job.endpoint.as_ref().unwrap().id.clone();
                 store
-                    .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                    .record_attempt(AttemptResult {
+                        lease_until: Some(lease),
+                        ..attempt(&job, NextStep::Succeeded)
+                    })
                     .await
                     .unwrap();
             });
@@ -1080,5 +1191,21 @@ async fn retention_removes_finished_history_and_payloads_never_what_is_pending()
     let db = test_db!();
     let store = db.store().await;
     retention(&store).await;
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_manual_retry_while_in_flight_is_attempted_again() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let jobs = claim_all(&store, now).await;
+    assert_eq!(jobs.len(), 1);
+    retry_in_flight(&store, &jobs[0], Some(now + 60_000)).await;
+    let again = claim_all(&store, now_ms() + 2).await;
+    assert_eq!(again.len(), 1, "the retry is claimable at once");
+    assert_eq!(again[0].attempts_made, 1);
     store.close().await;
 }

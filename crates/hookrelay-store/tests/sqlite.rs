@@ -74,9 +74,8 @@ async fn a_publish_creates_one_delivery_per_matching_enabled_endpoint() {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].delivery_id, jobs[0].delivery_id);
     for job in &jobs {
-        let ep = job.endpoint.as_ref().unwrap().id.clone();
         store
-            .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+            .record_attempt(attempt(job, NextStep::Succeeded))
             .await
             .unwrap();
     }
@@ -129,10 +128,11 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
     while let Ok(job) = feed.try_recv() {
         fed += 1;
         assert!(seen.insert(job.delivery_id.clone()));
-        let ep = job.endpoint.as_ref().unwrap().id.clone();
-        *fed_per_endpoint.entry(ep.clone()).or_insert(0) += 1;
+        *fed_per_endpoint
+            .entry(job.endpoint.as_ref().unwrap().id.clone())
+            .or_insert(0) += 1;
         store
-            .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+            .record_attempt(attempt(&job, NextStep::Succeeded))
             .await
             .unwrap();
     }
@@ -153,10 +153,11 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
             assert!(job.due_at >= last_due, "due order");
             last_due = job.due_at;
             assert!(seen.insert(job.delivery_id.clone()), "claimed twice");
-            let ep = job.endpoint.as_ref().unwrap().id.clone();
-            *per_endpoint.entry(ep.clone()).or_insert(0) += 1;
+            *per_endpoint
+                .entry(job.endpoint.as_ref().unwrap().id.clone())
+                .or_insert(0) += 1;
             store
-                .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                .record_attempt(attempt(job, NextStep::Succeeded))
                 .await
                 .unwrap();
         }
@@ -170,26 +171,14 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
 #[tokio::test]
 async fn recording_attempts_moves_deliveries_on() {
     let (store, _dir) = store().await;
+    let mut feed = store.take_job_feed().unwrap();
     with_endpoints(&store, &["a"]).await;
+    let mut jobs = Vec::new();
     for _ in 0..3 {
         store.publish(event(&["s"], None)).await.unwrap();
+        jobs.push((feed.recv().await.unwrap(), None));
     }
-    let mut ids: Vec<DeliveryId> = store
-        .list_deliveries(DeliveryFilter::default(), page(10))
-        .await
-        .unwrap()
-        .data
-        .into_iter()
-        .map(|d| d.id)
-        .collect();
-    ids.reverse();
-    let ep = store
-        .get_endpoint(&scope("s"), "a")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    attempts(&store, &ids, &ep, now_ms() + 5_000).await;
+    attempts(&store, &jobs, now_ms() + 5_000).await;
     store.close().await;
 }
 
@@ -270,9 +259,8 @@ async fn hot_path_throughput() {
         for job in jobs {
             let store = Arc::clone(&store);
             records.spawn(async move {
-                let ep = job.endpoint.as_ref().unwrap().id.clone();
                 store
-                    .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+                    .record_attempt(attempt(&job, NextStep::Succeeded))
                     .await
                     .unwrap();
             });
@@ -434,12 +422,6 @@ async fn at_its_size_limit_publishes_fail_as_full_attempts_are_still_recorded_an
     );
 
     // Every accepted delivery is still recorded as delivered, in the reserve.
-    let ep = store
-        .get_endpoint(&scope("s"), "a")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
     let mut jobs = Vec::new();
     while let Ok(job) = feed.try_recv() {
         jobs.push(job);
@@ -449,7 +431,7 @@ async fn at_its_size_limit_publishes_fail_as_full_attempts_are_still_recorded_an
     assert_eq!(jobs.len(), accepted.len());
     for job in jobs {
         store
-            .record_attempt(attempt(&job.delivery_id, &ep, NextStep::Succeeded))
+            .record_attempt(attempt(&job, NextStep::Succeeded))
             .await
             .unwrap();
     }
@@ -553,16 +535,10 @@ async fn an_endpoint_without_room_does_not_hold_up_the_others_behind_its_backlog
     // The feed handed over the dead endpoint's first deliveries (they wait at its gate)
     // and the healthy ones; those failed once and are due again now, in the table,
     // behind the dead endpoint's backlog.
-    let ok = store
-        .get_endpoint(&scope("t"), "ok")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
     let mut retried = 0;
     while let Ok(job) = feed.try_recv() {
         if job.scope == "t" {
-            let failed = attempt(&job.delivery_id, &ok, NextStep::RetryAt(now_ms()));
+            let failed = attempt(&job, NextStep::RetryAt(now_ms()));
             store.record_attempt(failed).await.unwrap();
             retried += 1;
         }
@@ -576,5 +552,24 @@ async fn an_endpoint_without_room_does_not_hold_up_the_others_behind_its_backlog
         scopes, ["t"; 5],
         "the endpoint with room gets its due deliveries, not the dead one"
     );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_manual_retry_while_in_flight_is_attempted_again() {
+    let (store, _dir) = store().await;
+    let mut feed = store.take_job_feed().unwrap();
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let job = feed.recv().await.unwrap();
+    retry_in_flight(&store, &job, None).await;
+    let again = store.claim_due(&claim(10, 10)).await.unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "claimable again once the attempt is recorded"
+    );
+    assert_eq!(again[0].delivery_id, job.delivery_id);
+    assert_eq!(again[0].attempts_made, 1);
     store.close().await;
 }

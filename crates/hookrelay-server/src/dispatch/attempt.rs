@@ -106,18 +106,36 @@ impl Dispatcher {
             p = Arc::clone(&self.inner.global).acquire_owned() => p,
             _ = cancel.cancelled() => return false,
         };
-        if let Some(lease_until) = lease_until
-            && !self
-                .keep_claim(&job.delivery_id, lease_until, self.timeout(&endpoint))
+        // The lease must outlast every target the attempt may try, each with the full
+        // timeout, or another worker could send the same delivery meanwhile.
+        let lease_until = match lease_until {
+            Some(held) => match self
+                .keep_claim(&job.delivery_id, held, self.worst_case(&endpoint))
                 .await
-        {
-            return false;
-        }
+            {
+                Some(kept) => Some(kept),
+                None => return false,
+            },
+            None => None,
+        };
         match self.attempt(&job, &endpoint, &gate, probe).await {
-            Ok(outcome) => self.settle(job, &endpoint, &gate, outcome).await,
+            Ok(outcome) => {
+                self.settle(job, &endpoint, &gate, outcome, lease_until)
+                    .await
+            }
             Err(reason) => self.give_up(&job, &reason).await,
         }
         true
+    }
+
+    /// The longest one attempt at an endpoint can take: the timeout for each target a
+    /// failover endpoint may try in turn.
+    fn worst_case(&self, endpoint: &EndpointTarget) -> Duration {
+        let tries = endpoint
+            .targets
+            .as_ref()
+            .map_or(1, |t| t.targets.len().max(1));
+        self.timeout(endpoint) * u32::try_from(tries).unwrap_or(u32::MAX)
     }
 
     /// The per-attempt timeout of an endpoint.

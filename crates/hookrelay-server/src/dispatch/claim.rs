@@ -203,26 +203,30 @@ impl Dispatcher {
     }
 
     /// Whether a claimed delivery may still be sent: its lease (ending at `lease_until`)
-    /// must outlast the attempt with half the margin to spare. Renews the lease when it
-    /// does not (a wait at the gate, or an endpoint timeout longer than the default);
-    /// `false` means the claim is lost and the delivery must not be sent here.
+    /// must outlast the attempt (at most `attempt` long) with half the margin to spare.
+    /// Renews the lease when it does not (a wait at the gate, an endpoint timeout longer
+    /// than the default, a failover across several targets). Returns the lease's end as
+    /// now held, which the result is recorded under; `None` means the claim is lost and
+    /// the delivery must not be sent here.
     pub(crate) async fn keep_claim(
         &self,
         id: &DeliveryId,
         lease_until: i64,
-        timeout: Duration,
-    ) -> bool {
+        attempt: Duration,
+    ) -> Option<i64> {
         let margin = LEASE_MARGIN.as_millis() as i64;
-        let needed = now_ms() + timeout.as_millis() as i64 + margin / 2;
+        let attempt = i64::try_from(attempt.as_millis()).unwrap_or(i64::MAX / 2);
+        let needed = now_ms().saturating_add(attempt) + margin / 2;
         if lease_until >= needed {
-            return true;
+            return Some(lease_until);
         }
-        let until = now_ms() + timeout.as_millis() as i64 + margin;
+        let until = now_ms().saturating_add(attempt) + margin;
         match self.inner.store.renew_claim(id, lease_until, until).await {
-            Ok(kept) => kept,
+            Ok(true) => Some(until),
+            Ok(false) => None,
             Err(e) => {
                 tracing::warn!(delivery = %id, error = %e, "could not renew a claim; leaving the delivery to the next claim");
-                false
+                None
             }
         }
     }

@@ -8,7 +8,9 @@
 //! and that one value feeds both the circuit and the store's failure streak.
 
 use hookrelay_core::clock::{now_ms, to_rfc3339};
-use hookrelay_store::model::{AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep};
+use hookrelay_store::model::{
+    AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, Recorded,
+};
 
 use super::attempt::Outcome;
 use super::circuit::Change;
@@ -27,6 +29,7 @@ impl Dispatcher {
         endpoint: &EndpointTarget,
         gate: &Gate,
         outcome: Outcome,
+        lease_until: Option<i64>,
     ) {
         let Outcome {
             sent:
@@ -62,14 +65,24 @@ impl Dispatcher {
             next: decision.next,
             disable_endpoint: disable.clone(),
             health,
+            due_at: job.due_at,
+            lease_until,
         };
         match self.inner.store.record_attempt(result).await {
-            Ok(()) => {
+            Ok(Recorded::Applied) => {
                 self.inner.metrics.delivery(decision.next);
                 if let NextStep::RetryAt(at) = decision.next {
                     self.schedule([job.delivery_id.clone()], at);
                 }
-                self.report(&job, endpoint, last, decision.next, disable, change)
+                self.report(&job, endpoint, last, Some(decision.next), disable, change)
+                    .await;
+            }
+            Ok(Recorded::Superseded) => {
+                // The endpoint's health still counts the attempt; the delivery is
+                // another attempt's (or a manual retry's) to report.
+                tracing::info!(delivery = %job.delivery_id, endpoint = %endpoint.code,
+                    "attempt kept as history only: the delivery moved on meanwhile (its lease was taken over, or it was re-queued)");
+                self.report(&job, endpoint, last, None, disable, change)
                     .await;
             }
             Err(e) => {
@@ -79,18 +92,19 @@ impl Dispatcher {
         }
     }
 
-    /// Publishes the operational events an attempt's recorded result calls for.
+    /// Publishes the operational events an attempt's recorded result calls for (`next`
+    /// is `None` when the result did not move the delivery on).
     async fn report(
         &self,
         job: &DeliveryJob,
         endpoint: &EndpointTarget,
         last: (Option<u16>, Option<String>),
-        next: NextStep,
+        next: Option<NextStep>,
         disabled: Option<String>,
         change: Change,
     ) {
         let store = self.inner.store.as_ref();
-        if next == NextStep::Failed {
+        if next == Some(NextStep::Failed) {
             operational::delivery_failed(store, job, endpoint, last).await;
         }
         let (failures, since) = match change {

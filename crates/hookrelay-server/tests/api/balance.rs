@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Answer, TestApp, TestReceiver};
+use crate::support::{Answer, TestApp, TestReceiver, on_postgres};
 
 async fn endpoint_with_targets(app: &TestApp, targets: Value, strategy: &str) {
     app.event_types(&["a"]).await;
@@ -186,5 +186,60 @@ async fn targets_are_validated_and_guarded() {
     assert_eq!(e["url"], receiver.url("/c"));
     let (_, stored) = app.get("/scopes/s/endpoints/e").await;
     assert_eq!(stored, e, "the change is stored");
+    app.stop().await;
+}
+
+/// On a shared store, the lease of a claimed delivery must outlast the whole attempt: a
+/// failover endpoint may wait the full timeout at each target in turn, and a lease that
+/// ran out meanwhile would let a second worker send the same delivery at once.
+#[tokio::test]
+async fn the_lease_covers_a_failover_across_hanging_targets() {
+    if !on_postgres() {
+        return; // one process owns a SQLite file: its claims have no lease
+    }
+    let app = TestApp::spawn().await;
+    // Three targets that accept connections and never answer.
+    let mut hanging = Vec::new();
+    let (conn_tx, mut conn_rx) = tokio::sync::mpsc::unbounded_channel();
+    for _ in 0..3 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let conn_tx = conn_tx.clone();
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((c, _)) = listener.accept().await {
+                let _ = conn_tx.send(());
+                held.push(c);
+            }
+        });
+        hanging.push((url, holder));
+    }
+    let timeout_ms: i64 = 20_000;
+    app.event_types(&["a"]).await;
+    let targets: Vec<Value> = hanging.iter().map(|(url, _)| json!({"url": url})).collect();
+    let (s, body) = app
+        .post(
+            "/scopes/s/endpoints",
+            json!({"code": "e", "targets": targets, "strategy": "failover", "timeout_ms": timeout_ms}),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    app.put("/scopes/s/subscriptions", json!({"e": ["a"]}))
+        .await;
+    let started = hookrelay_core::clock::now_ms();
+    app.publish("a", &["s"], json!({})).await;
+    // The attempt is at its first target: the lease was taken or renewed before it.
+    conn_rx.recv().await.unwrap();
+    let lease = app.pg_ints("SELECT lease_until FROM {s}.deliveries").await;
+    let lease_until = lease[0].expect("the delivery is leased");
+    assert!(
+        lease_until >= started + 3 * timeout_ms,
+        "the lease ends {} ms after the publish; three targets may take {} ms",
+        lease_until - started,
+        3 * timeout_ms
+    );
+    for (_, holder) in hanging {
+        holder.abort();
+    }
     app.stop().await;
 }

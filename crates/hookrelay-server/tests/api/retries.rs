@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{Answer, TestApp, TestReceiver};
+use crate::support::{Answer, TestApp, TestReceiver, wait_until};
 
 async fn one_endpoint(app: &TestApp, receiver: &TestReceiver) -> String {
     app.event_types(&["ping"]).await;
@@ -199,6 +199,32 @@ async fn retry_after_is_honoured() {
         gap >= Duration::from_millis(1900),
         "second attempt came after {gap:?}, Retry-After said 2 s"
     );
+    app.stop().await;
+}
+
+/// A retry asked for while the delivery's attempt is still in flight is not absorbed by
+/// that attempt's success: the delivery is sent once more.
+#[tokio::test]
+async fn a_manual_retry_while_in_flight_sends_again() {
+    let app = TestApp::spawn().await;
+    let receiver = TestReceiver::start().await;
+    receiver.hold();
+    let id = one_endpoint(&app, &receiver).await;
+    receiver.wait_for(1).await;
+    let (s, body) = app
+        .post(&format!("/deliveries/{id}/retry"), json!({}))
+        .await;
+    assert_eq!(s, 202, "{body}");
+    receiver.release();
+    let got = receiver.wait_for(2).await;
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+    let d = wait_until(Duration::from_secs(15), || async {
+        let (_, d) = app.get(&format!("/deliveries/{id}")).await;
+        (d["status"] == "succeeded" && d["attempts"].as_array().unwrap().len() == 2).then_some(d)
+    })
+    .await
+    .expect("the retry is attempted and recorded");
+    assert_eq!(d["next_attempt_at"], serde_json::Value::Null);
     app.stop().await;
 }
 

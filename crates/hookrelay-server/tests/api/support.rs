@@ -159,6 +159,23 @@ impl TestApp {
     }
 
     /// The folder holding the database (and its key file).
+    /// Integers from a query on this server's PostgreSQL schema (`{s}` stands for it).
+    pub async fn pg_ints(&self, sql: &str) -> Vec<Option<i64>> {
+        let schema = self
+            .config
+            .database_schema
+            .as_deref()
+            .expect("on PostgreSQL");
+        let sql = sql.replace("{s}", &format!("\"{schema}\""));
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_url())
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut conn)
+            .await
+            .expect("query")
+    }
+
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
     }
@@ -351,6 +368,8 @@ struct ReceiverState {
     script: Mutex<std::collections::VecDeque<Answer>>,
     fallback: Mutex<Answer>,
     arrived: Notify,
+    /// While true, requests are recorded but not answered.
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 /// A real HTTP receiver that records every request.
@@ -378,6 +397,7 @@ impl TestReceiver {
             script: Mutex::new(Default::default()),
             fallback: Mutex::new(Answer::status(200)),
             arrived: Notify::new(),
+            held: tokio::sync::watch::Sender::new(false),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -414,6 +434,16 @@ impl TestReceiver {
     /// Answers every later request (after the script) with `answer`.
     pub fn always(&self, answer: Answer) {
         *self.state.fallback.lock().unwrap() = answer;
+    }
+
+    /// Holds every answer (the requests are still recorded) until [`Self::release`].
+    pub fn hold(&self) {
+        self.state.held.send_replace(true);
+    }
+
+    /// Answers the held requests, and every later one at once.
+    pub fn release(&self) {
+        self.state.held.send_replace(false);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -457,6 +487,7 @@ async fn receive(
         at: Instant::now(),
     });
     state.arrived.notify_waiters();
+    let _ = state.held.subscribe().wait_for(|held| !held).await;
     let answer = {
         let next = state.script.lock().unwrap().pop_front();
         next.unwrap_or_else(|| state.fallback.lock().unwrap().clone())

@@ -3,7 +3,7 @@
 //! group-commit batch in a few multi-row statements ([`AttemptStatements`] has the
 //! dialect's).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::AtomicI64;
 
@@ -26,8 +26,9 @@ pub(crate) trait AttemptStatements: Conn {
     /// Gives up a pending delivery: `$1` the reason, `$2` the time, `$3` its id.
     const GIVE_UP: &'static str;
 
-    /// Puts the results in the order the deliveries are locked in.
-    fn lock_order(results: &mut [&AttemptResult]) {
+    /// Puts the results (each with its place in the batch) in the order the deliveries
+    /// are locked in.
+    fn lock_order(results: &mut [(usize, &AttemptResult)]) {
         let _ = results;
     }
 
@@ -36,9 +37,11 @@ pub(crate) trait AttemptStatements: Conn {
         0
     }
 
-    /// Moves each delivery on (see [`next_state`]) with one more attempt; returns the
-    /// updated rows' `id`, `n` (the attempt's number) and `scope`. The number comes from
-    /// the row, so two racing attempts never share one.
+    /// Moves on each delivery that is still as its attempt found it — pending, due at
+    /// [`AttemptResult::due_at`] and, where the dialect leases rows, under
+    /// [`AttemptResult::lease_until`] — (see [`next_state`]) with one more attempt;
+    /// returns the updated rows' `id`, `n` (the attempt's number) and `scope`. The number
+    /// comes from the row, so two racing attempts never share one.
     fn update_deliveries(
         &mut self,
         results: &[&AttemptResult],
@@ -71,30 +74,51 @@ pub(crate) fn updated_at(r: &AttemptResult) -> i64 {
     r.attempt.at + r.attempt.duration_ms as i64
 }
 
-/// `stats_pruned` is the hour the hourly counters were last pruned at
-/// ([`queries::stats::record`]).
+/// Records a batch of attempts; returns, for each result in order, whether it moved
+/// its delivery on (`false`: [`crate::model::Recorded::Superseded`]). `stats_pruned` is
+/// the hour the hourly counters were last pruned at ([`queries::stats::record`]).
 pub(crate) async fn write_batch<C: AttemptStatements>(
     conn: &mut C,
     results: &[&AttemptResult],
     stats_pruned: &AtomicI64,
-) -> StoreResult<()> {
-    let mut ordered = results.to_vec();
+) -> StoreResult<Vec<bool>> {
+    let mut ordered: Vec<(usize, &AttemptResult)> = results.iter().copied().enumerate().collect();
     C::lock_order(&mut ordered);
+    let mut applied = vec![true; results.len()];
     for chunk in ordered.chunks(C::CHUNK) {
-        let numbered: HashMap<String, (i64, String)> = conn
-            .update_deliveries(chunk)
-            .await?
+        // One result per delivery in the statement: a second one in the same batch (two
+        // workers' results for one delivery) is a late one.
+        let mut seen = HashSet::new();
+        let (firsts, mut late): (Vec<(usize, &AttemptResult)>, Vec<_>) = chunk
             .iter()
-            .map(|row| Ok((row.text("id")?, (row.int("n")?, row.text("scope")?))))
-            .collect::<StoreResult<_>>()?;
-        // A delivery that no longer exists has nothing to attach its attempt to.
-        let recorded: Vec<Recorded<'_>> = chunk
+            .copied()
+            .partition(|(_, r)| seen.insert(r.delivery_id.as_str()));
+        let updated: Vec<&AttemptResult> = firsts.iter().map(|(_, r)| *r).collect();
+        let numbered = numbers(&conn.update_deliveries(&updated).await?)?;
+        let mut kept: Vec<(&AttemptResult, i64, String)> = Vec::with_capacity(chunk.len());
+        for (i, r) in firsts {
+            match numbered.get(r.delivery_id.as_str()) {
+                Some((n, scope)) => kept.push((r, *n, scope.clone())),
+                None => late.push((i, r)),
+            }
+        }
+        // These found their delivery moved on without them (another worker's lease or
+        // result, a manual retry): each is counted and kept as history, nothing more.
+        // Rare, so one statement each.
+        for (i, r) in late {
+            applied[i] = false;
+            let sql = Sql::new(
+                "UPDATE deliveries SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts AS n, scope",
+            )
+            .bind(r.delivery_id.as_str());
+            // A delivery that no longer exists has nothing to attach its attempt to.
+            if let Some(row) = conn.fetch_optional(sql).await? {
+                kept.push((r, row.int("n")?, row.text("scope")?));
+            }
+        }
+        let recorded: Vec<Recorded<'_>> = kept
             .iter()
-            .filter_map(|r| {
-                numbered
-                    .get(r.delivery_id.as_str())
-                    .map(|(n, scope)| (*r, *n, scope.as_str()))
-            })
+            .map(|(r, n, scope)| (*r, *n, scope.as_str()))
             .collect();
         if recorded.is_empty() {
             continue;
@@ -119,7 +143,14 @@ pub(crate) async fn write_batch<C: AttemptStatements>(
             conn.execute(sql).await?;
         }
     }
-    Ok(())
+    Ok(applied)
+}
+
+/// Each updated row's `id`, with its attempt number and scope.
+fn numbers<R: Columns>(rows: &[R]) -> StoreResult<HashMap<String, (i64, String)>> {
+    rows.iter()
+        .map(|row| Ok((row.text("id")?, (row.int("n")?, row.text("scope")?))))
+        .collect()
 }
 
 /// Gives up a pending delivery without an attempt (its endpoint was deleted or disabled).

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicI64;
 
 use crate::crypto::Cipher;
 use crate::error::{StoreError, StoreResult};
-use crate::model::{AttemptResult, NewEvent};
+use crate::model::{AttemptResult, NewEvent, Recorded};
 use crate::writer::{Command, Outcome};
 
 /// A dialect's connection, with every statement a batch needs.
@@ -42,7 +42,9 @@ pub(crate) async fn write<C: Statements>(
     let mut published = publish::write_batch(conn, cx.cipher, &events)
         .await?
         .into_iter();
-    attempts::write_batch(conn, &results, cx.stats_pruned).await?;
+    let mut applied = attempts::write_batch(conn, &results, cx.stats_pruned)
+        .await?
+        .into_iter();
     let mut outcomes = Vec::with_capacity(batch.len());
     for cmd in batch {
         outcomes.push(match cmd {
@@ -51,7 +53,15 @@ pub(crate) async fn write<C: Statements>(
                     .next()
                     .ok_or(StoreError::Corrupt("writer outcome"))?,
             ),
-            Command::Attempt(..) => Outcome::Recorded,
+            Command::Attempt(..) => Outcome::Attempted(
+                match applied
+                    .next()
+                    .ok_or(StoreError::Corrupt("writer outcome"))?
+                {
+                    true => Recorded::Applied,
+                    false => Recorded::Superseded,
+                },
+            ),
             Command::GiveUp(id, reason, now, _) => {
                 attempts::give_up(conn, id.as_str(), reason, *now).await?;
                 Outcome::Recorded

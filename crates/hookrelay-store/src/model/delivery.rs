@@ -146,6 +146,26 @@ pub struct AttemptResult {
     pub disable_endpoint: Option<String>,
     /// What the attempt says about the endpoint's health.
     pub health: Health,
+    /// The delivery's due time when it was taken for this attempt ([`DeliveryJob::due_at`]).
+    /// A manual retry or recovery moves it, so a result that arrives after one is kept
+    /// as history and leaves the re-queued delivery alone.
+    pub due_at: i64,
+    /// The end of the lease the attempt was made under (a row claimed from a store that
+    /// several processes share), as last renewed; `None` for an unleased job. A result
+    /// whose lease is no longer the row's (it ran out and another worker took the row)
+    /// is kept as history and changes nothing else.
+    pub lease_until: Option<i64>,
+}
+
+/// What recording an attempt did to its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The delivery moved on as the result said (succeeded, due again, failed).
+    Applied,
+    /// The attempt row was kept, but the delivery had moved on without it: another
+    /// worker holds or settled it, or it was re-queued by hand while in flight. Nothing
+    /// about the delivery may be reported from this result.
+    Superseded,
 }
 
 /// What one attempt says about its endpoint's health (the failure streak the circuit

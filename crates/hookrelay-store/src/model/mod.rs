@@ -14,7 +14,7 @@ mod token;
 pub use claim::ClaimRequest;
 pub use delivery::{
     AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, Health, NextStep,
-    TargetFailure,
+    Recorded, TargetFailure,
 };
 pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
 pub use event::{

@@ -13,11 +13,16 @@ use crate::health::StreakChange;
 use crate::model::AttemptResult;
 use crate::rows;
 
-/// The attempt number comes from the row, so two racing attempts never share one.
+/// The attempt number comes from the row, so two racing attempts never share one. Only
+/// a row still under the attempt's lease (compare and set; re-checked on the newest
+/// version of a row another transaction changed meanwhile) and at its due time moves on.
 const UPDATE_DELIVERIES: &str = "UPDATE deliveries SET attempts = deliveries.attempts + 1, status = v.status, \
      next_attempt_at = v.next_at, last_error = v.err, updated_at = v.upd, lease_until = NULL \
-     FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[]) AS v(id, status, next_at, err, upd) \
-     WHERE deliveries.id = v.id RETURNING deliveries.id AS id, deliveries.attempts AS n, deliveries.scope AS scope";
+     FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::int8[], $6::int8[], $7::int8[]) \
+     AS v(id, status, next_at, err, upd, due, held) \
+     WHERE deliveries.id = v.id AND deliveries.status = 'pending' AND deliveries.next_attempt_at = v.due \
+     AND deliveries.lease_until IS NOT DISTINCT FROM v.held \
+     RETURNING deliveries.id AS id, deliveries.attempts AS n, deliveries.scope AS scope";
 
 /// Counter rows per endpoint and hour; batches take them in turn, so the few batches
 /// one process writes at once never wait on each other's counter rows.
@@ -49,8 +54,8 @@ impl AttemptStatements for PgConnection {
          last_error = $1, updated_at = $2, lease_until = NULL WHERE id = $3 AND status = 'pending'";
 
     /// In id order, so concurrent batches lock delivery rows in one order.
-    fn lock_order(results: &mut [&AttemptResult]) {
-        results.sort_by(|a, b| a.delivery_id.as_str().cmp(b.delivery_id.as_str()));
+    fn lock_order(results: &mut [(usize, &AttemptResult)]) {
+        results.sort_by(|(_, a), (_, b)| a.delivery_id.as_str().cmp(b.delivery_id.as_str()));
     }
 
     fn stats_shard() -> i64 {
@@ -63,6 +68,8 @@ impl AttemptStatements for PgConnection {
         let mut next_at = Vec::with_capacity(results.len());
         let mut errors = Vec::with_capacity(results.len());
         let mut updated = Vec::with_capacity(results.len());
+        let mut due = Vec::with_capacity(results.len());
+        let mut held = Vec::with_capacity(results.len());
         for r in results {
             let (status, next) = attempts::next_state(r);
             ids.push(r.delivery_id.as_str());
@@ -70,6 +77,8 @@ impl AttemptStatements for PgConnection {
             next_at.push(next);
             errors.push(r.attempt.error.as_deref());
             updated.push(attempts::updated_at(r));
+            due.push(r.due_at);
+            held.push(r.lease_until);
         }
         Ok(sqlx::query(UPDATE_DELIVERIES)
             .bind(ids)
@@ -77,6 +86,8 @@ impl AttemptStatements for PgConnection {
             .bind(next_at)
             .bind(errors)
             .bind(updated)
+            .bind(due)
+            .bind(held)
             .fetch_all(&mut *self)
             .await?)
     }

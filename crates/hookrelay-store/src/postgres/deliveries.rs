@@ -20,8 +20,9 @@ pub(crate) async fn retry(
 ) -> StoreResult<DeliveryRecord> {
     let mut tx = pool.begin().await?;
     let record = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1, updated_at = $2, lease_until = NULL \
-         WHERE id = $3 RETURNING *",
+        "UPDATE deliveries SET status = 'pending', \
+         next_attempt_at = CASE WHEN status = 'pending' AND next_attempt_at = $1 THEN $1 + 1 ELSE $1 END, \
+         updated_at = $2, lease_until = NULL WHERE id = $3 RETURNING *",
     )
     .bind(now)
     .bind(now)

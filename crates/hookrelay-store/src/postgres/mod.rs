@@ -323,7 +323,7 @@ impl Store for PgStore {
         .await
     }
 
-    async fn record_attempt(&self, mut result: AttemptResult) -> StoreResult<()> {
+    async fn record_attempt(&self, mut result: AttemptResult) -> StoreResult<Recorded> {
         text::attempt(&mut result);
         self.run(self.handle.record_attempt(result)).await
     }

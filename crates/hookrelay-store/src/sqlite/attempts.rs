@@ -25,18 +25,20 @@ impl AttemptStatements for SqliteConnection {
         &mut self,
         results: &[&AttemptResult],
     ) -> StoreResult<Vec<SqliteRow>> {
-        let mut q = QueryBuilder::<Sqlite>::new("WITH v (id, status, next_at, err, upd) AS (");
+        let mut q = QueryBuilder::<Sqlite>::new("WITH v (id, status, next_at, err, upd, due) AS (");
         q.push_values(results.iter(), |mut b, r| {
             let (status, next_at) = attempts::next_state(r);
             b.push_bind(r.delivery_id.to_string())
                 .push_bind(status)
                 .push_bind(next_at)
                 .push_bind(r.attempt.error.clone())
-                .push_bind(attempts::updated_at(r));
+                .push_bind(attempts::updated_at(r))
+                .push_bind(r.due_at);
         });
         q.push(
             ") UPDATE deliveries SET attempts = deliveries.attempts + 1, status = v.status, \
              next_attempt_at = v.next_at, last_error = v.err, updated_at = v.upd FROM v WHERE deliveries.id = v.id \
+             AND deliveries.status = 'pending' AND deliveries.next_attempt_at = v.due \
              RETURNING deliveries.id AS id, deliveries.attempts AS n, deliveries.scope AS scope",
         );
         Ok(q.build().fetch_all(&mut *self).await?)

@@ -14,7 +14,8 @@ pub(crate) async fn retry(
     now: i64,
 ) -> StoreResult<DeliveryRecord> {
     sqlx::query(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? RETURNING *",
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = $1 + (status = 'pending' AND next_attempt_at = $1), \
+         updated_at = $2 WHERE id = $3 RETURNING *",
     )
     .bind(now)
     .bind(now)

@@ -309,12 +309,16 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
-    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<()> {
+    async fn record_attempt(&self, result: AttemptResult) -> StoreResult<Recorded> {
         let id = result.delivery_id.clone();
         let recorded = self.run(self.handle.record_attempt(result)).await;
         // Recorded (the row is settled or due later), or not (the row is still due and
         // claimable again, as a lost lease is on a shared store).
         self.claims.forget([&id]);
+        if let Ok(Recorded::Superseded) = recorded {
+            // Re-queued by hand while in flight: due now, and claimable from here on.
+            self.new_work();
+        }
         recorded
     }
     async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {

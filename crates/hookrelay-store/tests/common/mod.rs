@@ -98,7 +98,24 @@ pub async fn with_endpoints(store: &dyn Store, codes: &[&str]) {
     store.apply_subscriptions(&scope("s"), subs).await.unwrap();
 }
 
-pub fn attempt(id: &DeliveryId, endpoint_id: &EndpointId, next: NextStep) -> AttemptResult {
+/// An attempt at `job` as it was taken (unleased, as one process's claims are).
+pub fn attempt(job: &DeliveryJob, next: NextStep) -> AttemptResult {
+    let endpoint = &job.endpoint.as_ref().expect("the job's endpoint").id;
+    result(&job.delivery_id, endpoint, job.due_at, next)
+}
+
+/// An attempt at a listed delivery as it stands (pending and unclaimed).
+pub fn attempt_at(d: &DeliveryRecord, next: NextStep) -> AttemptResult {
+    result(&d.id, &d.endpoint_id, d.next_attempt_at.unwrap_or(0), next)
+}
+
+/// An attempt at delivery `id`, taken when it was due at `due_at`.
+pub fn result(
+    id: &DeliveryId,
+    endpoint_id: &EndpointId,
+    due_at: i64,
+    next: NextStep,
+) -> AttemptResult {
     let ok = next == NextStep::Succeeded;
     AttemptResult {
         delivery_id: id.clone(),
@@ -118,7 +135,34 @@ pub fn attempt(id: &DeliveryId, endpoint_id: &EndpointId, next: NextStep) -> Att
         next,
         disable_endpoint: None,
         health: if ok { Health::Success } else { Health::Failure },
+        due_at,
+        lease_until: None,
     }
+}
+
+/// A manual retry while the delivery's attempt is in flight (`job`, claimed under
+/// `lease`) is not absorbed by that attempt's result: the attempt is kept as history
+/// and the delivery stays due at once.
+pub async fn retry_in_flight(store: &dyn Store, job: &DeliveryJob, lease: Option<i64>) {
+    let now = now_ms();
+    store.retry_delivery(&job.delivery_id, now).await.unwrap();
+    let done = AttemptResult {
+        lease_until: lease,
+        ..attempt(job, NextStep::Succeeded)
+    };
+    assert_eq!(
+        store.record_attempt(done).await.unwrap(),
+        Recorded::Superseded
+    );
+    let (d, attempts) = store
+        .get_delivery(job.delivery_id.as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Pending, "the retry stands");
+    assert!(d.next_attempt_at.unwrap() <= now + 1, "due at once");
+    assert_eq!(attempts.len(), 1, "the attempt in flight is kept");
+    assert_eq!(d.attempts, 1);
 }
 
 pub fn page(limit: u32) -> PageRequest {
@@ -304,19 +348,24 @@ pub async fn fan_out(store: &dyn Store) -> EventId {
 
 /// Records a success, a retry at `retry_at` and a failure for `ids` (in that order),
 /// all at once, and checks where each delivery stands.
-pub async fn attempts(store: &dyn Store, ids: &[DeliveryId], ep: &EndpointId, retry_at: i64) {
+/// Each job comes with the lease it was claimed under (`None` where claims are not
+/// leased).
+pub async fn attempts(store: &dyn Store, jobs: &[(DeliveryJob, Option<i64>)], retry_at: i64) {
     let steps = [
         NextStep::Succeeded,
         NextStep::RetryAt(retry_at),
         NextStep::Failed,
     ];
-    let records = ids
-        .iter()
-        .zip(steps)
-        .map(|(id, step)| store.record_attempt(attempt(id, ep, step)));
+    let records = jobs.iter().zip(steps).map(|((job, lease), step)| {
+        store.record_attempt(AttemptResult {
+            lease_until: *lease,
+            ..attempt(job, step)
+        })
+    });
     for r in join_all(records).await {
-        r.unwrap();
+        assert_eq!(r.unwrap(), Recorded::Applied);
     }
+    let ids: Vec<DeliveryId> = jobs.iter().map(|(j, _)| j.delivery_id.clone()).collect();
     let expect = [
         (DeliveryStatus::Succeeded, None),
         (DeliveryStatus::Pending, Some(retry_at)),
@@ -654,9 +703,8 @@ pub async fn pending_stats(store: &dyn Store) {
     assert_eq!(stats.count, 3);
     assert_eq!(stats.oldest_created_at, Some(listed[0].created_at));
 
-    let ep = listed[0].endpoint_id.clone();
     store
-        .record_attempt(attempt(&listed[0].id, &ep, NextStep::Succeeded))
+        .record_attempt(attempt_at(&listed[0], NextStep::Succeeded))
         .await
         .unwrap();
     let stats = store.pending_stats().await.unwrap();
@@ -665,7 +713,7 @@ pub async fn pending_stats(store: &dyn Store) {
 
     for d in &listed[1..] {
         store
-            .record_attempt(attempt(&d.id, &ep, NextStep::Failed))
+            .record_attempt(attempt_at(d, NextStep::Failed))
             .await
             .unwrap();
     }
@@ -722,10 +770,7 @@ pub async fn dashboard_reads(store: &dyn Store) {
         (&b[1], NextStep::Failed),
         (&c[0], NextStep::Succeeded),
     ] {
-        store
-            .record_attempt(attempt(&d.id, &d.endpoint_id, step))
-            .await
-            .unwrap();
+        store.record_attempt(attempt_at(d, step)).await.unwrap();
     }
 
     let seen = store.overview(&everything).await.unwrap();
@@ -912,17 +957,13 @@ pub async fn old_counters_are_pruned(store: &dyn Store) {
             .fold((0, 0), |(s, f), h| (s + h.succeeded, f + h.failed))
     };
     // An attempt ten days old (say, recorded just before a long outage) is counted…
-    let mut old = attempt(&listed[0].id, &listed[0].endpoint_id, NextStep::Succeeded);
+    let mut old = attempt_at(&listed[0], NextStep::Succeeded);
     old.attempt.at -= 10 * day;
     store.record_attempt(old).await.unwrap();
     assert_eq!(counted().await, (1, 0));
     // …until a batch of a later hour prunes it.
     store
-        .record_attempt(attempt(
-            &listed[1].id,
-            &listed[1].endpoint_id,
-            NextStep::Failed,
-        ))
+        .record_attempt(attempt_at(&listed[1], NextStep::Failed))
         .await
         .unwrap();
     assert_eq!(counted().await, (0, 1), "the ten-day-old row is gone");
@@ -954,14 +995,8 @@ pub async fn retention(store: &dyn Store) {
     };
     for out in [&old_done, &recent] {
         let d = delivery_of(&out.event_id).await;
-        let ep = store
-            .get_endpoint(&scope("s"), "a")
-            .await
-            .unwrap()
-            .unwrap()
-            .id;
         store
-            .record_attempt(attempt(&d.id, &ep, NextStep::Succeeded))
+            .record_attempt(attempt_at(&d, NextStep::Succeeded))
             .await
             .unwrap();
     }
