@@ -3,6 +3,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod cluster;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -65,9 +67,10 @@ pub fn spawn(dir: &Path, envs: &[(&str, &str)]) -> Proc {
     });
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let line = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the server logs its address");
+        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
+            let logged = stderr_lines.lock().unwrap().join("\n");
+            panic!("the server did not log its address; it logged:\n{logged}");
+        };
         if let Some(at) = line.find("listening on http://") {
             let addr: String = line[at + "listening on ".len()..]
                 .split_whitespace()
