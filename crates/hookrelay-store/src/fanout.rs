@@ -120,7 +120,6 @@ fn fan_out(event: &NewEvent, by_scope: &HashMap<String, Candidates>) -> Vec<Deli
                     delivery_id: DeliveryId::generate(),
                     attempts_made: 0,
                     due_at: event.created_at,
-                    send_at: None,
                     event_id: event.id.clone(),
                     event_type: event.event_type.clone(),
                     event_created_at: event.created_at,
@@ -161,7 +160,6 @@ pub(crate) fn forwards(req: &NewInbound, targets: Vec<EndpointTarget>) -> Vec<De
             delivery_id: DeliveryId::generate(),
             attempts_made: 0,
             due_at: req.received_at,
-            send_at: None,
             // A forward's "event" is the request: its id is the delivery's event_id.
             event_id: EventId::from_stored(req.id.to_string()),
             event_type: FORWARD_TYPE.to_owned(),

@@ -209,7 +209,6 @@ pub(crate) fn job(row: &impl Columns, cipher: &Cipher) -> StoreResult<DeliveryJo
         delivery_id: DeliveryId::from_stored(row.text("d_id")?),
         attempts_made: row.int("d_attempts")? as u32,
         due_at: row.opt_int("d_due")?.unwrap_or(0),
-        send_at: None,
         event_id: EventId::from_stored(row.text("d_event_id")?),
         event_type: match row.opt_text("e_type")? {
             Some(t) => t,

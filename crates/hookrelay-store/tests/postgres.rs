@@ -249,12 +249,7 @@ async fn two_stores_claiming_at_once_never_get_the_same_delivery() {
         tokio::spawn(async move {
             let mut got = Vec::new();
             loop {
-                // Room enough that the cluster-wide cap never stops the claims.
-                let request = ClaimRequest {
-                    per_endpoint: 1_000,
-                    ..claim(7, 60_000, now)
-                };
-                let jobs = store.claim_due(&request).await.unwrap();
+                let jobs = store.claim_due(&claim(7, 60_000, now)).await.unwrap();
                 if jobs.is_empty() {
                     return got;
                 }
@@ -470,81 +465,6 @@ async fn a_late_result_from_a_lost_lease_never_overwrites_the_newer_one() {
     );
     first.close().await;
     second.close().await;
-}
-
-/// The per-endpoint cap counts every live lease in the cluster: a second worker gets
-/// nothing of an endpoint the first holds up to the cap, and gets room as results come.
-#[tokio::test]
-async fn the_per_endpoint_cap_holds_across_workers() {
-    let db = test_db!();
-    let (one, two) = (db.store().await, db.store().await);
-    with_endpoints(&one, &["a"]).await;
-    for _ in 0..10 {
-        one.publish(event(&["s"], None)).await.unwrap();
-    }
-    let now = now_ms() + 1;
-    let capped = |limit| ClaimRequest {
-        per_endpoint: 3,
-        ..claim(limit, 60_000, now)
-    };
-    let first = one.claim_due(&capped(10)).await.unwrap();
-    assert_eq!(first.len(), 3, "the cap");
-    assert!(
-        two.claim_due(&capped(10)).await.unwrap().is_empty(),
-        "the other worker's leases fill the cap"
-    );
-    let done = AttemptResult {
-        lease_until: Some(now + 60_000),
-        ..attempt(&first[0], NextStep::Succeeded)
-    };
-    assert_eq!(one.record_attempt(done).await.unwrap(), Recorded::Applied);
-    assert_eq!(two.claim_due(&capped(10)).await.unwrap().len(), 1);
-    // A lease that ran out (its worker died) no longer counts.
-    let later = now + 60_001;
-    let after = ClaimRequest {
-        per_endpoint: 3,
-        ..claim(10, 60_000, later)
-    };
-    assert_eq!(two.claim_due(&after).await.unwrap().len(), 3);
-    one.close().await;
-    two.close().await;
-}
-
-/// A rate-limited endpoint's rows get evenly spaced send slots that continue from one
-/// worker's claim to the next one's, whichever worker claims.
-#[tokio::test]
-async fn send_slots_pace_an_endpoint_across_workers() {
-    let db = test_db!();
-    let (one, two) = (db.store().await, db.store().await);
-    let paced = EndpointInput {
-        rate_limit: Some(10),
-        ..endpoint("a")
-    };
-    one.create_endpoint(&scope("s"), paced).await.unwrap();
-    one.apply_subscriptions(&scope("s"), vec![subscription("a", &["*"])])
-        .await
-        .unwrap();
-    for _ in 0..40 {
-        one.publish(event(&["s"], None)).await.unwrap();
-    }
-    let now = now_ms() + 1;
-    let first = one.claim_due(&claim(100, 60_000, now)).await.unwrap();
-    let slots: Vec<i64> = first.iter().map(|j| j.send_at.unwrap()).collect();
-    // 10 per second: every 100 ms, from now, as far as a second ahead.
-    assert_eq!(slots, (0..=10).map(|i| now + i * 100).collect::<Vec<_>>());
-    assert!(
-        two.claim_due(&claim(100, 60_000, now))
-            .await
-            .unwrap()
-            .is_empty(),
-        "the next slots are more than a second away"
-    );
-    let later = now + 500;
-    let second = two.claim_due(&claim(100, 60_000, later)).await.unwrap();
-    let slots: Vec<i64> = second.iter().map(|j| j.send_at.unwrap()).collect();
-    assert_eq!(slots, (11..=15).map(|i| now + i * 100).collect::<Vec<_>>());
-    one.close().await;
-    two.close().await;
 }
 
 #[tokio::test]

@@ -90,27 +90,12 @@ impl Dispatcher {
         };
         let gate = self.endpoint_gate(&endpoint);
         let cancel = &self.inner.cancel;
-        // A send slot within the endpoint's cluster-wide rate: it replaces this
-        // process's own pacing, and is waited for before taking any permit.
-        let per_second = match job.send_at {
-            Some(at) => {
-                let wait = at - now_ms();
-                if wait > 0 {
-                    tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
-                        _ = cancel.cancelled() => return false,
-                    }
-                }
-                None
-            }
-            None => endpoint.rate_limit,
-        };
         let _endpoint_permit = tokio::select! {
             p = Arc::clone(&gate.slots).acquire_owned() => p,
             _ = cancel.cancelled() => return false,
         };
         let probe = tokio::select! {
-            probe = gate.wait_turn(per_second) => probe,
+            probe = gate.wait_turn(endpoint.rate_limit) => probe,
             _ = cancel.cancelled() => return false,
         };
         if gate.is_disabled() {

@@ -146,9 +146,6 @@ impl Dispatcher {
     /// Claims due deliveries until cancelled.
     pub(crate) async fn run_claims(&self, claimer: Arc<Claimer>) {
         let max = self.inner.cfg.max_in_flight.max(1);
-        // The last send slot of rate-limited rows claimed: the next claim is due then,
-        // so a paced endpoint's next slots follow on without waiting for the poll.
-        let mut paced_until: Option<i64> = None;
         loop {
             let notified = claimer.signal.notified();
             tokio::pin!(notified);
@@ -177,9 +174,6 @@ impl Dispatcher {
                         claimer
                             .starved
                             .store(more || held_back(&request, &jobs), Ordering::Release);
-                        if let Some(last) = jobs.iter().filter_map(|j| j.send_at).max() {
-                            paced_until = Some(paced_until.map_or(last, |p| p.max(last)));
-                        }
                         // Exactly what the claim wrote, so a renewal can compare it.
                         let lease_until = request.now + request.lease_ms;
                         for job in jobs {
@@ -200,20 +194,10 @@ impl Dispatcher {
             if more {
                 continue;
             }
-            let mut wait = claimer.poll;
-            if let Some(last) = paced_until {
-                let left = last - now_ms();
-                if left > 0 {
-                    wait = wait.min(Duration::from_millis(left.unsigned_abs()));
-                } else {
-                    paced_until = None;
-                    wait = Duration::ZERO;
-                }
-            }
             tokio::select! {
                 _ = self.inner.cancel.cancelled() => break,
                 _ = &mut notified => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = tokio::time::sleep(claimer.poll) => {}
             }
         }
     }

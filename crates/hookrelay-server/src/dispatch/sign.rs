@@ -113,7 +113,6 @@ mod tests {
             delivery_id: DeliveryId::generate(),
             attempts_made: 0,
             due_at: 0,
-            send_at: None,
             event_id: EventId::generate(),
             event_type: "template_update".into(),
             event_created_at: 1_795_000_000_000,

@@ -94,9 +94,6 @@ pub struct DeliveryJob {
     pub attempts_made: u32,
     /// When this attempt is due (unix ms).
     pub due_at: i64,
-    /// Not to be sent before this time (unix ms): the send slot a shared store gave it
-    /// within its endpoint's cluster-wide rate limit. `None`: as soon as it may.
-    pub send_at: Option<i64>,
     /// The event (its id is the `webhook-id`).
     pub event_id: EventId,
     /// The event type code.
