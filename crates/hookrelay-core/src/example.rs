@@ -6,7 +6,10 @@
 //! then the first `enum` value. Otherwise it builds a placeholder from `type` and
 //! `format`: every object property, one item per array, a fixed time for `date-time`.
 //! Local `$ref`s (`#/$defs/…`) are followed; recursion stops at [`MAX_DEPTH`], so a
-//! self-referencing schema still gives a finite example.
+//! self-referencing schema still gives a finite example, and one example holds at most
+//! [`MAX_VALUES`] generated values, so it stays small too.
+
+use std::cell::Cell;
 
 use serde_json::{Map, Value, json};
 
@@ -14,21 +17,41 @@ use serde_json::{Map, Value, json};
 /// answers `null` instead.
 pub const MAX_DEPTH: usize = 8;
 
+/// The most values the generator makes for one example; past it, it answers `null` (so
+/// the objects under way keep all their keys). Without it, an object whose properties
+/// refer back to it (`{"properties": {"a": {"$ref": "#"}, "b": {"$ref": "#"}, …}}`) gives an example
+/// exponential in [`MAX_DEPTH`]: 24 such properties (438 bytes) made 8 million values.
+pub const MAX_VALUES: usize = 10_000;
+
+/// The longest string placeholder: a larger `minLength` is not padded up to.
+pub const MAX_STRING_CHARS: u64 = 1_024;
+
 /// The fixed time every `date-time` placeholder shows.
 pub const EXAMPLE_TIME: &str = "2026-01-01T12:00:00Z";
 
 /// An example value for `schema` (a draft 2020-12 JSON Schema).
 pub fn example(schema: &Value) -> Value {
-    Generator { root: schema }.value(schema, 0)
+    Generator {
+        root: schema,
+        budget: Cell::new(MAX_VALUES),
+    }
+    .value(schema, 0)
 }
 
 struct Generator<'a> {
     /// The whole schema, where local `$ref`s point into.
     root: &'a Value,
+    /// Values still to be made (see [`MAX_VALUES`]).
+    budget: Cell<usize>,
 }
 
 impl<'a> Generator<'a> {
     fn value(&self, schema: &'a Value, depth: usize) -> Value {
+        // Every call counts, the `null`s past the depth limit too.
+        let Some(left) = self.budget.get().checked_sub(1) else {
+            return Value::Null;
+        };
+        self.budget.set(left);
         if depth > MAX_DEPTH {
             return Value::Null;
         }
@@ -167,10 +190,13 @@ fn string(obj: &Map<String, Value>) -> Value {
         _ => "string",
     }
     .to_owned();
-    let min = obj.get("minLength").and_then(Value::as_u64).unwrap_or(0);
-    while (text.chars().count() as u64) < min {
-        text.push('x');
-    }
+    let min = obj
+        .get("minLength")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .min(MAX_STRING_CHARS);
+    let short = min.saturating_sub(text.chars().count() as u64);
+    text.extend(std::iter::repeat_n('x', short as usize));
     if let Some(max) = obj.get("maxLength").and_then(Value::as_u64) {
         text = text.chars().take(max as usize).collect();
     }
@@ -304,6 +330,39 @@ mod tests {
             let data = example(&schema);
             assert!(checked.check(&data).is_ok(), "{}: {data}", def.code);
         }
+    }
+
+    #[test]
+    fn self_references_and_long_strings_stay_small() {
+        // Found with fuzz/fuzz_targets/schema.rs: 24 properties referring back to the root
+        // gave 24^5 values (2 GB, 52 s), and a minLength of 2,000,000 was padded one char
+        // at a time, recounting the text each time (minutes); u64::MAX never ended.
+        fn count(v: &Value) -> usize {
+            1 + match v {
+                Value::Object(m) => m.values().map(count).sum(),
+                Value::Array(a) => a.iter().map(count).sum(),
+                _ => 0,
+            }
+        }
+        let props: Map<String, Value> = (0..24)
+            .map(|i| (i.to_string(), json!({"$ref": "#"})))
+            .collect();
+        let v = example(&json!({ "properties": props }));
+        // The budget, and the `null`s that fill the objects under way when it runs out.
+        assert!(
+            count(&v) <= MAX_VALUES + (MAX_DEPTH + 1) * 24,
+            "{}",
+            count(&v)
+        );
+        assert_eq!(v.as_object().map(Map::len), Some(24));
+
+        for min in [2_000_000, u64::MAX] {
+            let s = json!({"type": "string", "minLength": min});
+            let text = example(&s);
+            assert_eq!(text.as_str().map(str::len), Some(1_024));
+        }
+        let s = json!({"type": "string", "format": "date", "minLength": 12, "maxLength": 11});
+        assert_eq!(example(&s), json!("2026-01-01x"));
     }
 
     #[test]

@@ -74,6 +74,12 @@ prefixed_id!(
     "ep_"
 );
 prefixed_id!(
+    /// One delivering process of a cluster, for as long as it runs.
+    WorkerId,
+    "wrk_"
+);
+
+prefixed_id!(
     /// An API token.
     TokenId,
     "tok_"

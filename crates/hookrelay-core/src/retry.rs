@@ -85,7 +85,10 @@ impl RetrySchedule {
         let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
         let base = *self.delays.get(index)?;
         let factor = rand::rng().random_range((1.0 - JITTER)..=(1.0 + JITTER));
-        let jittered = base.mul_f64(factor);
+        // Not `mul_f64`, which panics when the product does not fit in a `Duration` (a
+        // configured delay near `u64::MAX` seconds times a factor above 1): saturate.
+        let jittered =
+            Duration::try_from_secs_f64(base.as_secs_f64() * factor).unwrap_or(Duration::MAX);
         Some(match retry_after {
             Some(ra) => jittered.max(ra.min(MAX_RETRY_AFTER)),
             None => jittered,
@@ -151,6 +154,24 @@ mod tests {
             .next_delay(1, Some(Duration::from_secs(10 * 24 * 3600)))
             .unwrap();
         assert_eq!(d, MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn a_delay_too_long_to_jitter_saturates_instead_of_panicking() {
+        // Found by fuzz/fuzz_targets/retry_after.rs: 555550155551y is 1.75e19 s, and any
+        // jitter factor above 1.052 took `Duration::mul_f64` past `u64::MAX` seconds.
+        let s = RetrySchedule::parse("555550155551y").unwrap();
+        for _ in 0..200 {
+            let d = s.next_delay(1, None).unwrap();
+            assert!(
+                d >= Duration::from_secs(14_000_000_000_000_000_000),
+                "{d:?}"
+            );
+        }
+        let s = RetrySchedule::new(vec![Duration::MAX]);
+        for _ in 0..200 {
+            assert!(s.next_delay(1, Some(Duration::from_secs(1))).is_some());
+        }
     }
 
     #[test]

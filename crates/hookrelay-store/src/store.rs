@@ -238,6 +238,19 @@ pub trait Store: Send + Sync + 'static {
         let _ = (id, held_until, until);
         Ok(true)
     }
+    /// Marks delivering process `worker` alive at `now` and returns how many are alive
+    /// (seen within `window_ms`, itself included). Each worker takes that share of every
+    /// endpoint's rate limit and concurrency cap, so the limits hold for the cluster.
+    /// Always 1 where one process owns the store.
+    async fn heartbeat(&self, worker: &str, now: i64, window_ms: i64) -> StoreResult<usize> {
+        let _ = (worker, now, window_ms);
+        Ok(1)
+    }
+    /// Removes a worker that stops, so the others take over its share at once.
+    async fn leave(&self, worker: &str) -> StoreResult<()> {
+        let _ = worker;
+        Ok(())
+    }
     /// Raised whenever any process commits new or re-queued work (PostgreSQL's
     /// `LISTEN/NOTIFY`), and after a lost listening connection is back (notifications
     /// may have been missed). `None` for a backend whose job feed carries new work;

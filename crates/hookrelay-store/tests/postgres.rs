@@ -1209,3 +1209,21 @@ async fn a_manual_retry_while_in_flight_is_attempted_again() {
     assert_eq!(again[0].attempts_made, 1);
     store.close().await;
 }
+
+#[tokio::test]
+async fn workers_are_counted_while_they_beat_and_until_they_leave() {
+    let db = test_db!();
+    let (one, two) = (db.store().await, db.store().await);
+    let now = now_ms();
+    assert_eq!(one.heartbeat("wrk_a", now, 5_000).await.unwrap(), 1);
+    assert_eq!(two.heartbeat("wrk_b", now + 10, 5_000).await.unwrap(), 2);
+    assert_eq!(one.heartbeat("wrk_a", now + 1_000, 5_000).await.unwrap(), 2);
+    // b stops beating (it died): no longer counted once the window has passed.
+    assert_eq!(one.heartbeat("wrk_a", now + 6_000, 5_000).await.unwrap(), 1);
+    assert_eq!(two.heartbeat("wrk_b", now + 6_100, 5_000).await.unwrap(), 2);
+    // A worker that stops leaves at once.
+    two.leave("wrk_b").await.unwrap();
+    assert_eq!(one.heartbeat("wrk_a", now + 6_200, 5_000).await.unwrap(), 1);
+    one.close().await;
+    two.close().await;
+}

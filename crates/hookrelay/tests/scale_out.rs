@@ -385,3 +385,164 @@ async fn ten_random_kills_among_one_api_and_two_workers_lose_nothing() {
         stop(&mut p, "-TERM");
     }
 }
+
+/// Records arrival times per path and the most requests in flight at once per path.
+#[derive(Clone, Default)]
+struct Meter {
+    arrivals: Arc<Mutex<HashMap<String, Vec<Instant>>>>,
+    in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>>,
+}
+
+impl Meter {
+    /// Answers `/slow` after 200 ms, anything else at once.
+    async fn start(&self) -> String {
+        let me = self.clone();
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let me = me.clone();
+            async move {
+                let path = uri.path().to_owned();
+                me.arrivals
+                    .lock()
+                    .unwrap()
+                    .entry(path.clone())
+                    .or_default()
+                    .push(Instant::now());
+                {
+                    let mut flight = me.in_flight.lock().unwrap();
+                    let (now, max) = flight.entry(path.clone()).or_default();
+                    *now += 1;
+                    *max = (*max).max(*now);
+                }
+                if path == "/slow" {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                me.in_flight.lock().unwrap().get_mut(&path).unwrap().0 -= 1;
+                "ok"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}")
+    }
+}
+
+/// `rate_limit` and `HOOKRELAY_MAX_IN_FLIGHT_PER_ENDPOINT` hold for the cluster, not per
+/// process: three workers send a backlog of 600 to an endpoint limited to 20/s at 20/s
+/// (±10 %), and never more than the cap at once to a slow endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_workers_keep_an_endpoints_rate_and_concurrency_limits_together() {
+    const BACKLOG: usize = 600;
+    const RATE: f64 = 20.0;
+    const CAP: usize = 4;
+    let Some(url) = postgres_url().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let schema = format!("limits_{}_{started}", std::process::id());
+    let cap = CAP.to_string();
+    let envs = |role: &'static str| {
+        vec![
+            ("HOOKRELAY_ROLE", role.to_owned()),
+            ("HOOKRELAY_DATABASE_URL", url.clone()),
+            ("HOOKRELAY_DATABASE_SCHEMA", schema.clone()),
+            ("HOOKRELAY_MASTER_KEY", KEY.to_owned()),
+            ("HOOKRELAY_ADMIN_TOKEN", TOKEN.to_owned()),
+            ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8".to_owned()),
+            ("HOOKRELAY_MAX_IN_FLIGHT_PER_ENDPOINT", cap.clone()),
+            ("HOOKRELAY_POLL_INTERVAL_MS", "200".to_owned()),
+            ("RUST_LOG", "warn,hookrelay=info".to_owned()),
+        ]
+    };
+    let start = |role: &'static str| {
+        let envs = envs(role);
+        let pairs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        spawn(dir.path(), &pairs)
+    };
+    let api_proc = start("api");
+    let meter = Meter::default();
+    let receiver = meter.start().await;
+    let client = reqwest::Client::new();
+    let api = |p: &str| format!("{}/api/v1{p}", api_proc.base);
+    for (path, body) in [
+        ("/event-types/paced", json!({"name": "Paced"})),
+        ("/event-types/slow", json!({"name": "Slow"})),
+        (
+            "/scopes/shop/endpoints",
+            json!([
+                {"code": "paced", "url": format!("{receiver}/paced"), "rate_limit": RATE as u32},
+                {"code": "slow", "url": format!("{receiver}/slow")},
+            ]),
+        ),
+        (
+            "/scopes/shop/subscriptions",
+            json!({"paced": ["paced"], "slow": ["slow"]}),
+        ),
+    ] {
+        let r = client
+            .put(api(path))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{path}: {}",
+            r.text().await.unwrap()
+        );
+    }
+    // The backlog is in the table before any worker runs.
+    let (paced, slow) = (BACKLOG, 100);
+    for i in 0..paced + slow {
+        let kind = if i % 7 == 0 && i / 7 < slow {
+            "slow"
+        } else {
+            "paced"
+        };
+        let r = client
+            .post(api("/events"))
+            .bearer_auth(TOKEN)
+            .json(&json!({"type": kind, "scopes": ["shop"], "data": {"i": i}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let workers: Vec<_> = (0..3).map(|_| start("worker")).collect();
+    let count = |path: &str| meter.arrivals.lock().unwrap().get(path).map_or(0, Vec::len);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while count("/paced") < paced || count("/slow") < slow {
+        assert!(
+            Instant::now() < deadline,
+            "only {} paced and {} slow deliveries arrived",
+            count("/paced"),
+            count("/slow")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let arrivals = meter.arrivals.lock().unwrap().clone();
+    let times = &arrivals["/paced"];
+    let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
+    let rate = (times.len() - 1) as f64 / span;
+    let max_slow = meter.in_flight.lock().unwrap()["/slow"].1;
+    eprintln!(
+        "cluster limits: 3 workers sent {} deliveries to an endpoint limited to {RATE}/s at {rate:.2}/s over {span:.1} s; \
+         at most {max_slow} at once to a slow endpoint capped at {CAP} ({slow} deliveries)",
+        times.len()
+    );
+    assert!(
+        (rate - RATE).abs() <= RATE * 0.1,
+        "the rate limit of {RATE}/s held for the cluster: {rate:.2}/s"
+    );
+    assert!(
+        max_slow <= CAP,
+        "{max_slow} in flight at once, the cap is {CAP}"
+    );
+    assert_eq!(count("/paced"), paced, "no duplicates");
+    drop(workers);
+}

@@ -90,12 +90,17 @@ impl Dispatcher {
         };
         let gate = self.endpoint_gate(&endpoint);
         let cancel = &self.inner.cancel;
+        // Each send holds `cap / share` of the endpoint's `cap` permits, so this
+        // process sends at most its share of the cap at once (sends begun under an
+        // earlier share keep what they took).
+        let cap = self.inner.cfg.max_in_flight_per_endpoint.max(1);
+        let weight = u32::try_from(cap / self.inner.share.of_cap(cap)).unwrap_or(1);
         let _endpoint_permit = tokio::select! {
-            p = Arc::clone(&gate.slots).acquire_owned() => p,
+            p = Arc::clone(&gate.slots).acquire_many_owned(weight.max(1)) => p,
             _ = cancel.cancelled() => return false,
         };
         let probe = tokio::select! {
-            probe = gate.wait_turn(endpoint.rate_limit) => probe,
+            probe = gate.wait_turn(endpoint.rate_limit, self.inner.share.workers()) => probe,
             _ = cancel.cancelled() => return false,
         };
         if gate.is_disabled() {

@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 
 use super::Dispatcher;
 use super::schedule::Item;
+use super::share::Share;
 
 /// What a lease adds to the attempt timeout: time to record the result.
 pub(crate) const LEASE_MARGIN: Duration = Duration::from_secs(30);
@@ -40,8 +41,10 @@ pub(crate) struct Claimer {
     outstanding: AtomicUsize,
     /// The same, per endpoint (endpoints with none are absent).
     per_endpoint: Mutex<HashMap<EndpointId, usize>>,
-    /// The most claimed deliveries of one endpoint at once.
+    /// The most claimed deliveries of one endpoint at once, in the whole cluster.
     endpoint_cap: usize,
+    /// This worker's part of it.
+    share: Arc<Share>,
     /// The last claim left due rows behind for want of room.
     starved: AtomicBool,
     /// How long a claim holds a row.
@@ -56,12 +59,14 @@ impl Claimer {
         attempt_timeout: Duration,
         poll: Duration,
         endpoint_cap: usize,
+        share: Arc<Share>,
     ) -> Self {
         Self {
             signal,
             outstanding: AtomicUsize::new(0),
             per_endpoint: Mutex::new(HashMap::new()),
             endpoint_cap: endpoint_cap.max(1),
+            share,
             starved: AtomicBool::new(false),
             lease_ms: (attempt_timeout + LEASE_MARGIN).as_millis() as i64,
             poll,
@@ -73,22 +78,28 @@ impl Claimer {
         self.signal.notify_one();
     }
 
+    /// The most deliveries of one endpoint this worker may hold: its share of the cap.
+    fn endpoint_cap(&self) -> usize {
+        self.share.of_cap(self.endpoint_cap)
+    }
+
     fn lock_counts(&self) -> std::sync::MutexGuard<'_, HashMap<EndpointId, usize>> {
         self.per_endpoint.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A claim for the room left: globally, and for each endpoint held.
     fn request(&self, limit: usize, now: i64) -> ClaimRequest {
+        let cap = self.endpoint_cap();
         let room = self
             .lock_counts()
             .iter()
-            .map(|(id, held)| (id.clone(), self.endpoint_cap.saturating_sub(*held)))
+            .map(|(id, held)| (id.clone(), cap.saturating_sub(*held)))
             .collect();
         ClaimRequest {
             limit,
             lease_ms: self.lease_ms,
             now,
-            per_endpoint: self.endpoint_cap,
+            per_endpoint: cap,
             room,
         }
     }
@@ -128,7 +139,7 @@ impl Drop for ClaimSlot<'_> {
             let mut counts = claimer.lock_counts();
             if let Some(held) = counts.get_mut(id) {
                 *held -= 1;
-                half_free |= *held <= claimer.endpoint_cap / 2;
+                half_free |= *held <= claimer.endpoint_cap() / 2;
                 if *held == 0 {
                     counts.remove(id);
                 }

@@ -60,7 +60,11 @@ pub(crate) fn decide(
     let retry = |honour: bool| {
         let ra = if honour { retry_after } else { None };
         match schedule.next_delay(attempt_n, ra) {
-            Some(d) => NextStep::RetryAt(now_ms + d.as_millis() as i64),
+            // Saturating: a configured delay of millions of years must not wrap into
+            // the past (found by fuzzing the schedule parser).
+            Some(d) => NextStep::RetryAt(
+                now_ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            ),
             None => NextStep::Failed,
         }
     };
@@ -90,6 +94,14 @@ mod tests {
 
     fn schedule() -> RetrySchedule {
         RetrySchedule::parse("1s,2s").unwrap()
+    }
+
+    #[test]
+    fn a_retry_millions_of_years_away_stays_in_the_future() {
+        let s = RetrySchedule::parse("555550155551y").unwrap();
+        let now = 1_700_000_000_000;
+        let next = decide(Ending::Status(500), 1, None, &s, now).next;
+        assert_eq!(next, NextStep::RetryAt(i64::MAX));
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) const DEFAULT_PAUSE: Duration = Duration::from_secs(1);
 /// One endpoint's gate.
 pub(crate) struct Gate {
     pub slots: Arc<Semaphore>,
-    limiter: Mutex<Option<(u32, Arc<DefaultDirectRateLimiter>)>>,
+    limiter: Mutex<Option<(u32, u32, Arc<DefaultDirectRateLimiter>)>>,
     paused_until: Mutex<Option<Instant>>,
     circuit: Mutex<Circuit>,
     /// Signalled when the circuit changes (a probe's result frees the waiters).
@@ -57,7 +57,7 @@ impl Gate {
     /// Waits until the endpoint may be sent to: past any pause, through the circuit
     /// breaker, and within its rate (`per_second`, evenly spaced, no burst). Returns
     /// whether this attempt is the circuit's probe.
-    pub(crate) async fn wait_turn(&self, per_second: Option<u32>) -> bool {
+    pub(crate) async fn wait_turn(&self, per_second: Option<u32>, workers: usize) -> bool {
         loop {
             let until = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner());
             match until {
@@ -84,7 +84,7 @@ impl Gate {
                 _ = tokio::time::sleep_until(until) => {}
             }
         };
-        if let Some(limiter) = self.limiter(per_second) {
+        if let Some(limiter) = self.limiter(per_second, workers) {
             limiter.until_ready().await;
         }
         probe
@@ -136,16 +136,26 @@ impl Gate {
         }
     }
 
-    fn limiter(&self, per_second: Option<u32>) -> Option<Arc<DefaultDirectRateLimiter>> {
+    /// The endpoint's pacing in this process: `per_second` split between `workers`
+    /// (one send every `workers / per_second` seconds), no burst.
+    fn limiter(
+        &self,
+        per_second: Option<u32>,
+        workers: usize,
+    ) -> Option<Arc<DefaultDirectRateLimiter>> {
         let rate = NonZeroU32::new(per_second?)?;
+        let workers = u32::try_from(workers.max(1)).unwrap_or(u32::MAX);
         let mut current = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
         match &*current {
-            Some((r, l)) if *r == rate.get() => Some(Arc::clone(l)),
+            Some((r, w, l)) if *r == rate.get() && *w == workers => Some(Arc::clone(l)),
             _ => {
-                // A changed rate starts a fresh limiter.
-                let quota = Quota::per_second(rate).allow_burst(NonZeroU32::MIN);
+                // A changed rate or share starts a fresh limiter.
+                let period = Duration::from_secs_f64(f64::from(workers) / f64::from(rate.get()));
+                let quota = Quota::with_period(period)
+                    .unwrap_or_else(|| Quota::per_second(rate))
+                    .allow_burst(NonZeroU32::MIN);
                 let limiter = Arc::new(RateLimiter::direct(quota));
-                *current = Some((rate.get(), Arc::clone(&limiter)));
+                *current = Some((rate.get(), workers, Arc::clone(&limiter)));
                 Some(limiter)
             }
         }
@@ -227,11 +237,11 @@ mod tests {
         let gate = Gate::new(4, closed());
         let start = Instant::now();
         gate.pause(Duration::from_secs(2));
-        gate.wait_turn(None).await;
+        gate.wait_turn(None, 1).await;
         assert!(start.elapsed() >= Duration::from_secs(2));
         gate.pause(Duration::from_secs(3600));
         let before = Instant::now();
-        gate.wait_turn(None).await;
+        gate.wait_turn(None, 1).await;
         assert_eq!(before.elapsed(), MAX_PAUSE, "capped");
     }
 }

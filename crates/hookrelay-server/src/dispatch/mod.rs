@@ -22,6 +22,8 @@
 //! - [`operational`]: the events Hookrelay publishes about endpoints and deliveries.
 //! - [`client`]: the pooled HTTP client (bundled web PKI roots, guarded DNS).
 //! - [`claim`]: claiming leased rows from a store several processes share (PostgreSQL).
+//! - [`share`]: this worker's share of every endpoint's rate and concurrency, from the
+//!   live workers it counts in the store (heartbeats).
 //!
 //! The table is the queue on both backends: the dispatcher claims due rows in bounded
 //! batches (see [`claim`]) when the store signals a commit with new work, when one of
@@ -46,6 +48,7 @@ mod operational;
 mod schedule;
 mod send;
 mod settle;
+mod share;
 mod sign;
 
 use std::collections::{HashMap, HashSet};
@@ -108,6 +111,8 @@ struct Inner {
     cancel: CancellationToken,
     /// Set when the store is shared and this dispatcher claims rows.
     claimer: Option<Arc<claim::Claimer>>,
+    /// This worker's share of every endpoint's limits.
+    share: Arc<share::Share>,
     metrics: Metrics,
 }
 
@@ -128,12 +133,14 @@ impl Dispatcher {
         cancel: CancellationToken,
     ) -> anyhow::Result<Self> {
         let client = client::delivery_client(&cfg)?;
+        let share = Arc::new(share::Share::new());
         let claimer = store.work_signal().map(|signal| {
             Arc::new(claim::Claimer::new(
                 signal,
                 cfg.default_timeout,
                 cfg.poll_interval,
                 cfg.max_in_flight_per_endpoint,
+                Arc::clone(&share),
             ))
         });
         Ok(Self {
@@ -149,6 +156,7 @@ impl Dispatcher {
                 tracker: TaskTracker::new(),
                 cancel,
                 claimer,
+                share,
                 metrics,
             }),
         })
@@ -170,6 +178,12 @@ impl Dispatcher {
                 let (this, claimer) = (self.clone(), Arc::clone(claimer));
                 tokio::spawn(async move { this.run_feed(claimer, feed).await });
             }
+            self.join_workers().await;
+            let this = self.clone();
+            // Tracked, so shutdown waits for the worker to leave the workers table.
+            self.inner
+                .tracker
+                .spawn(async move { this.run_heartbeat().await });
             let (this, claimer) = (self.clone(), Arc::clone(claimer));
             // Tracked, so shutdown waits for a claim in progress and what it launches.
             self.inner

@@ -91,8 +91,10 @@ pub fn verify<S: AsRef<[u8]>>(
 ) -> Result<(), ProviderError> {
     let header = scheme.header.as_str();
     require_secrets(header, secrets)?;
+    // The value arrives trimmed (`required`), so a prefix's leading whitespace is never
+    // there: without it, `sign`'s own header verifies.
     let encoded = required(header, signature)?
-        .strip_prefix(scheme.prefix.as_str())
+        .strip_prefix(scheme.prefix.trim_start())
         .ok_or_else(|| ProviderError::malformed(header, "it does not start with the prefix"))?;
     let mac = match scheme.encoding {
         Encoding::Hex => hex::decode(encoded),
@@ -227,6 +229,23 @@ mod tests {
                     reason: "expected the prefix and hex of an HMAC-SHA256"
                 }),
                 "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_prefix_with_leading_whitespace_still_matches() {
+        // Found by fuzz/fuzz_targets/signature_headers.rs: with the prefix "\n", the
+        // header `sign` makes was refused as "does not start with the prefix", because
+        // header values are trimmed before the prefix is stripped.
+        for prefix in ["\n", " sha256=", "\t "] {
+            let s = scheme(Algorithm::Sha512, Encoding::Base64, prefix);
+            let sig = sign(&s, b"", b"");
+            assert_eq!(verify(&s, &[b""], b"", Some(&sig)), Ok(()), "{prefix:?}");
+            assert_eq!(
+                verify(&s, &[b""], b"", Some(sig.trim_start())),
+                Ok(()),
+                "{prefix:?}"
             );
         }
     }

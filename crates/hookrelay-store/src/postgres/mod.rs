@@ -20,6 +20,7 @@ mod listen;
 mod publish;
 mod sealing;
 mod text;
+mod workers;
 mod writer;
 
 use std::future::Future;
@@ -429,6 +430,13 @@ impl Store for PgStore {
     }
     async fn release_claims(&self, claims: &[(DeliveryId, i64)]) -> StoreResult<()> {
         self.run(claim::release(&self.pool, claims)).await
+    }
+    async fn heartbeat(&self, worker: &str, now: i64, window_ms: i64) -> StoreResult<usize> {
+        self.run(workers::heartbeat(&self.pool, worker, now, window_ms))
+            .await
+    }
+    async fn leave(&self, worker: &str) -> StoreResult<()> {
+        self.run(workers::leave(&self.pool, worker)).await
     }
     fn work_signal(&self) -> Option<Arc<Notify>> {
         Some(Arc::clone(&self.signal))
