@@ -359,19 +359,34 @@ impl Screens {
 
 /// Resizes the window so the page itself gets `width` × `height` CSS pixels: the window's
 /// own frame, if any, differs between Chromium versions, so it is measured, not assumed.
+/// A loaded machine may apply a resize after the command returns, so each size is
+/// awaited, and the frame is measured again until the page has exactly its size.
 async fn set_viewport(browser: &Client, (width, height): (u32, u32)) {
-    browser
-        .set_window_size(width, height)
-        .await
-        .expect("window resized");
-    let (inner_w, inner_h) = viewport(browser).await;
-    if (inner_w, inner_h) != (width, height) {
+    let (mut outer_w, mut outer_h) = (width, height);
+    let mut inner = (0, 0);
+    for _ in 0..5 {
         browser
-            .set_window_size(2 * width - inner_w, 2 * height - inner_h)
+            .set_window_size(outer_w, outer_h)
             .await
             .expect("window resized");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+        let before = inner;
+        loop {
+            inner = viewport(browser).await;
+            if inner == (width, height) {
+                return;
+            }
+            // Applied once the page's size moved (or the window was already this size).
+            if inner != before || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // The window's frame takes what the page did not get.
+        outer_w = (outer_w + width).saturating_sub(inner.0).max(width);
+        outer_h = (outer_h + height).saturating_sub(inner.1).max(height);
     }
-    assert_eq!(viewport(browser).await, (width, height), "the viewport");
+    assert_eq!(inner, (width, height), "the viewport");
 }
 
 async fn viewport(browser: &Client) -> (u32, u32) {
