@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
+use super::body_shape::{self, Shape};
 use super::error::ApiError;
 use crate::app::AppState;
 
@@ -46,6 +47,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::malformed_json(
             "the request body is empty; JSON was expected",
+        ));
+    }
+    let top = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if top == Some(&b'[') && body_shape::expected::<T>() == Shape::Object {
+        return Err(ApiError::invalid_field(
+            "body",
+            "expected a JSON object, found an array",
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);

@@ -285,6 +285,40 @@ async fn scoped_tokens_see_only_their_scopes() {
     app.stop().await;
 }
 
+/// serde reads a struct from an array too, field by field: `[["s1"]]` would mint a
+/// token for scope `s1`. Where an object is documented, an array is a 422 and changes
+/// nothing; where an array is documented it still works.
+#[tokio::test]
+async fn an_array_where_an_object_is_documented_is_refused() {
+    let app = TestApp::spawn().await;
+    let (s, body) = app.post("/tokens", json!([["s1"]])).await;
+    assert_error(s, &body, 422, "validation_failed");
+    assert!(
+        body.to_string().contains("expected a JSON object"),
+        "{body}"
+    );
+    let (_, listed) = app.get("/tokens").await;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(0), "{listed}");
+    let receiver = crate::support::TestReceiver::start().await;
+    app.event_types(&["a"]).await;
+    app.endpoint("s", "e", &receiver.url("/"), &["a"]).await;
+    let (_, before) = app.get("/scopes/s/endpoints/e/secret").await;
+    let (s, body) = app
+        .post("/scopes/s/endpoints/e/secret/rotate", json!([null, null]))
+        .await;
+    assert_error(s, &body, 422, "validation_failed");
+    let (_, after) = app.get("/scopes/s/endpoints/e/secret").await;
+    assert_eq!(before, after, "the secret is not rotated");
+    let (s, body) = app
+        .put(
+            "/scopes/s/endpoints",
+            json!([{"code": "e", "url": receiver.url("/")}]),
+        )
+        .await;
+    assert_eq!(s, 200, "a documented array is still read: {body}");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn tokens_are_listed_without_values_and_revoked_at_once() {
     let app = TestApp::spawn().await;
