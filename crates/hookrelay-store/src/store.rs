@@ -142,8 +142,9 @@ pub trait Store: Send + Sync + 'static {
     /// at [`AttemptResult::due_at`], under [`AttemptResult::lease_until`] — so a late
     /// result never overwrites a newer one ([`Recorded::Superseded`]).
     async fn record_attempt(&self, result: AttemptResult) -> StoreResult<Recorded>;
-    /// Gives up a pending delivery without an attempt (its endpoint is gone or disabled).
-    async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()>;
+    /// Gives up a pending delivery without an attempt (its endpoint is gone or disabled):
+    /// [`Recorded::Superseded`] when the delivery moved on since it was taken.
+    async fn give_up_delivery(&self, give_up: GiveUp) -> StoreResult<Recorded>;
     /// Everything needed to attempt a pending delivery; `None` when it is not pending.
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>>;
     /// Pending deliveries and when each is due, for recovery at start-up.

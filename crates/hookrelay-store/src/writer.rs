@@ -13,13 +13,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use hookrelay_core::ids::DeliveryId;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::error::{StoreError, StoreResult};
 use crate::model::{
-    AttemptResult, DeliveryJob, InboundOutcome, NewEvent, NewInbound, PublishOutcome, Recorded,
-    WriteStats,
+    AttemptResult, DeliveryJob, GiveUp, InboundOutcome, NewEvent, NewInbound, PublishOutcome,
+    Recorded, WriteStats,
 };
 
 /// The most commands in one transaction.
@@ -29,7 +28,7 @@ const MAX_BATCH: usize = 1024;
 pub(crate) enum Command {
     Publish(NewEvent, oneshot::Sender<StoreResult<PublishOutcome>>),
     Attempt(AttemptResult, oneshot::Sender<StoreResult<Recorded>>),
-    GiveUp(DeliveryId, String, i64, oneshot::Sender<StoreResult<()>>),
+    GiveUp(GiveUp, oneshot::Sender<StoreResult<Recorded>>),
     Inbound(
         Box<NewInbound>,
         oneshot::Sender<StoreResult<InboundOutcome>>,
@@ -41,8 +40,8 @@ pub(crate) enum Outcome {
     Published(PublishOutcome),
     /// An attempt, and what it did to its delivery.
     Attempted(Recorded),
-    /// A give-up.
-    Recorded,
+    /// A give-up, and whether it applied.
+    GaveUp(Recorded),
     Inbound(InboundOutcome),
 }
 
@@ -129,14 +128,9 @@ impl WriterHandle {
         wait.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub(crate) async fn give_up(
-        &self,
-        id: DeliveryId,
-        reason: String,
-        now: i64,
-    ) -> StoreResult<()> {
+    pub(crate) async fn give_up(&self, give_up: GiveUp) -> StoreResult<Recorded> {
         let (reply, wait) = oneshot::channel();
-        self.send(Command::GiveUp(id, reason, now, reply)).await?;
+        self.send(Command::GiveUp(give_up, reply)).await?;
         wait.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -278,8 +272,11 @@ fn reply(
             drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
         }
         (Command::Attempt(_, tx), Err(e)) => drop(tx.send(Err(e))),
-        (Command::GiveUp(.., tx), Ok(_)) => drop(tx.send(Ok(()))),
-        (Command::GiveUp(.., tx), Err(e)) => drop(tx.send(Err(e))),
+        (Command::GiveUp(_, tx), Ok(Outcome::GaveUp(recorded))) => drop(tx.send(Ok(recorded))),
+        (Command::GiveUp(_, tx), Ok(_)) => {
+            drop(tx.send(Err(StoreError::Corrupt("writer outcome"))))
+        }
+        (Command::GiveUp(_, tx), Err(e)) => drop(tx.send(Err(e))),
         (Command::Inbound(_, tx), Ok(Outcome::Inbound(mut o))) => {
             hand_over(std::mem::take(&mut o.jobs), feed);
             if let Some(p) = o.published.as_mut() {

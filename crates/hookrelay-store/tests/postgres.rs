@@ -468,6 +468,78 @@ async fn a_late_result_from_a_lost_lease_never_overwrites_the_newer_one() {
 }
 
 #[tokio::test]
+async fn a_give_up_from_a_lost_lease_leaves_the_delivery_to_its_holder() {
+    let db = test_db!();
+    let (first, second) = (db.store().await, db.store().await);
+    with_endpoints(&first, &["a"]).await;
+    first.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let mine = first.claim_due(&claim(10, 1_000, now)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    // The first worker's lease runs out; the second takes the row and is sending it when
+    // the first, reading an endpoint it thinks disabled, gives the delivery up.
+    let later = now + 1_001;
+    let theirs = second.claim_due(&claim(10, 60_000, later)).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    let stale = GiveUp {
+        delivery_id: mine[0].delivery_id.clone(),
+        reason: "endpoint is disabled".into(),
+        at: later + 1,
+        due_at: mine[0].due_at,
+        lease_until: Some(now + 1_000),
+    };
+    assert_eq!(
+        first.give_up_delivery(stale).await.unwrap(),
+        Recorded::Superseded
+    );
+    let id = mine[0].delivery_id.as_str();
+    let (d, _) = first.get_delivery(id, None).await.unwrap().unwrap();
+    assert_eq!(
+        d.status,
+        DeliveryStatus::Pending,
+        "the holder's delivery stays pending"
+    );
+    assert_eq!(d.last_error, None);
+    let done = AttemptResult {
+        lease_until: Some(later + 60_000),
+        ..attempt(&theirs[0], NextStep::Succeeded)
+    };
+    assert_eq!(
+        second.record_attempt(done).await.unwrap(),
+        Recorded::Applied,
+        "the holder's result still settles it"
+    );
+    let (d, _) = first.get_delivery(id, None).await.unwrap().unwrap();
+    assert_eq!(d.status, DeliveryStatus::Succeeded);
+
+    // The holder itself gives up under its own lease: that applies.
+    first.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let held = second.claim_due(&claim(10, 60_000, now)).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let own = GiveUp {
+        delivery_id: held[0].delivery_id.clone(),
+        reason: "endpoint was deleted".into(),
+        at: now + 1,
+        due_at: held[0].due_at,
+        lease_until: Some(now + 60_000),
+    };
+    assert_eq!(
+        second.give_up_delivery(own).await.unwrap(),
+        Recorded::Applied
+    );
+    let (d, _) = first
+        .get_delivery(held[0].delivery_id.as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert_eq!(d.last_error.as_deref(), Some("endpoint was deleted"));
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test]
 async fn a_claim_takes_no_more_of_one_endpoint_than_the_worker_has_room_for() {
     let db = test_db!();
     let store = db.store().await;
@@ -1207,6 +1279,21 @@ async fn a_manual_retry_while_in_flight_is_attempted_again() {
     let again = claim_all(&store, now_ms() + 2).await;
     assert_eq!(again.len(), 1, "the retry is claimable at once");
     assert_eq!(again[0].attempts_made, 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_give_up_after_a_manual_retry_leaves_the_retry_standing() {
+    let db = test_db!();
+    let store = db.store().await;
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let now = now_ms() + 1;
+    let jobs = claim_all(&store, now).await;
+    assert_eq!(jobs.len(), 1);
+    give_up_after_a_retry(&store, &jobs[0], Some(now + 60_000)).await;
+    let again = claim_all(&store, now_ms() + 2).await;
+    assert_eq!(again.len(), 1, "the retry is claimable at once");
     store.close().await;
 }
 

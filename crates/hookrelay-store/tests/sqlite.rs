@@ -556,6 +556,20 @@ async fn an_endpoint_without_room_does_not_hold_up_the_others_behind_its_backlog
 }
 
 #[tokio::test]
+async fn a_give_up_after_a_manual_retry_leaves_the_retry_standing() {
+    let (store, _dir) = store().await;
+    let mut feed = store.take_job_feed().unwrap();
+    with_endpoints(&store, &["a"]).await;
+    store.publish(event(&["s"], None)).await.unwrap();
+    let job = feed.recv().await.unwrap();
+    give_up_after_a_retry(&store, &job, None).await;
+    let again = store.claim_due(&claim(10, 10)).await.unwrap();
+    assert_eq!(again.len(), 1, "the retry is claimable");
+    assert_eq!(again[0].delivery_id, job.delivery_id);
+    store.close().await;
+}
+
+#[tokio::test]
 async fn a_manual_retry_while_in_flight_is_attempted_again() {
     let (store, _dir) = store().await;
     let mut feed = store.take_job_feed().unwrap();

@@ -80,11 +80,13 @@ impl Dispatcher {
         let endpoint = match &job.endpoint {
             Some(e) if e.enabled => Arc::clone(e),
             Some(_) => {
-                self.give_up(&job, "endpoint is disabled").await;
+                self.give_up(&job, lease_until, "endpoint is disabled")
+                    .await;
                 return true;
             }
             None => {
-                self.give_up(&job, "endpoint was deleted").await;
+                self.give_up(&job, lease_until, "endpoint was deleted")
+                    .await;
                 return true;
             }
         };
@@ -104,7 +106,8 @@ impl Dispatcher {
             _ = cancel.cancelled() => return false,
         };
         if gate.is_disabled() {
-            self.give_up(&job, "endpoint is disabled").await;
+            self.give_up(&job, lease_until, "endpoint is disabled")
+                .await;
             return true;
         }
         let _global_permit = tokio::select! {
@@ -128,7 +131,7 @@ impl Dispatcher {
                 self.settle(job, &endpoint, &gate, outcome, lease_until)
                     .await
             }
-            Err(reason) => self.give_up(&job, &reason).await,
+            Err(reason) => self.give_up(&job, lease_until, &reason).await,
         }
         true
     }

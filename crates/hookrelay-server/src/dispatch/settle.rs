@@ -9,7 +9,7 @@
 
 use hookrelay_core::clock::{now_ms, to_rfc3339};
 use hookrelay_store::model::{
-    AttemptResult, DeliveryJob, EndpointTarget, Health, NextStep, Recorded,
+    AttemptResult, DeliveryJob, EndpointTarget, GiveUp, Health, NextStep, Recorded,
 };
 
 use super::attempt::Outcome;
@@ -135,16 +135,25 @@ impl Dispatcher {
     }
 
     /// Marks a delivery failed without an attempt (its endpoint disabled or deleted, its
-    /// secret unusable).
-    pub(crate) async fn give_up(&self, job: &DeliveryJob, reason: &str) {
-        tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
-        match self
-            .inner
-            .store
-            .give_up_delivery(&job.delivery_id, reason, now_ms())
-            .await
-        {
-            Ok(()) => self.inner.metrics.given_up(),
+    /// secret unusable), unless it moved on since it was taken (`lease_until` is the
+    /// lease it is held under, if claimed): a worker whose lease ran out, or a delivery
+    /// re-queued by hand meanwhile, is left to whoever holds it now.
+    pub(crate) async fn give_up(&self, job: &DeliveryJob, lease_until: Option<i64>, reason: &str) {
+        let give_up = GiveUp {
+            delivery_id: job.delivery_id.clone(),
+            reason: reason.to_owned(),
+            at: now_ms(),
+            due_at: job.due_at,
+            lease_until,
+        };
+        match self.inner.store.give_up_delivery(give_up).await {
+            Ok(Recorded::Applied) => {
+                tracing::info!(delivery = %job.delivery_id, reason, "delivery given up");
+                self.inner.metrics.given_up()
+            }
+            Ok(Recorded::Superseded) => {
+                tracing::info!(delivery = %job.delivery_id, reason, "delivery not given up: it moved on since it was taken")
+            }
             Err(e) => {
                 tracing::error!(delivery = %job.delivery_id, error = %e, "could not mark a delivery failed")
             }

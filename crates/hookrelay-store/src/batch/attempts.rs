@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicI64;
 
 use crate::error::StoreResult;
 use crate::health::{self, StreakChange};
-use crate::model::{AttemptResult, NextStep};
+use crate::model::{self, AttemptResult, GiveUp, NextStep};
 use crate::queries::sql::{Conn, Sql};
 use crate::rows::Columns;
 use crate::{queries, stats};
@@ -23,8 +23,12 @@ pub(crate) trait AttemptStatements: Conn {
     /// The most results one statement carries.
     const CHUNK: usize;
 
-    /// Gives up a pending delivery: `$1` the reason, `$2` the time, `$3` its id.
+    /// Gives up a pending delivery: `$1` the reason, `$2` the time, `$3` its id, `$4` its
+    /// due time when taken and, where rows are leased ([`Self::LEASED`]), `$5` its lease.
     const GIVE_UP: &'static str;
+
+    /// Whether rows carry a lease (a store several processes share).
+    const LEASED: bool;
 
     /// Puts the results (each with its place in the batch) in the order the deliveries
     /// are locked in.
@@ -153,14 +157,23 @@ fn numbers<R: Columns>(rows: &[R]) -> StoreResult<HashMap<String, (i64, String)>
         .collect()
 }
 
-/// Gives up a pending delivery without an attempt (its endpoint was deleted or disabled).
+/// Gives up a pending delivery without an attempt (its endpoint was deleted or disabled),
+/// only while it is as it was taken (the same due time and, on a shared store, lease).
 pub(crate) async fn give_up<C: AttemptStatements>(
     conn: &mut C,
-    id: &str,
-    reason: &str,
-    now: i64,
-) -> StoreResult<()> {
-    conn.execute(Sql::new(C::GIVE_UP).bind(reason).bind(now).bind(id))
-        .await?;
-    Ok(())
+    give_up: &GiveUp,
+) -> StoreResult<model::Recorded> {
+    let mut sql = Sql::new(C::GIVE_UP)
+        .bind(give_up.reason.as_str())
+        .bind(give_up.at)
+        .bind(give_up.delivery_id.as_str())
+        .bind(give_up.due_at);
+    if C::LEASED {
+        sql = sql.bind(give_up.lease_until);
+    }
+    let changed = conn.execute(sql).await?;
+    Ok(match changed {
+        0 => model::Recorded::Superseded,
+        _ => model::Recorded::Applied,
+    })
 }

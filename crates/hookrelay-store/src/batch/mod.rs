@@ -62,10 +62,7 @@ pub(crate) async fn write<C: Statements>(
                     false => Recorded::Superseded,
                 },
             ),
-            Command::GiveUp(id, reason, now, _) => {
-                attempts::give_up(conn, id.as_str(), reason, *now).await?;
-                Outcome::Recorded
-            }
+            Command::GiveUp(give_up, _) => Outcome::GaveUp(attempts::give_up(conn, give_up).await?),
             // One by one: a duplicate must see the request before it, even in this batch.
             Command::Inbound(req, _) => {
                 Outcome::Inbound(inbound::record(conn, cx.cipher, req).await?)

@@ -157,6 +157,23 @@ pub struct AttemptResult {
     pub lease_until: Option<i64>,
 }
 
+/// A pending delivery given up without an attempt (its endpoint was deleted or disabled,
+/// or its secret is unusable), under the same compare-and-set as an attempt result: a
+/// worker that lost its lease, or a delivery re-queued by hand meanwhile, is left alone.
+#[derive(Debug, Clone)]
+pub struct GiveUp {
+    /// The delivery.
+    pub delivery_id: DeliveryId,
+    /// Why; shown as the delivery's last error.
+    pub reason: String,
+    /// When (unix ms).
+    pub at: i64,
+    /// The delivery's due time when it was taken ([`AttemptResult::due_at`]).
+    pub due_at: i64,
+    /// The lease it was taken under, as last renewed ([`AttemptResult::lease_until`]).
+    pub lease_until: Option<i64>,
+}
+
 /// What recording an attempt did to its delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recorded {

@@ -13,8 +13,8 @@ mod token;
 
 pub use claim::ClaimRequest;
 pub use delivery::{
-    AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, Health, NextStep,
-    Recorded, TargetFailure,
+    AttemptRecord, AttemptResult, DeliveryFilter, DeliveryRecord, DeliveryStatus, GiveUp, Health,
+    NextStep, Recorded, TargetFailure,
 };
 pub use endpoint::{ApplyReport, EndpointInput, EndpointPatch, EndpointRecord, SubscriptionRecord};
 pub use event::{

@@ -51,7 +51,10 @@ impl AttemptStatements for PgConnection {
     const CHUNK: usize = usize::MAX;
 
     const GIVE_UP: &'static str = "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, \
-         last_error = $1, updated_at = $2, lease_until = NULL WHERE id = $3 AND status = 'pending'";
+         last_error = $1, updated_at = $2, lease_until = NULL WHERE id = $3 AND status = 'pending' \
+         AND next_attempt_at = $4 AND lease_until IS NOT DISTINCT FROM $5";
+
+    const LEASED: bool = true;
 
     /// In id order, so concurrent batches lock delivery rows in one order.
     fn lock_order(results: &mut [(usize, &AttemptResult)]) {

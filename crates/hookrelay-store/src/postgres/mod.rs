@@ -328,9 +328,8 @@ impl Store for PgStore {
         text::attempt(&mut result);
         self.run(self.handle.record_attempt(result)).await
     }
-    async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
-        self.run(self.handle.give_up(id.clone(), reason.to_owned(), now))
-            .await
+    async fn give_up_delivery(&self, give_up: GiveUp) -> StoreResult<Recorded> {
+        self.run(self.handle.give_up(give_up)).await
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {
         self.run(queries::deliveries::load_job(&self.pool, &self.cipher, id))

@@ -63,7 +63,7 @@ impl PgBatches {
         let new_work = outcomes.iter().any(|o| match o {
             Outcome::Published(p) => !p.jobs.is_empty(),
             Outcome::Inbound(i) => !i.jobs.is_empty(),
-            Outcome::Attempted(_) | Outcome::Recorded => false,
+            Outcome::Attempted(_) | Outcome::GaveUp(_) => false,
         });
         if new_work {
             listen::notify(&mut tx, &self.channel).await?;

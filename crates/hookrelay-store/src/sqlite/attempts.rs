@@ -16,7 +16,10 @@ impl AttemptStatements for SqliteConnection {
     const CHUNK: usize = CHUNK;
 
     const GIVE_UP: &'static str = "UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, \
-         last_error = $1, updated_at = $2 WHERE id = $3 AND status = 'pending'";
+         last_error = $1, updated_at = $2 WHERE id = $3 AND status = 'pending' \
+         AND next_attempt_at = $4";
+
+    const LEASED: bool = false;
 
     // One writer: no concurrent batch to lock rows against, nor to spread the counters
     // away from (the default order and shard).

@@ -321,11 +321,10 @@ impl Store for SqliteStore {
         }
         recorded
     }
-    async fn give_up_delivery(&self, id: &DeliveryId, reason: &str, now: i64) -> StoreResult<()> {
-        let done = self
-            .run(self.handle.give_up(id.clone(), reason.to_owned(), now))
-            .await;
-        self.claims.forget([id]);
+    async fn give_up_delivery(&self, give_up: GiveUp) -> StoreResult<Recorded> {
+        let id = give_up.delivery_id.clone();
+        let done = self.run(self.handle.give_up(give_up)).await;
+        self.claims.forget([&id]);
         done
     }
     async fn load_job(&self, id: &DeliveryId) -> StoreResult<Option<DeliveryJob>> {

@@ -82,7 +82,7 @@ impl Backend for SqliteBatches {
             let jobs = match outcome {
                 Outcome::Published(o) => &mut o.jobs,
                 Outcome::Inbound(o) => &mut o.jobs,
-                Outcome::Attempted(_) | Outcome::Recorded => continue,
+                Outcome::Attempted(_) | Outcome::GaveUp(_) => continue,
             };
             let before = jobs.len();
             jobs.retain(|j| self.claims.try_claim(j));

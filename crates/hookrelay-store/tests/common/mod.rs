@@ -165,6 +165,33 @@ pub async fn retry_in_flight(store: &dyn Store, job: &DeliveryJob, lease: Option
     assert_eq!(d.attempts, 1);
 }
 
+/// A give-up that arrives after the delivery was re-queued by hand (its due time moved)
+/// changes nothing: the retry stands and is attempted.
+pub async fn give_up_after_a_retry(store: &dyn Store, job: &DeliveryJob, lease: Option<i64>) {
+    store
+        .retry_delivery(&job.delivery_id, now_ms())
+        .await
+        .unwrap();
+    let stale = GiveUp {
+        delivery_id: job.delivery_id.clone(),
+        reason: "endpoint is disabled".into(),
+        at: now_ms(),
+        due_at: job.due_at,
+        lease_until: lease,
+    };
+    assert_eq!(
+        store.give_up_delivery(stale).await.unwrap(),
+        Recorded::Superseded
+    );
+    let (d, _) = store
+        .get_delivery(job.delivery_id.as_str(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.status, DeliveryStatus::Pending, "the retry stands");
+    assert_eq!(d.last_error, None);
+}
+
 pub fn page(limit: u32) -> PageRequest {
     PageRequest {
         limit,
