@@ -7,47 +7,16 @@
 //! Needs PostgreSQL's server programs (`initdb`, `pg_ctl`); without them the test says so
 //! and passes, except under CI (`CI` set), where it fails.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 
 mod common;
 use common::cluster::Cluster;
-use common::spawn;
-
-const TOKEN: &str = "pg-faults-admin";
-const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-
-/// Counts every delivery by webhook id (the event's id).
-#[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<HashMap<String, usize>>>,
-}
-
-impl Receiver {
-    async fn start(&self) -> String {
-        let me = self.clone();
-        let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
-            let me = me.clone();
-            async move {
-                let id = headers
-                    .get("webhook-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                *me.seen.lock().unwrap().entry(id).or_default() += 1;
-                "ok"
-            }
-        });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        format!("http://{addr}/hook")
-    }
-}
+use common::receiver::{TOKEN, serve_on};
+use common::wait_for;
 
 /// What the publishers saw.
 #[derive(Default)]
@@ -99,15 +68,6 @@ fn publish_until(
         .collect()
 }
 
-/// Waits until `check` holds, or fails with `what` after `limit`.
-async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Fault {
     StopImmediately,
@@ -120,45 +80,9 @@ async fn postgres_stopped_or_crashed_under_load_loses_nothing_and_is_resumed_wit
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let url = cluster.url();
-    let server = spawn(
-        dir.path(),
-        &[
-            ("HOOKRELAY_DATABASE_URL", url.as_str()),
-            ("HOOKRELAY_MASTER_KEY", KEY),
-            ("HOOKRELAY_ADMIN_TOKEN", TOKEN),
-            ("HOOKRELAY_ALLOW_NETWORKS", "127.0.0.0/8"),
-            ("HOOKRELAY_RETRY_SCHEDULE", "200ms,500ms,1s,2s,5s"),
-            ("HOOKRELAY_POLL_INTERVAL_MS", "200"),
-            ("RUST_LOG", "warn,hookrelay=info"),
-        ],
-    );
-    let receiver = Receiver::default();
-    let hook = receiver.start().await;
+    let (server, receiver) = serve_on(&cluster.url(), dir.path()).await;
     let client = reqwest::Client::new();
     let api = |p: &str| format!("{}/api/v1{p}", server.base);
-    for (path, body) in [
-        ("/event-types/order.paid", json!({"name": "Order paid"})),
-        (
-            "/scopes/shop/endpoints",
-            json!([{"code": "e", "url": hook}]),
-        ),
-        ("/scopes/shop/subscriptions", json!({"e": ["order.paid"]})),
-    ] {
-        let r = client
-            .put(api(path))
-            .bearer_auth(TOKEN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "{path}: {}",
-            r.text().await.unwrap()
-        );
-    }
-
     let stop = Arc::new(AtomicBool::new(false));
     let published = Arc::new(Published::default());
     let publishers = publish_until(stop.clone(), api("/events"), published.clone());
@@ -218,18 +142,14 @@ async fn postgres_stopped_or_crashed_under_load_loses_nothing_and_is_resumed_wit
 
     // Every accepted event arrives.
     let ids = published.accepted.lock().unwrap().clone();
-    let delivered = || {
-        let seen = receiver.seen.lock().unwrap();
-        ids.iter().filter(|id| seen.contains_key(*id)).count()
-    };
+    let delivered = || receiver.count(&ids);
     let drained = wait_for(
         "every accepted event is delivered",
         Duration::from_secs(120),
         || delivered() == ids.len(),
     );
     drained.await;
-    let seen = receiver.seen.lock().unwrap().clone();
-    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    let duplicates = receiver.duplicates();
     for (fault, at_fault, accepted_while_failing) in &rounds {
         eprintln!(
             "pg fault {fault:?}: {at_fault} accepted before it, {accepted_while_failing} accepted \

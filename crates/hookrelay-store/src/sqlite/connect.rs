@@ -1,10 +1,14 @@
 //! Opening a SQLite database: the file, WAL, durable commits, pools and migrations.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 
 use crate::error::StoreResult;
@@ -104,6 +108,28 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The size (bytes) the WAL file is truncated to when it is reset after a checkpoint.
 pub(crate) const JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 
+/// Keeps a released connection only when sqlx counts no open transaction on it; closing
+/// it otherwise rolls back whatever SQLite still has open.
+///
+/// A transaction dropped without a commit leaves a rollback queued, and counted until it
+/// runs. When SQLite has already rolled the transaction back by itself (it does on
+/// `SQLITE_FULL` during a `COMMIT`), that `ROLLBACK` fails ("no transaction is active")
+/// and sqlx keeps counting the transaction as open. It then turns the next `BEGIN` into a
+/// `SAVEPOINT` and, after one more rollback to that savepoint, every later "commit" only
+/// releases a savepoint inside a transaction that is never committed: the writer would
+/// answer 202 for publishes that are never stored (seen on a full disk). A fresh
+/// connection has no such history.
+fn close_if_in_transaction(
+    conn: &mut SqliteConnection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    let clean = !conn.is_in_transaction();
+    if !clean {
+        tracing::debug!("closing a SQLite connection released inside a transaction");
+    }
+    Box::pin(std::future::ready(Ok(clean)))
+}
+
 /// Opens (creating if needed) the database at `url` (`sqlite://relative.db` or
 /// `sqlite:///abs/path.db`) and applies the migrations.
 pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
@@ -119,6 +145,7 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        .after_release(close_if_in_transaction)
         // A local file connection does not go stale; skipping the ping saves a round
         // trip to the connection's thread on every group commit.
         .test_before_acquire(false)
@@ -134,6 +161,7 @@ pub(crate) async fn open(url: &str, readers: u32) -> StoreResult<Pools> {
     MIGRATOR.run(&write).await?;
     let checkpoint = SqlitePoolOptions::new()
         .max_connections(1)
+        .after_release(close_if_in_transaction)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(base.clone())
         .await?;

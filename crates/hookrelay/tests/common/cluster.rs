@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use super::small_disk::SmallDisk;
+
 /// A running private cluster; stopped (immediately) and removed on drop.
 pub struct Cluster {
     bin: PathBuf,
@@ -107,6 +109,41 @@ impl Cluster {
         }
     }
 
+    /// Runs one SQL statement in the `postgres` database with `psql`.
+    pub fn sql(&self, statement: &str) {
+        // Beside the server programs, or wherever the client is on `PATH`.
+        let psql = Some(self.bin.join("psql"))
+            .filter(|p| p.is_file())
+            .unwrap_or_else(|| PathBuf::from("psql"));
+        run(Command::new(psql)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-c")
+            .arg(statement));
+    }
+
+    /// Makes a tablespace on `disk` the default for every table created from here on,
+    /// so a test can fill the disk under the tables while the WAL, on the data folder's
+    /// disk, keeps the server up.
+    pub fn tablespace_on(&self, disk: &SmallDisk) {
+        run(Command::new("chown").arg("postgres").arg(disk.path()));
+        self.sql(&format!(
+            "CREATE TABLESPACE small LOCATION '{}'",
+            disk.path().display()
+        ));
+        self.sql("ALTER DATABASE postgres SET default_tablespace = small");
+    }
+
     /// Runs one of the server programs (as `postgres` when this is root).
     fn pg(&self, program: &str, args: impl FnOnce(&mut Command)) -> Output {
         let exe = self.bin.join(program);
@@ -146,8 +183,10 @@ impl Cluster {
 }
 
 /// Runs `cmd` and fails the test with its output when it fails.
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("the command starts");
+pub(crate) fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not start: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}{}",
@@ -180,7 +219,7 @@ fn server_bin() -> Option<PathBuf> {
     versions.pop().map(|(_, bin)| bin)
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // The effective uid, from the kernel's own account of this process.
     std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
         status

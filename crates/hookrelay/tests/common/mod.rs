@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod receiver;
+pub mod small_disk;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -133,4 +135,13 @@ pub async fn postgres_url() -> Option<String> {
     );
     eprintln!("SKIPPED: PostgreSQL does not answer at {addr}; start it to run this test");
     None
+}
+
+/// Waits until `check` holds, or fails with `what` after `limit`.
+pub async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
