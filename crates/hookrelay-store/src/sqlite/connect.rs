@@ -113,7 +113,7 @@ pub(crate) const JOURNAL_SIZE_LIMIT: u64 = 32 * 1024 * 1024;
 ///
 /// A transaction dropped without a commit leaves a rollback queued, and counted until it
 /// runs. When SQLite has already rolled the transaction back by itself (it does on
-/// `SQLITE_FULL` during a `COMMIT`), that `ROLLBACK` fails ("no transaction is active")
+/// `SQLITE_FULL`), that `ROLLBACK` fails ("no transaction is active")
 /// and sqlx keeps counting the transaction as open. It then turns the next `BEGIN` into a
 /// `SAVEPOINT` and, after one more rollback to that savepoint, every later "commit" only
 /// releases a savepoint inside a transaction that is never committed: the writer would
