@@ -95,8 +95,9 @@ async fn a_backlog_larger_than_the_window_is_claimed_in_due_order_within_the_win
     use std::sync::Arc;
     const BACKLOG: usize = 20_000;
     const WINDOW: usize = 256;
-    // The feed takes at most 512 new deliveries of one endpoint: 2 endpoints here.
-    const FEED_PER_ENDPOINT: usize = 512;
+    // The feed holds at most 4,096 new deliveries, and of each endpoint an equal share
+    // among the endpoints holding claims and one more: 2 endpoints here, 4,096 / 3 each.
+    const FEED_PER_ENDPOINT: usize = 4096 / 3;
     const FEED_BOUND: usize = 2 * FEED_PER_ENDPOINT;
     let (store, _dir) = store().await;
     let store = Arc::new(store);
