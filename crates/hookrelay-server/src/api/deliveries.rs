@@ -119,17 +119,21 @@ impl From<AttemptRecord> for AttemptView {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only deliveries to this scope.
+    #[param(value_type = Option<doc::Scope>)]
     scope: Option<String>,
     /// Only deliveries to this endpoint code.
+    #[param(min_length = 1)]
     endpoint: Option<String>,
     /// Only deliveries of this event (also `event_id`).
     #[serde(alias = "event_id")]
+    #[param(min_length = 1)]
     event: Option<String>,
     /// `pending`, `succeeded` or `failed`.
     #[param(value_type = Option<doc::DeliveryStatus>)]
     status: Option<String>,
     /// Only deliveries of events of this type.
     #[serde(rename = "type")]
+    #[param(min_length = 1)]
     event_type: Option<String>,
     /// Created at or after this RFC 3339 time.
     #[param(format = DateTime)]

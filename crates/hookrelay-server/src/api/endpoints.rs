@@ -126,16 +126,18 @@ impl EndpointView {
 #[schema(as = EndpointInput)]
 pub struct EndpointBody {
     /// Its code, unique in the scope.
+    #[schema(value_type = doc::EndpointCode)]
     code: String,
-    /// A human name; the code when absent.
+    /// A human name; the code when absent (or blank).
     #[serde(default)]
     name: Option<String>,
     /// Where to send (`http` or `https`); give this or `targets`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::EndpointUrl>)]
     url: Option<String>,
-    /// Several destinations; give this or `url`.
+    /// Several destinations (1 to 16, each URL once); give this or `url`.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<doc::Target>>)]
+    #[schema(value_type = Option<Vec<doc::TargetInput>>, min_items = 1, max_items = 16)]
     targets: Option<Vec<Target>>,
     /// With targets: `random`, `weighted_round_robin` (default) or `failover`.
     #[serde(default)]
@@ -147,6 +149,7 @@ pub struct EndpointBody {
     enabled: bool,
     /// Custom headers sent with each delivery.
     #[serde(default)]
+    #[schema(value_type = BTreeMap<doc::HeaderName, doc::HeaderValue>)]
     headers: BTreeMap<String, String>,
     /// Credentials sent with each delivery.
     #[serde(default)]
@@ -154,16 +157,20 @@ pub struct EndpointBody {
     auth: Option<OutboundAuth>,
     /// Per-attempt timeout, 1 to 300000.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 300000)]
     timeout_ms: Option<u32>,
-    /// Deliveries per second at most.
+    /// Deliveries per second at most (at least 1; leave it out for no limit).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 4294967295_u32, format = Int64)]
     rate_limit: Option<u32>,
     /// A `whsec_…` or `whsk_…` signing secret; generated when absent.
     #[serde(default)]
+    #[schema(value_type = Option<doc::SigningSecret>)]
     secret: Option<String>,
     /// The kind of secret to generate when `secret` is absent: `hmac` (default) or
-    /// `ed25519`.
+    /// `ed25519`; not together with `secret`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::KeyType>)]
     key_type: Option<String>,
 }
 
@@ -300,7 +307,7 @@ pub(super) async fn guard_urls(state: &AppState, urls: &[(String, &str)]) -> Res
 /// `POST /scopes/{scope}/endpoints`: 201, or 409 when the code is taken.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
     summary = "Create an endpoint",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`")),
     request_body = EndpointBody,
     responses(
         (status = 201, description = "Created", body = EndpointView),
@@ -328,7 +335,7 @@ pub async fn create(
 /// `GET /scopes/{scope}/endpoints`.
 #[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
     summary = "List a scope's endpoints",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), Paging),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), Paging),
     responses(
         (status = 200, description = "A page of endpoints", body = doc::EndpointPage),
         (status = 403, description = "The token may not act on this scope")))]
@@ -344,7 +351,7 @@ pub async fn list(
 /// `GET /scopes/{scope}/endpoints/{code}`.
 #[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
     summary = "Get an endpoint",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
     responses(
         (status = 200, description = "The endpoint", body = EndpointView),
         (status = 403, description = "The token may not act on this scope"),
@@ -373,17 +380,19 @@ fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[serde(deny_unknown_fields)]
 #[schema(as = EndpointPatch)]
 pub struct PatchBody {
-    /// A human name.
+    /// A human name (not blank).
     #[serde(default)]
+    #[schema(value_type = Option<doc::NonBlank>)]
     name: Option<String>,
-    /// A new single destination (replaces targets).
+    /// A new single destination (replaces targets); not together with `targets`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::EndpointUrl>)]
     url: Option<String>,
-    /// New destinations (replace the url).
+    /// New destinations (replace the url): 1 to 16, each URL once.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<doc::Target>>)]
+    #[schema(value_type = Option<Vec<doc::TargetInput>>, min_items = 1, max_items = 16)]
     targets: Option<Vec<Target>>,
-    /// With targets: how deliveries are spread.
+    /// With targets: how deliveries are spread (only together with `targets`).
     #[serde(default)]
     #[schema(value_type = Option<doc::Strategy>)]
     strategy: Option<String>,
@@ -392,25 +401,26 @@ pub struct PatchBody {
     enabled: Option<bool>,
     /// Replaces the custom headers.
     #[serde(default)]
+    #[schema(value_type = Option<BTreeMap<doc::HeaderName, doc::HeaderValue>>)]
     headers: Option<BTreeMap<String, String>>,
     /// New credentials; `null` removes them.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<doc::OutboundAuth>)]
     auth: Option<Option<OutboundAuth>>,
-    /// Per-attempt timeout; `null` restores the default.
+    /// Per-attempt timeout, 1 to 300000; `null` restores the default.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 300000)]
     timeout_ms: Option<Option<u32>>,
-    /// Deliveries per second; `null` removes the limit.
+    /// Deliveries per second, at least 1; `null` removes the limit.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<u32>)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 4294967295_u32, format = Int64)]
     rate_limit: Option<Option<u32>>,
 }
 
 /// `PATCH /scopes/{scope}/endpoints/{code}`: `{"enabled":false}` disables.
 #[utoipa::path(patch, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
     summary = "Change an endpoint",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
     request_body = PatchBody,
     responses(
         (status = 200, description = "The changed endpoint", body = EndpointView),
@@ -490,7 +500,7 @@ pub async fn update(
 /// `DELETE /scopes/{scope}/endpoints/{code}`: 204; its delivery history stays.
 #[utoipa::path(delete, path = "/api/v1/scopes/{scope}/endpoints/{code}", tag = "endpoints",
     summary = "Delete an endpoint",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
     responses(
         (status = 204, description = "Deleted; its delivery history stays"),
         (status = 403, description = "The token may not act on this scope"),
@@ -527,7 +537,7 @@ pub struct ApplyView {
 #[utoipa::path(put, path = "/api/v1/scopes/{scope}/endpoints", tag = "endpoints",
     summary = "Apply a scope's endpoints",
     description = "The scope's endpoints become exactly this list: created, updated, deleted.",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`")),
     request_body = Vec<EndpointBody>,
     responses(
         (status = 200, description = "What changed, and the endpoints now", body = ApplyView),
@@ -590,6 +600,7 @@ pub async fn apply(
 #[schema(as = Recover)]
 pub struct RecoverBody {
     /// An RFC 3339 time, or a duration ago such as `2h`.
+    #[schema(value_type = doc::Since)]
     since: String,
 }
 
@@ -597,7 +608,7 @@ pub struct RecoverBody {
 /// deliveries created since a time.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints/{code}/recover", tag = "endpoints",
     summary = "Re-queue an endpoint's failed deliveries",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
     request_body = RecoverBody,
     responses(
         (status = 202, description = "Re-queued", body = doc::Recovered),

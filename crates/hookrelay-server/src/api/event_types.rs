@@ -59,16 +59,20 @@ impl From<EventTypeRecord> for EventTypeView {
 #[serde(deny_unknown_fields)]
 #[schema(as = EventTypeInput)]
 pub struct PutBody {
-    /// If given, the same as the path's.
+    /// The code is the path's; a body may repeat it (an exported registry entry), and
+    /// one that differs is a 422. Clients leave it out.
     #[serde(default)]
+    #[schema(read_only, value_type = Option<doc::EventTypeCode>)]
     code: Option<String>,
     /// A human name; the code when absent.
+    #[schema(value_type = Option<doc::NonBlank>)]
     name: Option<String>,
     /// What the event means.
     #[serde(default)]
     description: Option<String>,
     /// A JSON Schema (draft 2020-12) for the event's `data`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::EventSchema>)]
     schema: Option<serde_json::Value>,
 }
 
@@ -106,7 +110,7 @@ pub async fn list(
 /// `GET /event-types/{code}`.
 #[utoipa::path(get, path = "/api/v1/event-types/{code}", tag = "event-types",
     summary = "Get an event type",
-    params(("code" = String, Path, description = "The event type's code")),
+    params(("code" = doc::EventTypeCode, Path, description = "The event type's code")),
     responses(
         (status = 200, description = "The event type", body = EventTypeView),
         (status = 404, description = "No such event type")))]
@@ -124,7 +128,7 @@ pub async fn get(
 /// `PUT /event-types/{code}`: 201 when created, 200 when replaced.
 #[utoipa::path(put, path = "/api/v1/event-types/{code}", tag = "event-types",
     summary = "Create or replace an event type (admin)",
-    params(("code" = String, Path, description = "The event type's code")),
+    params(("code" = doc::EventTypeCode, Path, description = "The event type's code")),
     request_body = PutBody,
     responses(
         (status = 200, description = "Replaced", body = EventTypeView),
@@ -166,9 +170,10 @@ pub async fn put(
 /// `DELETE /event-types/{code}`: archives it (kept for history, no longer publishable).
 #[utoipa::path(delete, path = "/api/v1/event-types/{code}", tag = "event-types",
     summary = "Archive an event type (admin)",
-    params(("code" = String, Path, description = "The event type's code")),
+    description = "Archiving is not deleting: the type is kept for the history that names it and stays readable (`GET /event-types/{code}` answers it with `archived: true`, `GET /event-types?include_archived=true` lists it); it is no longer publishable and leaves the `webhooks` section. `PUT /event-types/{code}` makes it live again.",
+    params(("code" = doc::EventTypeCode, Path, description = "The event type's code")),
     responses(
-        (status = 204, description = "Archived"),
+        (status = 204, description = "Archived (archiving an archived type again is a 204 too)"),
         (status = 403, description = "Not the admin token"),
         (status = 404, description = "No such event type"),
         (status = 409, description = "A built-in operational type")))]

@@ -28,22 +28,28 @@ const MAX_IDEMPOTENCY_KEY: usize = 256;
 #[serde(deny_unknown_fields)]
 #[schema(as = PublishInput)]
 pub struct PublishBody {
-    /// A registered, non-archived event type code.
+    /// A registered, non-archived event type code (not one of the operational types).
     #[serde(rename = "type")]
+    #[schema(value_type = doc::EventTypeCode)]
     event_type: String,
-    /// The scopes to deliver to (endpoints of these scopes that subscribe).
+    /// The scopes to deliver to (endpoints of these scopes that subscribe); name at
+    /// least one here or in `scope`.
     #[serde(default)]
+    #[schema(value_type = Vec<doc::Scope>)]
     scopes: Vec<String>,
     /// One scope, for convenience; merged into `scopes`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::Scope>)]
     scope: Option<String>,
-    /// The payload; must match the type's schema. `{}` when absent.
+    /// The payload: any JSON value that matches the type's schema (a type without a
+    /// schema takes any). `{}` when absent or `null`.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Value)]
     data: Option<Box<RawValue>>,
     /// The same key again returns the same event and queues nothing (or use the
-    /// `Idempotency-Key` header).
+    /// `Idempotency-Key` header); at most 256 characters, and an empty one is none.
     #[serde(default)]
+    #[schema(max_length = 256)]
     idempotency_key: Option<String>,
 }
 
@@ -51,7 +57,7 @@ pub struct PublishBody {
 /// disk; 200 with `"duplicate":true` for a used idempotency key.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events",
     summary = "Publish an event",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Instead of `idempotency_key` in the body")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 256, pattern = r"^[\t\x20-\x7e]*$", description = "Instead of `idempotency_key` in the body: visible ASCII, at most 256 characters")),
     request_body = PublishBody,
     responses(
         (status = 200, description = "A repeated idempotency key: the original event, nothing queued", body = doc::Published),
@@ -174,8 +180,8 @@ pub struct EventView {
     event_type: String,
     /// The scopes it was published to, as far as the token may see them.
     scopes: Vec<String>,
-    /// The payload as published.
-    #[schema(value_type = Object)]
+    /// The payload as published (any JSON value).
+    #[schema(value_type = Value)]
     data: Box<RawValue>,
     /// The idempotency key it was published with.
     idempotency_key: Option<String>,
@@ -206,9 +212,11 @@ impl EventView {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only events published to this scope.
+    #[param(value_type = Option<doc::Scope>)]
     scope: Option<String>,
     /// Only events of this type.
     #[serde(rename = "type")]
+    #[param(min_length = 1)]
     event_type: Option<String>,
     /// Published at or after this RFC 3339 time.
     #[param(format = DateTime)]
@@ -217,6 +225,7 @@ pub struct ListQuery {
     #[param(format = DateTime)]
     until: Option<String>,
     /// Only the event published with this idempotency key.
+    #[param(min_length = 1)]
     idempotency_key: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]

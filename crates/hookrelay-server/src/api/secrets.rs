@@ -31,7 +31,7 @@ fn secret_json(secret: &str) -> Value {
 /// `GET /scopes/{scope}/endpoints/{code}/secret`.
 #[utoipa::path(get, path = "/api/v1/scopes/{scope}/endpoints/{code}/secret", tag = "endpoints",
     summary = "Get an endpoint's signing secret",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
     responses(
         (status = 200, description = "The secret", body = doc::Secret),
         (status = 403, description = "The token may not act on this scope"),
@@ -54,12 +54,17 @@ pub async fn secret(
 pub struct RotateBody {
     /// The new `whsec_…` or `whsk_…` secret; generated when absent.
     #[serde(default)]
+    #[schema(value_type = Option<doc::SigningSecret>)]
     secret: Option<String>,
-    /// Generate this kind (`hmac`, `ed25519`) instead of the current one.
+    /// Generate this kind (`hmac`, `ed25519`) instead of the current one; not together
+    /// with `secret`.
     #[serde(default)]
+    #[schema(value_type = Option<doc::KeyType>)]
     key_type: Option<String>,
-    /// How long the old secret keeps signing too (default 24 h, at most 30 days).
+    /// How long the old secret keeps signing too, in seconds (default 24 h, at most 30
+    /// days; `0` stops it at once).
     #[serde(default)]
+    #[schema(maximum = 2592000)]
     grace_period_s: Option<u64>,
 }
 
@@ -70,8 +75,8 @@ const MAX_GRACE_S: u64 = 30 * 24 * 3600;
 /// one keeps signing (a second signature entry) until the grace period ends.
 #[utoipa::path(post, path = "/api/v1/scopes/{scope}/endpoints/{code}/secret/rotate", tag = "endpoints",
     summary = "Rotate an endpoint's signing secret",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = String, Path, description = "The endpoint's code")),
-    request_body(content = Option<RotateBody>, description = "`{}` or no body generates a secret of the current kind"),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`"), ("code" = doc::EndpointCode, Path, description = "The endpoint's code")),
+    request_body(content = Option<RotateBody>, description = "A JSON object, or no body: `{}` or no body generates a secret of the current kind"),
     responses(
         (status = 200, description = "The new secret", body = doc::RotatedSecret),
         (status = 403, description = "The token may not act on this scope"),

@@ -128,8 +128,8 @@ fn forward_endpoints_scope(name: &str) -> Result<Scope, ApiError> {
 /// `PUT /sources/{name}`: 201 created, 200 replaced.
 #[utoipa::path(put, path = "/api/v1/sources/{name}", tag = "sources",
     summary = "Create or replace an inbound source (admin)",
-    params(("name" = String, Path, description = "The source's name")),
-    request_body = doc::SourceSpec,
+    params(("name" = doc::SourceName, Path, description = "The source's name")),
+    request_body = doc::SourceInput,
     responses(
         (status = 200, description = "Replaced", body = SourceView),
         (status = 201, description = "Created", body = SourceView),
@@ -232,7 +232,7 @@ async fn find(state: &AppState, name: &str) -> Result<SourceRecord, ApiError> {
 /// `GET /sources/{name}`.
 #[utoipa::path(get, path = "/api/v1/sources/{name}", tag = "sources",
     summary = "Get an inbound source (admin)",
-    params(("name" = String, Path, description = "The source's name")),
+    params(("name" = doc::SourceName, Path, description = "The source's name")),
     responses(
         (status = 200, description = "The source, secrets redacted", body = SourceView),
         (status = 403, description = "Not the admin token"),
@@ -249,7 +249,7 @@ pub async fn get(
 /// `DELETE /sources/{name}`: 204; its request log and forward history stay.
 #[utoipa::path(delete, path = "/api/v1/sources/{name}", tag = "sources",
     summary = "Delete an inbound source (admin)",
-    params(("name" = String, Path, description = "The source's name")),
+    params(("name" = doc::SourceName, Path, description = "The source's name")),
     responses(
         (status = 204, description = "Deleted; its request log and forward history stay"),
         (status = 403, description = "Not the admin token"),
@@ -358,7 +358,7 @@ pub struct RequestQuery {
 /// `GET /sources/{name}/requests`: newest first; `?status=accepted|rejected|duplicate`.
 #[utoipa::path(get, path = "/api/v1/sources/{name}/requests", tag = "sources",
     summary = "A source's request log, newest first (admin)",
-    params(("name" = String, Path, description = "The source's name"), RequestQuery, Paging),
+    params(("name" = doc::SourceName, Path, description = "The source's name"), RequestQuery, Paging),
     responses(
         (status = 200, description = "A page of logged requests", body = doc::RequestPage),
         (status = 403, description = "Not the admin token"),
@@ -387,7 +387,7 @@ pub async fn requests(
 /// `GET /sources/{name}/requests/{id}`: with headers (credentials redacted) and body.
 #[utoipa::path(get, path = "/api/v1/sources/{name}/requests/{id}", tag = "sources",
     summary = "A logged request with its headers and body (admin)",
-    params(("name" = String, Path, description = "The source's name"), ("id" = String, Path, description = "The request's id")),
+    params(("name" = doc::SourceName, Path, description = "The source's name"), ("id" = String, Path, description = "The request's id")),
     responses(
         (status = 200, description = "The request", body = RequestView),
         (status = 403, description = "Not the admin token"),

@@ -36,7 +36,7 @@ fn to_map(records: Vec<SubscriptionRecord>) -> BTreeMap<String, SubscriptionSpec
 /// `GET`: the same map `PUT` takes.
 #[utoipa::path(get, path = "/api/v1/scopes/{scope}/subscriptions", tag = "subscriptions",
     summary = "Get a scope's subscriptions",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`")),
     responses(
         (status = 200, description = "Patterns keyed by endpoint code", body = doc::Subscriptions),
         (status = 403, description = "The token may not act on this scope")))]
@@ -65,7 +65,7 @@ pub struct ApplyView {
 #[utoipa::path(put, path = "/api/v1/scopes/{scope}/subscriptions", tag = "subscriptions",
     summary = "Apply a scope's subscriptions",
     description = "`{\"webhook1\":[\"*\"],\"webhook2\":{\"events\":[\"order.*\"],\"filter\":{}}}`; an endpoint left out loses its subscription.",
-    params(("scope" = String, Path, description = "The scope, e.g. `biz:biz1`")),
+    params(("scope" = doc::Scope, Path, description = "The scope, e.g. `biz:biz1`")),
     request_body = doc::Subscriptions,
     responses(
         (status = 200, description = "What changed, and the subscriptions now", body = ApplyView),

@@ -20,6 +20,7 @@ use crate::openapi::doc;
 #[schema(as = TokenInput)]
 pub struct CreateBody {
     /// At least one scope, e.g. `biz:biz1`.
+    #[schema(value_type = Vec<doc::Scope>, min_items = 1)]
     scopes: Vec<String>,
     /// A label; `scoped` when absent.
     #[serde(default)]

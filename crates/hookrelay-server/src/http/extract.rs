@@ -97,6 +97,7 @@ pub struct Paging {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     pub limit: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 

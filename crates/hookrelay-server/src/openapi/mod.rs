@@ -3,14 +3,17 @@
 //! # Layout
 //! [`spec`] is the static part, derived from the handlers' `#[utoipa::path]` attributes;
 //! [`webhooks`] adds the registry-driven `webhooks` section at request time; [`doc`]
-//! holds the schemas of what the handlers build with `json!` or take from other crates;
-//! [`page`] serves the offline HTML page.
+//! holds the schemas of what the handlers build with `json!` or take from other crates,
+//! and the named string forms they accept (`text`); `rules` adds the rules that span
+//! fields; [`page`] serves the offline HTML page.
 
 mod answers;
 mod models;
 pub mod page;
+mod rules;
 mod source_models;
 pub mod spec;
+mod text;
 pub mod webhooks;
 
 use std::sync::LazyLock;
@@ -28,6 +31,7 @@ pub mod doc {
     pub use super::answers::*;
     pub use super::models::*;
     pub use super::source_models::*;
+    pub use super::text::*;
 }
 
 /// The static part is the same for the life of the process: built once.
@@ -39,6 +43,7 @@ pub async fn build(state: &AppState) -> Result<Value, ApiError> {
     let mut doc = STATIC_DOC.clone();
     doc.webhooks = Some(webhooks::paths(&types));
     let mut value = serde_json::to_value(&doc).map_err(ApiError::internal)?;
+    rules::apply(&mut value);
     webhooks::embed_schemas(&mut value, &types);
     Ok(value)
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use super::answers::TokenView;
+use super::text;
 use crate::api::deliveries::DeliveryView;
 use crate::api::endpoints::EndpointView;
 use crate::api::event_types::EventTypeView;
@@ -65,24 +66,42 @@ pub struct SyncReport {
 
 /// One entry of the registry as a user writes it.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EventTypeDef {
-    /// The code publishers use, e.g. `order.paid`.
+    /// The code publishers use, e.g. `order.paid`; each code once in the list.
+    #[schema(value_type = text::EventTypeCode)]
     pub code: String,
     /// A human name.
+    #[schema(value_type = text::NonBlank)]
     pub name: String,
     /// What the event means.
     pub description: Option<String>,
     /// A JSON Schema (draft 2020-12) for the event's `data`.
+    #[schema(value_type = Option<text::EventSchema>)]
     pub schema: Option<serde_json::Value>,
 }
 
 /// The whole registry, as in `webhook_events.yaml`.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Registry {
     /// Format version; only `1` exists.
+    #[schema(minimum = 1, maximum = 1)]
     pub version: u32,
     /// Every type that should be publishable; unlisted ones are archived.
     pub events: Vec<EventTypeDef>,
+}
+
+/// One destination of an endpoint, as a client writes it.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetInput {
+    /// Where to send; each URL once in the list.
+    #[schema(value_type = text::EndpointUrl)]
+    pub url: String,
+    /// Share of the traffic for `random` and `weighted_round_robin`, 1 to 1000.
+    #[schema(default = 1, minimum = 1, maximum = 1000, required = false)]
+    pub weight: u32,
 }
 
 /// One destination of an endpoint.
@@ -109,18 +128,21 @@ pub enum Strategy {
 
 /// Credentials Hookrelay sends with every delivery to an endpoint.
 #[derive(ToSchema)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OutboundAuth {
     /// `Authorization: Bearer <token>`.
     Bearer {
         /// The token.
+        #[schema(value_type = text::Credential)]
         token: String,
     },
     /// `Authorization: Basic base64(username:password)`.
     Basic {
         /// The user name.
+        #[schema(value_type = text::BasicUsername)]
         username: String,
         /// The password.
+        #[schema(value_type = text::BasicPassword)]
         password: String,
     },
 }
@@ -131,19 +153,19 @@ pub enum OutboundAuth {
 #[serde(untagged)]
 pub enum SubscriptionSpec {
     /// `["*"]`, `["order.*"]`.
-    List(Vec<String>),
+    List(Vec<text::EventPattern>),
     /// `{"events": […], "filter": {…}}`.
     Detailed {
         /// Patterns.
-        events: Vec<String>,
+        events: Vec<text::EventPattern>,
         /// A filter on the payload.
-        filter: Option<serde_json::Value>,
+        filter: Option<text::Filter>,
     },
 }
 
-/// The subscriptions of a scope, keyed by endpoint code.
+/// The subscriptions of a scope, keyed by the code of an endpoint of the scope.
 #[derive(ToSchema)]
-pub struct Subscriptions(pub BTreeMap<String, SubscriptionSpec>);
+pub struct Subscriptions(pub BTreeMap<text::EndpointCode, SubscriptionSpec>);
 
 /// Where a delivery stands.
 #[derive(ToSchema)]
@@ -189,4 +211,15 @@ pub struct ForwardRecord {
     pub url: Option<String>,
     /// Its status.
     pub status: DeliveryStatus,
+}
+
+/// The kind of signing key: `hmac` (`whsec_`, `v1` signatures) or `ed25519` (`whsk_`,
+/// `v1a`).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyType {
+    /// HMAC-SHA256 with a `whsec_` secret.
+    Hmac,
+    /// ed25519 with a `whsk_` signing key.
+    Ed25519,
 }

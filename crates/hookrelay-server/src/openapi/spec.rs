@@ -4,11 +4,15 @@
 //! handler.
 
 use utoipa::openapi::path::{Operation, OperationBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, HttpMethod, OpenApi as Document, Ref, Response, ResponseBuilder};
+use utoipa::openapi::{
+    Content, HttpMethod, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder,
+};
 use utoipa::{Modify, OpenApi};
 
 use super::answers::ErrorBody;
+use super::doc;
 use crate::api::{
     deliveries, endpoints, event_types, events, health, secrets, sources, subscriptions, tokens,
 };
@@ -51,7 +55,14 @@ and take `?limit=&cursor=`. The `webhooks` section lists the registered event ty
         crate::inbound::gateway::receive,
         super::document, super::page::docs,
     ),
-    components(schemas(ErrorBody)),
+    // The named forms path parameters take (bodies register theirs themselves).
+    components(schemas(
+        ErrorBody,
+        doc::Scope,
+        doc::EndpointCode,
+        doc::EventTypeCode,
+        doc::SourceName
+    )),
     modifiers(&Conventions),
     tags(
         (name = "event-types", description = "The event type registry"),
@@ -106,9 +117,10 @@ impl Modify for Conventions {
                     add_error(
                         op,
                         "422",
-                        "A query parameter is invalid; `details` names it",
+                        "A query parameter is invalid, empty or given more than once; `details` names it",
                     );
                 }
+                optional_body_is_never_null(op);
                 error_bodies(op);
             }
         }
@@ -147,6 +159,38 @@ fn qualify_operation_id(op: &mut Operation) {
     if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
         *id = format!("{tag}.{id}");
     }
+}
+
+/// An optional body (`Option<T>` in the handler's attribute) may be left out; when it
+/// is sent it is a `T`, never `null`. utoipa writes `oneOf: [T, null]`; this keeps `T`.
+fn optional_body_is_never_null(op: &mut Operation) {
+    let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+        return;
+    };
+    if body.required == Some(utoipa::openapi::Required::True) {
+        return;
+    }
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+            let not_null: Vec<_> = one_of
+                .items
+                .iter()
+                .filter(|item| !is_null(item))
+                .cloned()
+                .collect();
+            if let [only] = not_null.as_slice() {
+                content.schema = Some(only.clone());
+            }
+        }
+    }
+}
+
+/// Whether a schema is `{"type": "null"}`.
+fn is_null(schema: &RefOr<Schema>) -> bool {
+    matches!(schema, RefOr::T(Schema::Object(o)) if o.schema_type == SchemaType::Type(Type::Null))
 }
 
 /// Adds an error answer unless the handler documents that status itself.

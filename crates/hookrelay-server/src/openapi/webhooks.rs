@@ -12,7 +12,7 @@ use utoipa::openapi::path::{Operation, OperationBuilder, ParameterBuilder, Param
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::{
     Content, HttpMethod, KnownFormat, ObjectBuilder, PathItem, Paths, PathsBuilder, Required,
-    ResponseBuilder, SchemaFormat, Type,
+    ResponseBuilder, SchemaFormat, Type, schema::SchemaType,
 };
 
 use crate::app::AppState;
@@ -146,8 +146,10 @@ fn envelope(code: &str) -> ObjectBuilder {
         .property(
             "data",
             ObjectBuilder::new()
-                .schema_type(Type::Object)
-                .description(Some("The payload; this type has no schema")),
+                .schema_type(SchemaType::AnyValue)
+                .description(Some(
+                    "The payload as published: this type has no schema, so any JSON value",
+                )),
         )
         .required("id")
         .required("type")

@@ -339,10 +339,10 @@ async fn webhooks_follow_the_registry() {
         .collect();
     required.sort();
     assert_eq!(required, ["data", "id", "scope", "timestamp", "type"]);
-    assert_eq!(
-        envelope(&doc, "template_update")["properties"]["data"]["type"],
-        "object",
-        "no schema: any object"
+    let untyped = &envelope(&doc, "template_update")["properties"]["data"];
+    assert!(
+        untyped.get("type").is_none(),
+        "no schema: any JSON value, as publishing takes: {untyped}"
     );
     for code in ["order.paid", "template_update"] {
         let headers: Vec<(&str, &str, bool)> = doc["webhooks"][code]["post"]["parameters"]
