@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::http::error::ApiError;
-use crate::http::extract::{ApiQuery, Paging};
+use crate::http::extract::{ApiQuery, Paging, text_param};
 use crate::openapi::doc;
 use crate::tenancy;
 
@@ -168,12 +168,15 @@ pub async fn list(
             })
         })
         .transpose()?;
+    text_param("endpoint", q.endpoint.as_deref())?;
+    text_param("event", q.event.as_deref())?;
+    text_param("type", q.event_type.as_deref())?;
     let filter = DeliveryFilter {
         scope: q.scope,
         endpoint: q.endpoint,
         event_id: q.event,
         status,
-        event_type: q.event_type.filter(|t| !t.is_empty()),
+        event_type: q.event_type,
         since: super::events::time_param("since", q.since.as_deref())?,
         until: super::events::time_param("until", q.until.as_deref())?,
         allowed_scopes: caller.scopes.clone(),

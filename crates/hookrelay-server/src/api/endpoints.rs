@@ -639,7 +639,27 @@ pub async fn recover(
     ))
 }
 
+/// `now` less a duration such as `2h`; a duration longer than time itself reaches back
+/// to the earliest time rather than wrapping around.
 fn humantime_ago(s: &str, now: i64) -> Option<i64> {
     let d = humantime::parse_duration(s.trim()).ok()?;
-    Some(now - d.as_millis() as i64)
+    Some(now.saturating_sub(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humantime_ago;
+
+    #[test]
+    fn durations_reach_back_without_overflowing() {
+        assert_eq!(
+            humantime_ago("2h", 10_000_000),
+            Some(10_000_000 - 7_200_000)
+        );
+        assert_eq!(
+            humantime_ago("18446744073709551615s", 1_000),
+            Some(1_000 - i64::MAX)
+        );
+        assert_eq!(humantime_ago("soon", 1_000), None);
+    }
 }

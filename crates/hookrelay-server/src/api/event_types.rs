@@ -99,7 +99,7 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page<EventTypeView>>, ApiError> {
     let include_archived =
-        crate::http::extract::flag("include_archived", q.include_archived.as_deref())?;
+        crate::http::extract::bool_param("include_archived", q.include_archived.as_deref())?;
     let page = state
         .store()
         .list_event_types(include_archived, q.paging.page()?)
@@ -257,7 +257,7 @@ pub async fn sync(
     registry
         .events
         .retain(|d| !operational::is_builtin(&d.code));
-    let dry_run = crate::http::extract::flag("dry_run", q.dry_run.as_deref())?;
+    let dry_run = crate::http::extract::bool_param("dry_run", q.dry_run.as_deref())?;
     let report = state
         .store()
         .sync_event_types(registry.events, dry_run)

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::http::error::{ApiError, Detail};
-use crate::http::extract::{ApiQuery, Paging, parse_json, read_body};
+use crate::http::extract::{ApiQuery, Paging, parse_json_verbatim, read_body, text_param};
 use crate::openapi::doc;
 use crate::publishing::{self, TypeCheck};
 use crate::tenancy;
@@ -79,7 +79,7 @@ pub async fn publish(
         })
         .transpose()?;
     let bytes = read_body(req, &state).await?;
-    let body: PublishBody = parse_json(&bytes)?;
+    let body: PublishBody = parse_json_verbatim(&bytes)?;
 
     let mut details = Vec::new();
     let mut scopes: Vec<String> = Vec::new();
@@ -112,7 +112,7 @@ pub async fn publish(
         .filter(|k| !k.is_empty());
     if idempotency_key
         .as_ref()
-        .is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY)
+        .is_some_and(|k| k.chars().count() > MAX_IDEMPOTENCY_KEY)
     {
         details.push(Detail {
             field: "idempotency_key".to_owned(),
@@ -254,12 +254,14 @@ pub async fn list(
     if let Some(scope) = &q.scope {
         tenancy::scope(&caller, scope)?;
     }
+    text_param("type", q.event_type.as_deref())?;
+    text_param("idempotency_key", q.idempotency_key.as_deref())?;
     let filter = EventFilter {
         scope: q.scope,
         event_type: q.event_type,
         since: time_param("since", q.since.as_deref())?,
         until: time_param("until", q.until.as_deref())?,
-        idempotency_key: q.idempotency_key.filter(|k| !k.is_empty()),
+        idempotency_key: q.idempotency_key,
         allowed_scopes: caller.scopes.clone(),
     };
     let page = state.store().list_events(filter, q.paging.page()?).await?;

@@ -87,11 +87,12 @@ pub async fn rotate_secret(
     Path((_, code)): Path<(String, String)>,
     req: axum::extract::Request,
 ) -> Result<Json<Value>, ApiError> {
+    let route = crate::http::extract::Route::of(&req);
     let bytes = crate::http::extract::read_body(req, &state).await?;
     let body: RotateBody = if bytes.iter().all(u8::is_ascii_whitespace) {
         RotateBody::default()
     } else {
-        crate::http::extract::parse_json(&bytes)?
+        crate::http::extract::parse_json_for(&route, &bytes)?
     };
     let kind = body
         .key_type

@@ -121,6 +121,22 @@ fn invalid(errors: Vec<hookrelay_core::FieldError>) -> ApiError {
     )
 }
 
+/// The body as a source. serde refuses unknown fields in every `verify` scheme but
+/// `none`, whose variant has no fields to check them against, so `none` is checked here:
+/// `{"type": "none", "secrets": […]}` is a mistake, not a source that verifies.
+fn read_spec(body: Value) -> Result<SourceSpec, ApiError> {
+    if let Some(verify) = body.get("verify").and_then(Value::as_object)
+        && verify.get("type").and_then(Value::as_str) == Some("none")
+        && let Some(extra) = verify.keys().find(|k| *k != "type")
+    {
+        return Err(ApiError::invalid_field(
+            format!("verify.{extra}"),
+            "the scheme none takes no other fields",
+        ));
+    }
+    crate::http::extract::from_value(body)
+}
+
 fn forward_endpoints_scope(name: &str) -> Result<Scope, ApiError> {
     Ok(Scope::parse(&forward_scope(name))?)
 }
@@ -138,10 +154,11 @@ pub async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-    ApiJson(spec): ApiJson<SourceSpec>,
+    ApiJson(body): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<SourceView>), ApiError> {
     caller.require_admin()?;
     validate_name(&name)?;
+    let spec = read_spec(body)?;
     spec.validate().map_err(invalid)?;
     check_standard_keys(&spec.verify).map_err(|e| invalid(vec![e]))?;
     let urls: Vec<(String, &str)> = spec
@@ -372,7 +389,7 @@ pub async fn requests(
     caller.require_admin()?;
     find(&state, &name).await?;
     let status = match q.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(InboundStatus::parse(s).ok_or_else(|| {
             ApiError::invalid_field("status", "status is accepted, rejected or duplicate")
         })?),

@@ -5,12 +5,14 @@
 //! [`webhooks`] adds the registry-driven `webhooks` section at request time; [`doc`]
 //! holds the schemas of what the handlers build with `json!` or take from other crates,
 //! and the named string forms they accept (`text`); `rules` adds the rules that span
-//! fields; [`page`] serves the offline HTML page.
+//! fields; [`shapes`] holds request bodies to the document's objects; [`page`] serves
+//! the offline HTML page.
 
 mod answers;
 mod models;
 pub mod page;
 mod rules;
+pub mod shapes;
 mod source_models;
 pub mod spec;
 mod text;

@@ -5,6 +5,7 @@ mod support;
 
 mod balance;
 mod circuit;
+mod contract;
 mod delivery;
 mod encryption;
 mod endpoints;
