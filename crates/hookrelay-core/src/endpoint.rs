@@ -131,7 +131,10 @@ pub fn validate_headers(
                 format!("header {name:?} is set by Hookrelay and cannot be overridden"),
             ));
         }
-        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+        // What HTTP allows in a field value: no control characters but the tab (a line
+        // break would inject a header; the others cannot be sent at all, so every
+        // delivery would fail).
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
             return Err(FieldError::new(
                 "headers",
                 format!("invalid value for header {name:?}"),
@@ -144,6 +147,27 @@ pub fn validate_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn header_values_hold_no_control_characters_but_the_tab() {
+        let one = |v: &str| {
+            validate_headers(&std::collections::BTreeMap::from([(
+                "X-Tenant".to_owned(),
+                v.to_owned(),
+            )]))
+        };
+        assert!(one("acme\tcorp é").is_ok());
+        for bad in [
+            "a\r\nX-Evil: 1",
+            "a\nb",
+            "a\0",
+            "a\u{1}b",
+            "a\u{1b}[0m",
+            "a\u{7f}",
+        ] {
+            assert_eq!(one(bad).unwrap_err().field, "headers", "{bad:?}");
+        }
+    }
 
     #[test]
     fn urls() {

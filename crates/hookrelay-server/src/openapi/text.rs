@@ -134,9 +134,9 @@ pub struct BasicUsername(pub String);
 #[schema(pattern = r"^[^\x00-\x08\n-\x1f\x7f]*$")]
 pub struct BasicPassword(pub String);
 
-/// A custom header's value: no CR, LF or NUL.
+/// A custom header's value: no control characters but the tab.
 #[derive(ToSchema)]
-#[schema(pattern = r"^[^\r\n\x00]*$")]
+#[schema(pattern = r"^[^\x00-\x08\n-\x1f\x7f]*$")]
 pub struct HeaderValue(pub String);
 
 /// An IP address or a CIDR block: IPv4 (`10.0.0.0/8`, `203.0.113.7`) or IPv6 (the
