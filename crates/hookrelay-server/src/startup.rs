@@ -124,6 +124,13 @@ pub async fn open_store(config: &Config) -> anyhow::Result<(Arc<dyn Store>, KeyO
     let url = &config.database_url;
     let max_size = config.max_database_size()?;
     if url.starts_with("sqlite:") {
+        if !config.migrate {
+            // One process owns the file, so there is no deployment step to leave the
+            // schema to: say so rather than let the setting look honoured.
+            tracing::warn!(
+                "HOOKRELAY_MIGRATE=false applies to PostgreSQL only; SQLite applies its migrations at start"
+            );
+        }
         let (store, origin) = open_sqlite(url, config.master_key.as_deref()).await?;
         if let Some(bytes) = max_size {
             store

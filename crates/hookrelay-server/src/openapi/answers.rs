@@ -125,7 +125,8 @@ pub struct TokenCreated {
 pub struct Published {
     /// The event id (`evt_…`), also each delivery's `webhook-id`.
     pub id: String,
-    /// How many deliveries were queued (0 for a repeated idempotency key).
+    /// How many deliveries the event has (for a repeated idempotency key, the original
+    /// event's: nothing new is queued).
     pub deliveries: u64,
     /// Present and `true` when the idempotency key was used before.
     #[schema(required = false)]
