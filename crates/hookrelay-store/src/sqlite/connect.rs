@@ -37,11 +37,15 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// A burst grows the WAL for as long as the writer keeps appending and readers keep
 /// old snapshots; the writer only starts it over (truncated to [`JOURNAL_SIZE_LIMIT`])
 /// at its next commit after a complete checkpoint. So once a PASSIVE checkpoint has
-/// copied every frame of a WAL larger than that, the loop truncates it at once
-/// ([`truncate_if_large`]) rather than waiting for a write that may not come.
+/// copied every frame of a WAL larger than that, the loop makes the writer start it
+/// over ([`truncate_if_large`]): while writes go on, in place (the file keeps its
+/// size, so commits overwrite blocks instead of extending the file); once they have
+/// stopped, by truncating it, rather than waiting for a write that may not come.
 pub(crate) async fn checkpoint_loop(pool: SqlitePool, write: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The WAL's frame count at the last tick: unchanged means no write since.
+    let mut last_frames = -1;
     loop {
         tick.tick().await;
         if pool.is_closed() || write.is_closed() {
@@ -51,7 +55,11 @@ pub(crate) async fn checkpoint_loop(pool: SqlitePool, write: SqlitePool) {
             .fetch_one(&pool)
             .await;
         let result = match done {
-            Ok((_, frames, copied)) => truncate_if_large(&write, frames, copied).await,
+            Ok((_, frames, copied)) => {
+                let idle = frames == last_frames;
+                last_frames = frames;
+                truncate_if_large(&write, frames, copied, idle).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -63,16 +71,25 @@ pub(crate) async fn checkpoint_loop(pool: SqlitePool, write: SqlitePool) {
     }
 }
 
-/// Truncates the WAL when all of its `frames` are `copied` into the database and it
-/// holds more than [`JOURNAL_SIZE_LIMIT`].
+/// Starts the WAL over when all of its `frames` are `copied` into the database and it
+/// holds more than [`JOURNAL_SIZE_LIMIT`]: with a RESTART checkpoint while the writer is
+/// busy (its next commit starts at the beginning of the file, which SQLite then cuts to
+/// the limit), with a TRUNCATE checkpoint once it is `idle`. Truncating under load made
+/// every later commit extend the file again: at a steady 1,000 events/s the publish p99
+/// was 16–18 ms with TRUNCATE and 4.9–5.6 ms with RESTART, the WAL staying at 32 MiB.
 ///
-/// A TRUNCATE checkpoint takes the write lock, and a transaction that read before it
+/// Either checkpoint takes the write lock, and a transaction that read before it
 /// writes cannot wait for that lock (SQLite answers `BUSY` at once rather than risk a
 /// deadlock). So it runs on the one write connection itself, taken from its pool
 /// between two batches, where no write transaction can be open; and with no busy
 /// timeout, so when a reader still uses the WAL it gives up at once instead of holding
 /// up the writer, and the next tick tries again.
-async fn truncate_if_large(write: &SqlitePool, frames: i64, copied: i64) -> sqlx::Result<()> {
+async fn truncate_if_large(
+    write: &SqlitePool,
+    frames: i64,
+    copied: i64,
+    idle: bool,
+) -> sqlx::Result<()> {
     // A frame is one page (SQLite's default 4 KiB, which Hookrelay keeps) and a
     // 24-byte header.
     let frame_bytes = u64::try_from(frames).unwrap_or(0) * (4096 + 24);
@@ -83,9 +100,12 @@ async fn truncate_if_large(write: &SqlitePool, frames: i64, copied: i64) -> sqlx
     sqlx::query("PRAGMA busy_timeout = 0")
         .execute(&mut *conn)
         .await?;
-    let truncated = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&mut *conn)
-        .await;
+    let checkpoint = if idle {
+        "PRAGMA wal_checkpoint(TRUNCATE)"
+    } else {
+        "PRAGMA wal_checkpoint(RESTART)"
+    };
+    let truncated = sqlx::query(checkpoint).execute(&mut *conn).await;
     let restore = format!("PRAGMA busy_timeout = {}", BUSY_TIMEOUT.as_millis());
     // A number from a constant: nothing to inject.
     let restored = sqlx::query(sqlx::AssertSqlSafe(restore))
